@@ -1,0 +1,14 @@
+//! Portable scalar kernels: the `generic` target, the evaluator, and the oracle for SIMD kernels.
+
+pub mod activation;
+pub mod conv;
+pub mod conv_transpose;
+pub mod elementwise;
+pub mod gemm;
+pub mod movement;
+pub mod norm;
+pub mod pool;
+pub mod reduce;
+pub mod resize;
+pub mod shape;
+pub mod softmax;

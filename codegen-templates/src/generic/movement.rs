@@ -1,0 +1,1100 @@
+//! Data movement kernels, generic over the element type: Transpose, Concat/Split (block
+//! copies), Slice, Gather, Pad, Expand, Tile and plain copies.
+//!
+//! Every kernel walks the output row by row (a row is the innermost output dim) so the inner
+//! loop is a slice copy, a fill or a strided read. Reads past the input (inconsistent params)
+//! are skipped, never panics.
+
+/// Copies `x` into the output walk `shape[..rank]` read with input element `strides`.
+///
+/// This is the shared engine of Transpose and Expand: `y[i] = x[Σ index_d * strides[d]]` for
+/// the row-major output multi-index of `i`. Rows use `copy_from_slice` for stride 1, `fill`
+/// for stride 0 and a strided iterator otherwise.
+#[inline(always)]
+pub fn strided_copy<T: Copy>(
+    rank: usize,
+    shape: &[usize; 8],
+    strides: &[usize; 8],
+    len: usize,
+    x: &[T],
+    y: &mut [T],
+) {
+    let r = rank.min(8);
+    let len = len.min(y.len());
+    let y = &mut y[..len];
+    if len == 0 {
+        return;
+    }
+    if r == 0 {
+        if let (Some(o), Some(&v)) = (y.first_mut(), x.first()) {
+            *o = v;
+        }
+        return;
+    }
+    let n = shape[r - 1];
+    if n == 0 {
+        return;
+    }
+    let s = strides[r - 1];
+    let outer = &shape[..r - 1];
+    let mut idx = [0usize; 8];
+    for row in y.chunks_exact_mut(n) {
+        let off = super::shape::offset(&idx[..r - 1], &strides[..r - 1]);
+        super::shape::next_index(&mut idx[..r - 1], outer);
+        match s {
+            1 => {
+                if let Some(src) = x.get(off..off + n) {
+                    row.copy_from_slice(src);
+                }
+            }
+            0 => {
+                if let Some(&v) = x.get(off) {
+                    row.fill(v);
+                }
+            }
+            _ => {
+                if let Some(src) = x.get(off..) {
+                    for (o, &v) in row.iter_mut().zip(src.iter().step_by(s)) {
+                        *o = v;
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Transpose: the output shape and, for each output dim, the input stride it walks.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TransposeParams {
+    /// Number of meaningful dims (at most 8).
+    pub rank: usize,
+    /// Output shape; slots past `rank` are 1.
+    pub out_shape: [usize; 8],
+    /// Input element stride of each output dim (the input strides permuted).
+    pub in_strides: [usize; 8],
+    /// Number of elements.
+    pub len: usize,
+}
+
+impl TransposeParams {
+    /// Parameters for transposing `in_shape` by `perm` (output dim `i` is input dim `perm[i]`),
+    /// with dims merged where the permutation keeps them adjacent; `None` if `perm` is invalid.
+    pub fn new(in_shape: &[usize], perm: &[usize]) -> Option<Self> {
+        let rank = in_shape.len();
+        if rank > 8 || perm.len() != rank {
+            return None;
+        }
+        let mut seen = [false; 8];
+        for &q in perm {
+            if q >= rank || seen[q] {
+                return None;
+            }
+            seen[q] = true;
+        }
+        let mut dense = [0usize; 8];
+        super::shape::strides(in_shape, &mut dense);
+        let mut out_shape = [1usize; 8];
+        let mut st = [[0usize; 8]; 1];
+        for (i, &q) in perm.iter().enumerate() {
+            out_shape[i] = in_shape[q];
+            st[0][i] = dense[q];
+        }
+        let len = super::shape::numel(in_shape);
+        let rank = super::shape::coalesce(rank, &mut out_shape, &mut st);
+        Some(TransposeParams {
+            rank,
+            out_shape,
+            in_strides: st[0],
+            len,
+        })
+    }
+}
+
+/// ONNX Transpose.
+#[inline(always)]
+pub fn transpose<T: Copy>(p: &TransposeParams, x: &[T], y: &mut [T]) {
+    strided_copy(p.rank, &p.out_shape, &p.in_strides, p.len, x, y);
+}
+
+/// One strided block copy: `outer` blocks of `block` contiguous elements.
+///
+/// Concat is one call per input (the input is the source), Split one call per output.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct CopyBlockParams {
+    /// Number of blocks (product of the dims before the axis).
+    pub outer: usize,
+    /// Elements per block (the part of the axis this tensor owns times the inner size).
+    pub block: usize,
+    /// Distance between consecutive blocks in the source.
+    pub src_stride: usize,
+    /// Distance between consecutive blocks in the destination.
+    pub dst_stride: usize,
+    /// Start of the first block in the destination.
+    pub dst_offset: usize,
+    /// Start of the first block in the source.
+    pub src_offset: usize,
+}
+
+impl CopyBlockParams {
+    /// Concat: copies an input of `shape` into an output whose `axis` has `out_axis_len`
+    /// entries, starting at index `axis_offset` of that axis.
+    pub fn concat_input(
+        shape: &[usize],
+        axis: usize,
+        axis_offset: usize,
+        out_axis_len: usize,
+    ) -> Option<Self> {
+        let n = *shape.get(axis)?;
+        let outer = super::shape::numel(&shape[..axis]);
+        let inner = super::shape::numel(&shape[axis + 1..]);
+        Some(CopyBlockParams {
+            outer,
+            block: n * inner,
+            src_stride: n * inner,
+            dst_stride: out_axis_len * inner,
+            dst_offset: axis_offset * inner,
+            src_offset: 0,
+        })
+    }
+
+    /// Split: copies the part of an input of `in_shape` starting at index `axis_offset` of
+    /// `axis`, `out_axis_len` entries long, into a dense output.
+    pub fn split_output(
+        in_shape: &[usize],
+        axis: usize,
+        axis_offset: usize,
+        out_axis_len: usize,
+    ) -> Option<Self> {
+        let n = *in_shape.get(axis)?;
+        let outer = super::shape::numel(&in_shape[..axis]);
+        let inner = super::shape::numel(&in_shape[axis + 1..]);
+        Some(CopyBlockParams {
+            outer,
+            block: out_axis_len * inner,
+            src_stride: n * inner,
+            dst_stride: out_axis_len * inner,
+            dst_offset: 0,
+            src_offset: axis_offset * inner,
+        })
+    }
+}
+
+/// For `o` in `0..outer`, copies `block` elements from `x[src_offset + o * src_stride..]` to
+/// `y[dst_offset + o * dst_stride..]`.
+#[inline(always)]
+pub fn copy_blocks<T: Copy>(p: &CopyBlockParams, x: &[T], y: &mut [T]) {
+    let n = p.block;
+    for o in 0..p.outer {
+        let s = p.src_offset + o * p.src_stride;
+        let d = p.dst_offset + o * p.dst_stride;
+        if let (Some(src), Some(dst)) = (x.get(s..s + n), y.get_mut(d..d + n)) {
+            dst.copy_from_slice(src);
+        }
+    }
+}
+
+/// Slice: the output shape and the (signed) input step along each output dim.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SliceParams {
+    /// Number of meaningful dims (at most 8).
+    pub rank: usize,
+    /// Output shape; slots past `rank` are 1.
+    pub out_shape: [usize; 8],
+    /// Input element step of each dim: slice step times input stride (negative walks back).
+    pub in_strides: [isize; 8],
+    /// Input element offset of the first output element.
+    pub start_offset: usize,
+    /// Number of output elements.
+    pub len: usize,
+}
+
+impl SliceParams {
+    /// ONNX Slice parameters from the raw `starts`, `ends`, `axes` (empty: `0..starts.len()`)
+    /// and `steps` (empty: all 1), with ONNX clamping; `None` on a zero step or a bad axis.
+    pub fn new(
+        in_shape: &[usize],
+        starts: &[i64],
+        ends: &[i64],
+        axes: &[i64],
+        steps: &[i64],
+    ) -> Option<Self> {
+        let rank = in_shape.len();
+        if rank > 8 || starts.len() != ends.len() {
+            return None;
+        }
+        let mut start = [0i64; 8];
+        let mut step = [1i64; 8];
+        let mut out_shape = [1usize; 8];
+        out_shape[..rank].copy_from_slice(in_shape);
+        for (i, (&s0, &e0)) in starts.iter().zip(ends).enumerate() {
+            let a = if axes.is_empty() {
+                i as i64
+            } else {
+                *axes.get(i)?
+            };
+            let a = if a < 0 { a + rank as i64 } else { a };
+            if a < 0 || a >= rank as i64 {
+                return None;
+            }
+            let a = a as usize;
+            let dim = in_shape[a] as i64;
+            let st = if steps.is_empty() { 1 } else { *steps.get(i)? };
+            if st == 0 {
+                return None;
+            }
+            let s = if s0 < 0 { s0.saturating_add(dim) } else { s0 };
+            let e = if e0 < 0 { e0.saturating_add(dim) } else { e0 };
+            let (s, n) = if dim == 0 {
+                (0, 0)
+            } else if st > 0 {
+                let s = s.clamp(0, dim);
+                let e = e.clamp(0, dim);
+                (
+                    s,
+                    if e > s {
+                        ((e - s - 1) as u64 / st as u64 + 1) as i64
+                    } else {
+                        0
+                    },
+                )
+            } else {
+                let s = s.clamp(0, dim - 1);
+                let e = e.clamp(-1, dim - 1);
+                (
+                    s,
+                    if s > e {
+                        ((s - e - 1) as u64 / st.unsigned_abs() + 1) as i64
+                    } else {
+                        0
+                    },
+                )
+            };
+            start[a] = s;
+            step[a] = st;
+            out_shape[a] = n as usize;
+        }
+        let mut dense = [0usize; 8];
+        super::shape::strides(in_shape, &mut dense);
+        let mut in_strides = [0isize; 8];
+        let mut start_offset = 0usize;
+        for d in 0..rank {
+            in_strides[d] = (step[d] as isize).wrapping_mul(dense[d] as isize);
+            start_offset += start[d] as usize * dense[d];
+        }
+        let len = super::shape::numel(&out_shape[..rank]);
+        Some(SliceParams {
+            rank,
+            out_shape,
+            in_strides,
+            start_offset,
+            len,
+        })
+    }
+}
+
+/// ONNX Slice: `y[i] = x[start_offset + Σ index_d * in_strides[d]]`.
+#[inline(always)]
+pub fn slice<T: Copy>(p: &SliceParams, x: &[T], y: &mut [T]) {
+    let r = p.rank.min(8);
+    let len = p.len.min(y.len());
+    let y = &mut y[..len];
+    if len == 0 {
+        return;
+    }
+    if r == 0 {
+        if let (Some(o), Some(&v)) = (y.first_mut(), x.get(p.start_offset)) {
+            *o = v;
+        }
+        return;
+    }
+    let n = p.out_shape[r - 1];
+    if n == 0 {
+        return;
+    }
+    let s = p.in_strides[r - 1];
+    let outer = &p.out_shape[..r - 1];
+    let mut idx = [0usize; 8];
+    for row in y.chunks_exact_mut(n) {
+        let off = p.start_offset as isize
+            + super::shape::offset_signed(&idx[..r - 1], &p.in_strides[..r - 1]);
+        super::shape::next_index(&mut idx[..r - 1], outer);
+        if off < 0 {
+            continue;
+        }
+        let off = off as usize;
+        if s == 1 {
+            if let Some(src) = x.get(off..off + n) {
+                row.copy_from_slice(src);
+            }
+        } else if s > 0 {
+            if let Some(src) = x.get(off..) {
+                for (o, &v) in row.iter_mut().zip(src.iter().step_by(s as usize)) {
+                    *o = v;
+                }
+            }
+        } else if s == 0 {
+            if let Some(&v) = x.get(off) {
+                row.fill(v);
+            }
+        } else {
+            let step = s.unsigned_abs();
+            let first = off.checked_sub((n - 1) * step);
+            if let Some(src) = first.and_then(|f| x.get(f..=off)) {
+                for (o, &v) in row.iter_mut().zip(src.iter().rev().step_by(step)) {
+                    *o = v;
+                }
+            }
+        }
+    }
+}
+
+/// Gather along one axis: data viewed as `[outer, axis_len, inner]`, output as
+/// `[outer, indices_len, inner]`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct GatherParams {
+    /// Product of the data dims before the axis.
+    pub outer: usize,
+    /// Length of the gathered axis.
+    pub axis_len: usize,
+    /// Product of the data dims after the axis.
+    pub inner: usize,
+    /// Number of indices (product of the indices' shape).
+    pub indices_len: usize,
+}
+
+impl GatherParams {
+    /// Parameters for gathering `indices_len` indices along `axis` (may be negative) of data.
+    pub fn new(data_shape: &[usize], axis: i64, indices_len: usize) -> Option<Self> {
+        let rank = data_shape.len() as i64;
+        let a = if axis < 0 { axis + rank } else { axis };
+        if a < 0 || a >= rank {
+            return None;
+        }
+        let a = a as usize;
+        Some(GatherParams {
+            outer: super::shape::numel(&data_shape[..a]),
+            axis_len: data_shape[a],
+            inner: super::shape::numel(&data_shape[a + 1..]),
+            indices_len,
+        })
+    }
+}
+
+/// ONNX Gather: negative indices count from the end; out-of-range indices yield `T::default()`.
+#[inline(always)]
+pub fn gather<T: Copy + Default, I: Copy + Into<i64>>(
+    p: &GatherParams,
+    x: &[T],
+    indices: &[I],
+    y: &mut [T],
+) {
+    let inner = p.inner;
+    if inner == 0 {
+        return;
+    }
+    let n = p.axis_len;
+    let block = n * inner;
+    let indices = &indices[..p.indices_len.min(indices.len())];
+    let mut rows = y.chunks_exact_mut(inner);
+    for o in 0..p.outer {
+        let base = o * block;
+        for &ix in indices {
+            let Some(dst) = rows.next() else { return };
+            let i: i64 = ix.into();
+            let i = if i < 0 { i + n as i64 } else { i };
+            let src = if i >= 0 && (i as usize) < n {
+                let start = base + i as usize * inner;
+                x.get(start..start + inner)
+            } else {
+                None
+            };
+            match src {
+                Some(src) => dst.copy_from_slice(src),
+                None => dst.fill(T::default()),
+            }
+        }
+    }
+}
+
+/// How Pad fills the border.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum PadMode {
+    /// The constant `value`.
+    Constant,
+    /// Mirror without repeating the edge (`[a b c] → b [a b c] b`).
+    Reflect,
+    /// Repeat the edge element.
+    Edge,
+    /// Wrap around (periodic).
+    Wrap,
+}
+
+impl core::fmt::Debug for PadMode {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            PadMode::Constant => "PadMode::Constant",
+            PadMode::Reflect => "PadMode::Reflect",
+            PadMode::Edge => "PadMode::Edge",
+            PadMode::Wrap => "PadMode::Wrap",
+        })
+    }
+}
+
+/// Pad: input and output shapes and the begin pads (negative pads crop).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct PadParams {
+    /// Number of meaningful dims (at most 8).
+    pub rank: usize,
+    /// Input shape; slots past `rank` are 1.
+    pub in_shape: [usize; 8],
+    /// Output shape (input + begin + end pads); slots past `rank` are 1.
+    pub out_shape: [usize; 8],
+    /// Elements added before each dim (negative removes).
+    pub pads_begin: [isize; 8],
+    /// Border mode.
+    pub mode: PadMode,
+    /// Number of output elements.
+    pub len: usize,
+}
+
+impl PadParams {
+    /// Parameters from ONNX `pads` (`[x1_begin, x2_begin, …, x1_end, x2_end, …]`, one pair per
+    /// dim); `None` if the lengths disagree or a dim would become negative.
+    pub fn new(in_shape: &[usize], pads: &[i64], mode: PadMode) -> Option<Self> {
+        let rank = in_shape.len();
+        if rank > 8 || pads.len() != 2 * rank {
+            return None;
+        }
+        let mut p = PadParams {
+            rank,
+            in_shape: [1; 8],
+            out_shape: [1; 8],
+            pads_begin: [0; 8],
+            mode,
+            len: 0,
+        };
+        for d in 0..rank {
+            let n = in_shape[d] as i64 + pads[d] + pads[rank + d];
+            if n < 0 {
+                return None;
+            }
+            p.in_shape[d] = in_shape[d];
+            p.out_shape[d] = n as usize;
+            p.pads_begin[d] = pads[d] as isize;
+        }
+        p.len = super::shape::numel(&p.out_shape[..rank]);
+        Some(p)
+    }
+}
+
+/// Input coordinate for padded coordinate `c` (already shifted by the begin pad) of a dim of
+/// length `n`, or `None` where the constant value goes.
+#[inline(always)]
+pub fn pad_coord(c: isize, n: usize, mode: PadMode) -> Option<usize> {
+    let ni = n as isize;
+    if c >= 0 && c < ni {
+        return Some(c as usize);
+    }
+    if n == 0 {
+        return None;
+    }
+    match mode {
+        PadMode::Constant => None,
+        PadMode::Edge => Some(c.clamp(0, ni - 1) as usize),
+        PadMode::Wrap => Some(c.rem_euclid(ni) as usize),
+        PadMode::Reflect => {
+            if n == 1 {
+                return Some(0);
+            }
+            let period = 2 * (ni - 1);
+            let m = c.rem_euclid(period);
+            Some(if m >= ni { period - m } else { m } as usize)
+        }
+    }
+}
+
+/// ONNX Pad (constant, reflect, edge, wrap; negative pads crop).
+#[inline(always)]
+pub fn pad<T: Copy>(p: &PadParams, x: &[T], value: T, y: &mut [T]) {
+    let r = p.rank.min(8);
+    let len = p.len.min(y.len());
+    let y = &mut y[..len];
+    if len == 0 {
+        return;
+    }
+    if r == 0 {
+        if let (Some(o), Some(&v)) = (y.first_mut(), x.first()) {
+            *o = v;
+        }
+        return;
+    }
+    let mut in_strides = [0usize; 8];
+    super::shape::strides(&p.in_shape[..r], &mut in_strides);
+    let n_out = p.out_shape[r - 1];
+    if n_out == 0 {
+        return;
+    }
+    let n_in = p.in_shape[r - 1];
+    let pb = p.pads_begin[r - 1];
+    // Output columns [lo, hi) read input columns [lo - pb, hi - pb) contiguously.
+    let lo = pb.clamp(0, n_out as isize) as usize;
+    let hi = (pb + n_in as isize).clamp(0, n_out as isize) as usize;
+    let hi = hi.max(lo);
+    let src_lo = (lo as isize - pb).max(0) as usize;
+    let outer = &p.out_shape[..r - 1];
+    let mut idx = [0usize; 8];
+    for row in y.chunks_exact_mut(n_out) {
+        let mut base = 0usize;
+        let mut inside = true;
+        for d in 0..r - 1 {
+            match pad_coord(idx[d] as isize - p.pads_begin[d], p.in_shape[d], p.mode) {
+                Some(c) => base += c * in_strides[d],
+                None => inside = false,
+            }
+        }
+        super::shape::next_index(&mut idx[..r - 1], outer);
+        if !inside {
+            row.fill(value);
+            continue;
+        }
+        let (left, rest) = row.split_at_mut(lo);
+        let (mid, right) = rest.split_at_mut(hi - lo);
+        if let Some(src) = x.get(base + src_lo..base + src_lo + mid.len()) {
+            mid.copy_from_slice(src);
+        }
+        let at = |k: usize| match pad_coord(k as isize - pb, n_in, p.mode) {
+            Some(c) => x.get(base + c).copied().unwrap_or(value),
+            None => value,
+        };
+        for (k, o) in left.iter_mut().enumerate() {
+            *o = at(k);
+        }
+        for (k, o) in right.iter_mut().enumerate() {
+            *o = at(hi + k);
+        }
+    }
+}
+
+/// Expand: the output shape and the input stride along each output dim (0 where broadcast).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ExpandParams {
+    /// Number of meaningful dims (at most 8).
+    pub rank: usize,
+    /// Output shape; slots past `rank` are 1.
+    pub out_shape: [usize; 8],
+    /// Input element stride of each output dim; 0 on broadcast dims.
+    pub in_strides: [usize; 8],
+    /// Number of output elements.
+    pub len: usize,
+}
+
+impl ExpandParams {
+    /// Parameters broadcasting `in_shape` to `out_shape` (right-aligned), dims merged.
+    pub fn new(in_shape: &[usize], out_shape: &[usize]) -> Option<Self> {
+        let mut shape = super::shape::pack(out_shape)?;
+        let mut st = [[0usize; 8]; 1];
+        if !super::shape::broadcast_strides(in_shape, out_shape, &mut st[0]) {
+            return None;
+        }
+        let len = super::shape::numel(out_shape);
+        let rank = super::shape::coalesce(out_shape.len(), &mut shape, &mut st);
+        Some(ExpandParams {
+            rank,
+            out_shape: shape,
+            in_strides: st[0],
+            len,
+        })
+    }
+}
+
+/// ONNX Expand (broadcast copy).
+#[inline(always)]
+pub fn expand<T: Copy>(p: &ExpandParams, x: &[T], y: &mut [T]) {
+    strided_copy(p.rank, &p.out_shape, &p.in_strides, p.len, x, y);
+}
+
+/// Tile: input and output shapes (each output dim a multiple of the input dim).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TileParams {
+    /// Number of meaningful dims (at most 8).
+    pub rank: usize,
+    /// Input shape; slots past `rank` are 1.
+    pub in_shape: [usize; 8],
+    /// Output shape (input shape times repeats); slots past `rank` are 1.
+    pub out_shape: [usize; 8],
+    /// Number of output elements.
+    pub len: usize,
+}
+
+impl TileParams {
+    /// Parameters tiling `in_shape` by `repeats` (one per dim).
+    pub fn new(in_shape: &[usize], repeats: &[usize]) -> Option<Self> {
+        let rank = in_shape.len();
+        if rank > 8 || repeats.len() != rank {
+            return None;
+        }
+        let mut p = TileParams {
+            rank,
+            in_shape: [1; 8],
+            out_shape: [1; 8],
+            len: 0,
+        };
+        for d in 0..rank {
+            p.in_shape[d] = in_shape[d];
+            p.out_shape[d] = in_shape[d] * repeats[d];
+        }
+        p.len = super::shape::numel(&p.out_shape[..rank]);
+        Some(p)
+    }
+}
+
+/// ONNX Tile: `y[i] = x[index_d % in_shape[d] …]`.
+#[inline(always)]
+pub fn tile<T: Copy>(p: &TileParams, x: &[T], y: &mut [T]) {
+    let r = p.rank.min(8);
+    let len = p.len.min(y.len());
+    let y = &mut y[..len];
+    if len == 0 {
+        return;
+    }
+    if r == 0 {
+        if let (Some(o), Some(&v)) = (y.first_mut(), x.first()) {
+            *o = v;
+        }
+        return;
+    }
+    let mut in_strides = [0usize; 8];
+    super::shape::strides(&p.in_shape[..r], &mut in_strides);
+    let n_out = p.out_shape[r - 1];
+    let n_in = p.in_shape[r - 1];
+    if n_out == 0 || n_in == 0 {
+        return;
+    }
+    let outer = &p.out_shape[..r - 1];
+    let mut idx = [0usize; 8];
+    for row in y.chunks_exact_mut(n_out) {
+        let mut base = 0usize;
+        for d in 0..r - 1 {
+            base += idx[d].checked_rem(p.in_shape[d]).unwrap_or(0) * in_strides[d];
+        }
+        super::shape::next_index(&mut idx[..r - 1], outer);
+        if let Some(src) = x.get(base..base + n_in) {
+            for chunk in row.chunks_mut(n_in) {
+                chunk.copy_from_slice(&src[..chunk.len()]);
+            }
+        }
+    }
+}
+
+/// Plain copy (Identity and friends): `y[..n] = x[..n]` for the shorter length.
+#[inline(always)]
+pub fn copy<T: Copy>(x: &[T], y: &mut [T]) {
+    let n = x.len().min(y.len());
+    y[..n].copy_from_slice(&x[..n]);
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use super::*;
+    use std::vec::Vec;
+
+    /// Row-major multi-index of `flat` in `shape`.
+    fn unravel(mut flat: usize, shape: &[usize]) -> Vec<usize> {
+        let mut idx = std::vec![0; shape.len()];
+        for d in (0..shape.len()).rev() {
+            idx[d] = flat % shape[d];
+            flat /= shape[d];
+        }
+        idx
+    }
+
+    fn ravel(idx: &[usize], shape: &[usize]) -> usize {
+        idx.iter().zip(shape).fold(0, |acc, (&i, &n)| acc * n + i)
+    }
+
+    fn iota(n: usize) -> Vec<i32> {
+        (0..n as i32).collect()
+    }
+
+    #[test]
+    fn transpose_matches_naive() {
+        let cases: &[(&[usize], &[usize])] = &[
+            (&[], &[]),
+            (&[7], &[0]),
+            (&[3, 7], &[1, 0]),
+            (&[1, 17], &[1, 0]),
+            (&[2, 3, 5], &[0, 2, 1]),
+            (&[2, 3, 5], &[2, 0, 1]),
+            (&[2, 3, 5, 7], &[0, 2, 3, 1]),
+            (&[2, 1, 3, 1, 5], &[4, 3, 2, 1, 0]),
+            (&[3, 1, 7, 2], &[1, 0, 2, 3]),
+            (&[3, 0, 2], &[2, 1, 0]),
+        ];
+        for &(shape, perm) in cases {
+            let n = super::super::shape::numel(shape);
+            let x = iota(n);
+            let out: Vec<usize> = perm.iter().map(|&q| shape[q]).collect();
+            let mut want = std::vec![0; n];
+            for (i, w) in want.iter_mut().enumerate() {
+                let oi = unravel(i, &out);
+                let mut ii = std::vec![0; shape.len()];
+                for (k, &q) in perm.iter().enumerate() {
+                    ii[q] = oi[k];
+                }
+                *w = x[ravel(&ii, shape)];
+            }
+            let p = TransposeParams::new(shape, perm).unwrap_or_else(|| panic!());
+            let mut y = std::vec![-1; n];
+            transpose(&p, &x, &mut y);
+            assert_eq!(y, want, "{shape:?} {perm:?} {p:?}");
+        }
+        assert!(TransposeParams::new(&[2, 3], &[0, 0]).is_none());
+        assert!(TransposeParams::new(&[2, 3], &[0]).is_none());
+        // Identity permutation collapses to a single contiguous dim.
+        let p = TransposeParams::new(&[3, 7, 2], &[0, 1, 2]).unwrap_or_else(|| panic!());
+        assert_eq!((p.rank, p.out_shape[0], p.in_strides[0]), (1, 42, 1));
+    }
+
+    #[test]
+    fn concat_and_split_via_copy_blocks() {
+        // Concat [3,2,5] and [3,7,5] on axis 1 -> [3,9,5], then split back.
+        let a = iota(30);
+        let b: Vec<i32> = (100..205).collect();
+        let mut y = std::vec![0; 135];
+        let pa = CopyBlockParams::concat_input(&[3, 2, 5], 1, 0, 9).unwrap_or_else(|| panic!());
+        let pb = CopyBlockParams::concat_input(&[3, 7, 5], 1, 2, 9).unwrap_or_else(|| panic!());
+        copy_blocks(&pa, &a, &mut y);
+        copy_blocks(&pb, &b, &mut y);
+        for i in 0..3 {
+            for j in 0..9 {
+                for k in 0..5 {
+                    let want = if j < 2 {
+                        a[(i * 2 + j) * 5 + k]
+                    } else {
+                        b[(i * 7 + j - 2) * 5 + k]
+                    };
+                    assert_eq!(y[(i * 9 + j) * 5 + k], want);
+                }
+            }
+        }
+        let mut a2 = std::vec![0; 30];
+        let mut b2 = std::vec![0; 105];
+        copy_blocks(
+            &CopyBlockParams::split_output(&[3, 9, 5], 1, 0, 2).unwrap_or_else(|| panic!()),
+            &y,
+            &mut a2,
+        );
+        copy_blocks(
+            &CopyBlockParams::split_output(&[3, 9, 5], 1, 2, 7).unwrap_or_else(|| panic!()),
+            &y,
+            &mut b2,
+        );
+        assert_eq!(a2, a);
+        assert_eq!(b2, b);
+    }
+
+    /// Naive ONNX slice on one axis at a time.
+    fn naive_slice(
+        shape: &[usize],
+        x: &[i32],
+        starts: &[i64],
+        ends: &[i64],
+        axes: &[i64],
+        steps: &[i64],
+    ) -> (Vec<usize>, Vec<i32>) {
+        let rank = shape.len();
+        let mut sel: Vec<Vec<usize>> = shape.iter().map(|&n| (0..n).collect()).collect();
+        for i in 0..starts.len() {
+            let a = if axes.is_empty() {
+                i
+            } else {
+                ((axes[i] + rank as i64) % rank as i64) as usize
+            };
+            let dim = shape[a] as i64;
+            let step = if steps.is_empty() { 1 } else { steps[i] };
+            let mut s = starts[i];
+            let mut e = ends[i];
+            if s < 0 {
+                s += dim;
+            }
+            if e < 0 {
+                e += dim;
+            }
+            let mut v = Vec::new();
+            if step > 0 {
+                let (s, e) = (s.clamp(0, dim), e.clamp(0, dim));
+                let mut k = s;
+                while k < e {
+                    v.push(k as usize);
+                    let Some(next) = k.checked_add(step) else {
+                        break;
+                    };
+                    k = next;
+                }
+            } else if dim > 0 {
+                let (s, e) = (s.clamp(0, dim - 1), e.clamp(-1, dim - 1));
+                let mut k = s;
+                while k > e {
+                    v.push(k as usize);
+                    let Some(next) = k.checked_add(step) else {
+                        break;
+                    };
+                    k = next;
+                }
+            }
+            sel[a] = v;
+        }
+        let out: Vec<usize> = sel.iter().map(|v| v.len()).collect();
+        let n: usize = out.iter().product();
+        let y = (0..n)
+            .map(|i| {
+                let oi = unravel(i, &out);
+                let ii: Vec<usize> = oi.iter().enumerate().map(|(d, &k)| sel[d][k]).collect();
+                x[ravel(&ii, shape)]
+            })
+            .collect();
+        (out, y)
+    }
+
+    #[test]
+    fn slice_matches_naive() {
+        type Case<'a> = (&'a [usize], &'a [i64], &'a [i64], &'a [i64], &'a [i64]);
+        let cases: &[Case] = &[
+            (&[17], &[2], &[9], &[], &[]),
+            (&[17], &[-3], &[i64::MAX], &[0], &[1]),
+            (&[17], &[-1], &[i64::MIN], &[0], &[-1]),
+            (&[17], &[15], &[1], &[0], &[-4]),
+            (&[3, 7], &[0, 1], &[3, 7], &[0, 1], &[2, 3]),
+            (&[3, 7], &[6], &[-100], &[-1], &[-2]),
+            (&[2, 3, 7], &[1, 5], &[3, 0], &[1, 2], &[1, -1]),
+            (&[2, 3, 7], &[5], &[9], &[2], &[1]),
+            (&[2, 3, 7], &[0, 0, 0], &[1, 1, 1], &[], &[]),
+            (&[1, 3, 1], &[2, -1], &[-5, 7], &[1, 2], &[-1, 1]),
+            (
+                &[7, 17],
+                &[1, 16],
+                &[i64::MAX, i64::MIN],
+                &[0, 1],
+                &[i64::MAX, i64::MIN],
+            ),
+            (&[3, 0, 2], &[0, -1], &[3, i64::MIN], &[0, 1], &[1, -1]),
+        ];
+        for &(shape, starts, ends, axes, steps) in cases {
+            let x = iota(super::super::shape::numel(shape));
+            let (out, want) = naive_slice(shape, &x, starts, ends, axes, steps);
+            let p = SliceParams::new(shape, starts, ends, axes, steps).unwrap_or_else(|| panic!());
+            assert_eq!(&p.out_shape[..shape.len()], &out[..]);
+            let mut y = std::vec![-1; want.len()];
+            slice(&p, &x, &mut y);
+            assert_eq!(y, want, "{shape:?} {starts:?} {ends:?} {axes:?} {steps:?}");
+        }
+        assert!(SliceParams::new(&[3], &[0], &[3], &[], &[0]).is_none());
+        assert!(SliceParams::new(&[3], &[0], &[3], &[1], &[]).is_none());
+    }
+
+    #[test]
+    fn gather_spec_examples() {
+        // Spec example, axis 0: data [[1,1.2],[2.3,3.4],[4.5,5.7]], indices [[0,1],[1,2]].
+        let data = [1.0f32, 1.2, 2.3, 3.4, 4.5, 5.7];
+        let p = GatherParams::new(&[3, 2], 0, 4).unwrap_or_else(|| panic!());
+        let mut y = [0.0f32; 8];
+        gather(&p, &data, &[0i64, 1, 1, 2], &mut y);
+        assert_eq!(y, [1.0, 1.2, 2.3, 3.4, 2.3, 3.4, 4.5, 5.7]);
+        // Axis 1 with int32 indices [[0, 2]] on a 3x3 matrix.
+        let data = [1.0f32, 1.2, 1.9, 2.3, 3.4, 3.9, 4.5, 5.7, 5.9];
+        let p = GatherParams::new(&[3, 3], -1, 2).unwrap_or_else(|| panic!());
+        let mut y = [0.0f32; 6];
+        gather(&p, &data, &[0i32, 2], &mut y);
+        assert_eq!(y, [1.0, 1.9, 2.3, 3.9, 4.5, 5.9]);
+        // Negative and out-of-range indices.
+        let x = iota(21);
+        let p = GatherParams::new(&[3, 7], 1, 3).unwrap_or_else(|| panic!());
+        let mut y = [9; 9];
+        gather(&p, &x, &[-1i64, 7, -8], &mut y);
+        assert_eq!(y, [6, 0, 0, 13, 0, 0, 20, 0, 0]);
+        // Scalar index on a 1-D tensor.
+        let p = GatherParams::new(&[17], 0, 1).unwrap_or_else(|| panic!());
+        let mut y = [0u8; 1];
+        gather(&p, &[5u8; 17], &[16i64], &mut y);
+        assert_eq!(y, [5]);
+    }
+
+    #[test]
+    fn pad_spec_examples() {
+        let x = [1.0f32, 1.2, 2.3, 3.4, 4.5, 5.7];
+        let pads = [0i64, 2, 0, 0];
+        let cases = [
+            (
+                PadMode::Constant,
+                [
+                    0.0f32, 0.0, 1.0, 1.2, 0.0, 0.0, 2.3, 3.4, 0.0, 0.0, 4.5, 5.7,
+                ],
+            ),
+            (
+                PadMode::Reflect,
+                [1.0, 1.2, 1.0, 1.2, 2.3, 3.4, 2.3, 3.4, 4.5, 5.7, 4.5, 5.7],
+            ),
+            (
+                PadMode::Edge,
+                [1.0, 1.0, 1.0, 1.2, 2.3, 2.3, 2.3, 3.4, 4.5, 4.5, 4.5, 5.7],
+            ),
+            (
+                PadMode::Wrap,
+                [1.0, 1.2, 1.0, 1.2, 2.3, 3.4, 2.3, 3.4, 4.5, 5.7, 4.5, 5.7],
+            ),
+        ];
+        for (mode, want) in cases {
+            let p = PadParams::new(&[3, 2], &pads, mode).unwrap_or_else(|| panic!());
+            let mut y = [9.0f32; 12];
+            pad(&p, &x, 0.0, &mut y);
+            assert_eq!(y, want, "{mode:?}");
+        }
+    }
+
+    #[test]
+    fn pad_matches_naive() {
+        let cases: &[(&[usize], &[i64])] = &[
+            (&[7], &[3, 5]),
+            (&[7], &[-2, 1]),
+            (&[3, 7], &[1, 2, 2, 1]),
+            (&[3, 7], &[-1, -3, 2, 2]),
+            (&[2, 3, 5], &[1, 0, 6, 0, 2, 7]),
+            (&[1, 1], &[2, 3, 1, 2]),
+            (&[3, 4], &[0, -5, 0, 2]),
+        ];
+        for &(shape, pads) in cases {
+            let x = iota(super::super::shape::numel(shape));
+            for mode in [
+                PadMode::Constant,
+                PadMode::Reflect,
+                PadMode::Edge,
+                PadMode::Wrap,
+            ] {
+                let p = PadParams::new(shape, pads, mode).unwrap_or_else(|| panic!());
+                let r = shape.len();
+                let out = &p.out_shape[..r];
+                let want: Vec<i32> = (0..p.len)
+                    .map(|i| {
+                        let oi = unravel(i, out);
+                        let mut ii = Vec::new();
+                        for d in 0..r {
+                            let n = shape[d] as i64;
+                            let mut c = oi[d] as i64 - pads[d];
+                            if c < 0 || c >= n {
+                                match mode {
+                                    PadMode::Constant => return -7,
+                                    PadMode::Edge => c = c.clamp(0, n - 1),
+                                    PadMode::Wrap => c = c.rem_euclid(n),
+                                    PadMode::Reflect => {
+                                        while c < 0 || c >= n {
+                                            if n == 1 {
+                                                c = 0;
+                                            } else if c < 0 {
+                                                c = -c;
+                                            } else {
+                                                c = 2 * (n - 1) - c;
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                            ii.push(c as usize);
+                        }
+                        x[ravel(&ii, shape)]
+                    })
+                    .collect();
+                let mut y = std::vec![99; p.len];
+                pad(&p, &x, -7, &mut y);
+                assert_eq!(y, want, "{shape:?} {pads:?} {mode:?}");
+            }
+        }
+        assert!(PadParams::new(&[3], &[-2, -2], PadMode::Constant).is_none());
+    }
+
+    #[test]
+    fn expand_and_tile() {
+        // Expand [3,1] to [2,3,7].
+        let x = [1, 2, 3];
+        let p = ExpandParams::new(&[3, 1], &[2, 3, 7]).unwrap_or_else(|| panic!());
+        let mut y = std::vec![0; 42];
+        expand(&p, &x, &mut y);
+        for (i, &v) in y.iter().enumerate() {
+            assert_eq!(v, x[(i / 7) % 3]);
+        }
+        // Expand a scalar, and [1,7] to [3,7].
+        let p = ExpandParams::new(&[], &[17]).unwrap_or_else(|| panic!());
+        let mut y = std::vec![0; 17];
+        expand(&p, &[4], &mut y);
+        assert!(y.iter().all(|&v| v == 4));
+        let row = iota(7);
+        let p = ExpandParams::new(&[1, 7], &[3, 7]).unwrap_or_else(|| panic!());
+        let mut y = std::vec![0; 21];
+        expand(&p, &row, &mut y);
+        assert_eq!(&y[14..], &row[..]);
+        assert!(ExpandParams::new(&[2], &[3]).is_none());
+        // Tile [2,3] by [3,2] -> [6,6].
+        let x = iota(6);
+        let p = TileParams::new(&[2, 3], &[3, 2]).unwrap_or_else(|| panic!());
+        let mut y = std::vec![0; 36];
+        tile(&p, &x, &mut y);
+        for i in 0..6 {
+            for j in 0..6 {
+                assert_eq!(y[i * 6 + j], x[(i % 2) * 3 + j % 3]);
+            }
+        }
+        let p = TileParams::new(&[1], &[17]).unwrap_or_else(|| panic!());
+        let mut y = [0u8; 17];
+        tile(&p, &[1u8], &mut y);
+        assert_eq!(y, [1u8; 17]);
+        let mut z = [0i64; 3];
+        copy(&[5i64, 6, 7, 8], &mut z);
+        assert_eq!(z, [5, 6, 7]);
+    }
+
+    #[test]
+    fn debug_is_rust_expression() {
+        let p = PadParams::new(&[3], &[-1, 2], PadMode::Reflect).unwrap_or_else(|| panic!());
+        let s = std::format!("{p:?}");
+        assert!(
+            s.contains("pads_begin: [-1, 0, 0, 0, 0, 0, 0, 0], mode: PadMode::Reflect, len: 4 }"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn inconsistent_params_do_not_panic() {
+        let mut y = [0i32; 5];
+        let p = SliceParams {
+            rank: 2,
+            out_shape: [2, 3, 1, 1, 1, 1, 1, 1],
+            in_strides: [-50, 7, 0, 0, 0, 0, 0, 0],
+            start_offset: 3,
+            len: 6,
+        };
+        slice(&p, &[1, 2, 3], &mut y);
+        let p = CopyBlockParams {
+            outer: 4,
+            block: 3,
+            src_stride: 2,
+            dst_stride: 9,
+            dst_offset: 1,
+            src_offset: 0,
+        };
+        copy_blocks(&p, &[1, 2, 3], &mut y);
+        let p = TileParams {
+            rank: 2,
+            in_shape: [0, 2, 1, 1, 1, 1, 1, 1],
+            out_shape: [3, 4, 1, 1, 1, 1, 1, 1],
+            len: 12,
+        };
+        tile(&p, &[1, 2], &mut y);
+        let p = GatherParams {
+            outer: 3,
+            axis_len: 9,
+            inner: 2,
+            indices_len: 4,
+        };
+        gather(&p, &[1, 2], &[1i64, 2], &mut y);
+    }
+}

@@ -1,0 +1,300 @@
+//! The generated `src/lib.rs`: constants, the arena type, the weights view and `run`.
+
+use super::kernel_call::{self, Arg, Uses};
+use super::names::{screaming, Namer};
+use super::report;
+use crate::error::{Error, Result};
+use crate::ir::{Graph, ValueInfo, ValueRef};
+use crate::plan::{Plan, Storage};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+use std::collections::BTreeMap;
+
+/// The Rust-facing description of one model input or output.
+pub struct Port {
+    pub name: String,
+    pub ident: String,
+    pub info: ValueInfo,
+}
+
+/// Inputs and outputs of the model as `run` parameters, in model order.
+pub fn ports(graph: &Graph) -> (Vec<Port>, Vec<Port>) {
+    let mut namer = Namer::default();
+    let inputs = graph
+        .inputs
+        .iter()
+        .map(|&n| {
+            let info = graph.node(n).outputs[0].clone();
+            Port { ident: namer.fresh(&info.name), name: info.name.clone(), info }
+        })
+        .collect();
+    let outputs = graph
+        .outputs
+        .iter()
+        .map(|o| {
+            let mut info = graph.value(o.value).clone();
+            info.name.clone_from(&o.name);
+            Port { ident: namer.fresh(&o.name), name: o.name.clone(), info }
+        })
+        .collect();
+    (inputs, outputs)
+}
+
+/// An unsuffixed integer literal (`784`, not `784usize`).
+fn num(n: usize) -> proc_macro2::Literal {
+    proc_macro2::Literal::usize_unsuffixed(n)
+}
+
+fn rust_type(info: &ValueInfo) -> TokenStream {
+    let t = format_ident!("{}", info.dtype.rust_type());
+    quote!(#t)
+}
+
+/// Marks a line that becomes a `//` comment after printing (prettyplease drops comments).
+pub fn comment(text: &str) -> TokenStream {
+    let clean: String = text.chars().map(|c| if c == '"' || c == '\\' || c.is_control() { '\'' } else { c }).collect();
+    quote!(__comment!(#clean);)
+}
+
+/// Builds `lib.rs` as tokens (printed and post-processed by the caller).
+pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, uses: &mut Uses) -> Result<TokenStream> {
+    let (inputs, outputs) = ports(graph);
+    let arena_bytes = num(plan.arena_bytes);
+    let weights_bytes = num(plan.weights.bytes.len());
+
+    let mut consts = TokenStream::new();
+    for (kind, ports) in [("input", &inputs), ("output", &outputs)] {
+        for p in ports.iter() {
+            let base = screaming(&p.ident);
+            let shape_ident = format_ident!("{base}_SHAPE");
+            let len_ident = format_ident!("{base}_LEN");
+            let dims: Vec<_> = p.info.shape.iter().map(|&d| num(d)).collect();
+            let rank = num(dims.len());
+            let len = num(p.info.elements());
+            let doc = format!(" Shape of {kind} `{}` ({}).", p.name, p.info.dtype);
+            let doc_len = format!(" Elements of {kind} `{}`.", p.name);
+            consts.extend(quote! {
+                #[doc = #doc]
+                pub const #shape_ident: [usize; #rank] = [#(#dims),*];
+                #[doc = #doc_len]
+                pub const #len_ident: usize = #len;
+            });
+        }
+    }
+    let input_names: Vec<&str> = inputs.iter().map(|p| p.name.as_str()).collect();
+    let output_names: Vec<&str> = outputs.iter().map(|p| p.name.as_str()).collect();
+    let (n_in, n_out) = (num(inputs.len()), num(outputs.len()));
+
+    // Parameters of `run`.
+    let mut params = Vec::new();
+    for p in &inputs {
+        let (id, t, len) = (format_ident!("{}", p.ident), rust_type(&p.info), num(p.info.elements()));
+        params.push(quote!(#id: &[#t; #len]));
+    }
+    for p in &outputs {
+        let (id, t, len) = (format_ident!("{}", p.ident), rust_type(&p.info), num(p.info.elements()));
+        params.push(quote!(#id: &mut [#t; #len]));
+    }
+
+    let mut body = TokenStream::new();
+    for step in &plan.steps {
+        let node = graph.node(step.node);
+        body.extend(step_block(graph, plan, step, &node.name, &inputs, &outputs, uses)?);
+    }
+    for copy in &plan.copies {
+        let src = graph.value(copy.from);
+        let dst = &outputs[copy.output];
+        let lowered = crate::lower::Lowered { kernel: crate::lower::Kernel::Copy, dtype: src.dtype };
+        let mut regions = Regions::default();
+        let x = regions.read(plan.storage_of(copy.from)?, src, &inputs, &outputs)?;
+        let y = Arg { expr: { let id = format_ident!("{}", dst.ident); quote!(#id.as_mut_slice()) } };
+        let call = kernel_call::emit(&lowered, &[Some(x)], &[y], uses)?;
+        let split = regions.split();
+        let note = comment(&format!("model output '{}' is a copy of '{}'", dst.name, src.name));
+        body.extend(quote!({ #note #split #call }));
+    }
+
+    let too_many = if params.len() > 7 { quote!(#[allow(clippy::too_many_arguments)]) } else { quote!() };
+    let run_doc = format!(
+        " Runs {}: reads the inputs, writes every output. Uses only `arena` as scratch memory.",
+        graph.name
+    );
+    let imports: Vec<TokenStream> = uses
+        .imports
+        .iter()
+        .map(|(m, t)| {
+            let (m, t) = (format_ident!("{m}"), format_ident!("{t}"));
+            quote!(use kernels::#m::#t;)
+        })
+        .collect();
+    let header_lines: Vec<TokenStream> = header.lines().map(|l| { let l = format!(" {l}"); quote!(#![doc = #l]) }).collect();
+    let _ = report::macs;
+    Ok(quote! {
+        #(#header_lines)*
+        #![no_std]
+        #![deny(unsafe_op_in_unsafe_fn)]
+        #![deny(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
+
+        /// The kernels this model uses (shared sources: public so that unused variants of
+        /// their parameter enums are not dead code).
+        #[doc(hidden)]
+        pub mod kernels;
+        /// Runtime support: `no_std` math and typed views of the arena and weights.
+        #[doc(hidden)]
+        pub mod rt;
+
+        #(#imports)*
+
+        /// Bytes of activation memory `run` needs.
+        pub const ARENA_BYTES: usize = #arena_bytes;
+        /// Bytes of constant weights (in flash, inside the binary).
+        pub const WEIGHTS_BYTES: usize = #weights_bytes;
+        /// Model input names, in the order `run` takes them.
+        pub const INPUT_NAMES: [&str; #n_in] = [#(#input_names),*];
+        /// Model output names, in the order `run` takes them.
+        pub const OUTPUT_NAMES: [&str; #n_out] = [#(#output_names),*];
+        #consts
+
+        /// Activation memory for [`run`]. Place it anywhere: a `static`, the stack, a linker
+        /// section. Its contents between calls do not matter.
+        pub struct Arena(rt::view::Aligned<[u8; ARENA_BYTES]>);
+
+        impl Arena {
+            /// A zeroed arena; `const`, so it can initialize a `static`.
+            pub const fn new() -> Arena {
+                Arena(rt::view::Aligned([0; ARENA_BYTES]))
+            }
+
+            fn bytes(&mut self) -> &mut [u8] {
+                &mut self.0 .0
+            }
+        }
+
+        impl Default for Arena {
+            fn default() -> Arena {
+                Arena::new()
+            }
+        }
+
+        #[cfg(target_endian = "big")]
+        compile_error!("weights.bin is little-endian; this crate supports little-endian targets only");
+
+        /// The weights blob, aligned so tensors can be viewed in place.
+        static WEIGHTS: &rt::view::Aligned<[u8]> = &rt::view::Aligned(*include_bytes!("../weights.bin"));
+
+        /// `len` bytes of weights at `offset`, viewed as `T`s.
+        fn weight<T: rt::view::Element>(offset: usize, len: usize) -> &'static [T] {
+            rt::view::cast(WEIGHTS.0.get(offset..offset + len).unwrap_or_default())
+        }
+
+        #[doc = #run_doc]
+        #too_many
+        pub fn run(arena: &mut Arena, #(#params),*) {
+            #body
+        }
+    })
+}
+
+/// Arena regions one step touches, deduplicated, bound to names for `rt::view::split`.
+#[derive(Default)]
+struct Regions {
+    namer: Namer,
+    /// (offset, bytes) → binding name.
+    bound: BTreeMap<(usize, usize), String>,
+    order: Vec<(usize, usize)>,
+}
+
+impl Regions {
+    fn bind(&mut self, offset: usize, bytes: usize, name: &str) -> proc_macro2::Ident {
+        let key = (offset, bytes);
+        if !self.bound.contains_key(&key) {
+            let id = self.namer.fresh(name);
+            self.bound.insert(key, id);
+            self.order.push(key);
+        }
+        format_ident!("{}", self.bound[&key])
+    }
+
+    fn read(&mut self, s: Storage, info: &ValueInfo, inputs: &[Port], outputs: &[Port]) -> Result<Arg> {
+        let t = rust_type(info);
+        let expr = match s {
+            Storage::Input(i) => {
+                let id = format_ident!("{}", inputs.get(i).ok_or_else(|| Error::internal("bad input index"))?.ident);
+                quote!(#id.as_slice())
+            }
+            Storage::Output(i) => {
+                let id = format_ident!("{}", outputs.get(i).ok_or_else(|| Error::internal("bad output index"))?.ident);
+                quote!(#id.as_slice())
+            }
+            Storage::Weight { offset, bytes } => {
+                let (offset, bytes) = (num(offset), num(bytes));
+                quote!(weight::<#t>(#offset, #bytes))
+            }
+            Storage::Arena { offset, bytes } => {
+                let id = self.bind(offset, bytes, &info.name);
+                quote!(rt::view::cast::<#t>(#id))
+            }
+        };
+        Ok(Arg { expr })
+    }
+
+    fn write(&mut self, s: Storage, info: &ValueInfo, outputs: &[Port]) -> Result<Arg> {
+        let t = rust_type(info);
+        let expr = match s {
+            Storage::Output(i) => {
+                let id = format_ident!("{}", outputs.get(i).ok_or_else(|| Error::internal("bad output index"))?.ident);
+                quote!(#id.as_mut_slice())
+            }
+            Storage::Arena { offset, bytes } => {
+                let id = self.bind(offset, bytes, &info.name);
+                quote!(rt::view::cast_mut::<#t>(#id))
+            }
+            other => return Err(Error::internal(format!("cannot write to {other:?}"))),
+        };
+        Ok(Arg { expr })
+    }
+
+    fn split(&self) -> TokenStream {
+        if self.order.is_empty() {
+            return quote!();
+        }
+        let names: Vec<_> = self.order.iter().map(|k| format_ident!("{}", self.bound[k])).collect();
+        let ranges: Vec<_> = self.order.iter().map(|&(o, b)| {
+            let (o, b) = (num(o), num(b));
+            quote!((#o, #b))
+        }).collect();
+        quote!(let [#(#names),*] = rt::view::split(arena.bytes(), [#(#ranges),*]);)
+    }
+}
+
+fn step_block(
+    graph: &Graph,
+    plan: &Plan,
+    step: &crate::plan::Step,
+    name: &str,
+    inputs: &[Port],
+    outputs: &[Port],
+    uses: &mut Uses,
+) -> Result<TokenStream> {
+    let node = graph.node(step.node);
+    let note = comment(&report::layer_comment(graph, step.node));
+    if step.lowered.kernel == crate::lower::Kernel::View {
+        return Ok(note);
+    }
+    let mut regions = Regions::default();
+    let mut args = Vec::new();
+    for v in &step.inputs {
+        args.push(match v {
+            Some(v) => Some(regions.read(plan.storage_of(*v)?, graph.value(*v), inputs, outputs)?),
+            None => None,
+        });
+    }
+    let mut outs = Vec::new();
+    for (slot, v) in step.outputs.iter().enumerate() {
+        let _: &ValueRef = v;
+        outs.push(regions.write(plan.storage_of(*v)?, &node.outputs[slot], outputs)?);
+    }
+    let call = kernel_call::emit(&step.lowered, &args, &outs, uses).map_err(|e| e.context(format!("node '{name}'")))?;
+    let split = regions.split();
+    Ok(quote!({ #note #split #call }))
+}

@@ -1,0 +1,173 @@
+//! Code generation: writes a standalone `no_std` crate from a planned graph.
+//!
+//! The crate holds `src/lib.rs` (the model: constants, arena type, `run`), `src/kernels/` and
+//! `src/rt/` (the kernel and runtime sources it needs, trimmed from `codegen-templates` and
+//! `runtime-min`), `src/main.rs` and `src/runner/` (the `std` command-line runner),
+//! `weights.bin`, `Cargo.toml` and `README.md`. Output is byte-for-byte deterministic.
+
+mod kernel_call;
+mod lib_rs;
+mod main_rs;
+mod names;
+pub mod report;
+mod sources;
+
+pub use names::snake;
+
+use crate::error::{Error, Result};
+use crate::ir::Graph;
+use crate::plan::Plan;
+use crate::target::Target;
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+/// Options that shape the generated crate.
+#[derive(Clone, Debug)]
+pub struct CodegenOptions {
+    /// Cargo package name of the crate.
+    pub crate_name: String,
+    /// Header lines: model file, its sha256, onnxc's version, the flags.
+    pub header: String,
+    /// Emit an empty `[workspace]` table so the crate builds on its own anywhere.
+    pub standalone_workspace: bool,
+}
+
+/// The files of a generated crate, by relative path.
+pub type CrateFiles = BTreeMap<String, Vec<u8>>;
+
+/// Generates every file of the crate.
+pub fn generate(graph: &Graph, plan: &Plan, target: &Target, opts: &CodegenOptions) -> Result<CrateFiles> {
+    if target.kernel_family != "generic" {
+        return Err(Error::unsupported(format!("target '{}' has no kernels yet; use --target generic", target.name)));
+    }
+    let mut uses = kernel_call::Uses::default();
+    let tokens = lib_rs::lib_rs(graph, plan, &opts.header, &mut uses)?;
+    // Every identifier in `lib.rs` (not its comments) is a root for trimming the sources.
+    let mut roots: BTreeSet<String> = uses.roots.clone();
+    collect_token_idents(tokens.clone(), &mut roots);
+    let lib = print(tokens)?;
+    let kernel_sources: Vec<&sources::Source> = sources::GENERIC_KERNELS.iter().collect();
+    let kernels = sources::trim(&kernel_sources, &roots)?;
+    for text in kernels.values() {
+        if let Ok(tokens) = text.parse() {
+            collect_token_idents(tokens, &mut roots);
+        }
+    }
+    let runtime_sources: Vec<&sources::Source> = sources::RUNTIME.iter().collect();
+    let runtime = sources::trim(&runtime_sources, &roots)?;
+
+    let mut files = CrateFiles::new();
+    files.insert("src/lib.rs".into(), lib.into_bytes());
+    files.insert("src/kernels/mod.rs".into(), module_list("Kernels used by this model, trimmed from onnxc's `generic` family.", &kernels).into_bytes());
+    for (m, text) in &kernels {
+        files.insert(format!("src/kernels/{m}.rs"), text.clone().into_bytes());
+    }
+    files.insert("src/rt/mod.rs".into(), module_list("Runtime support (math, typed views of the arena and weights), trimmed from onnxc's runtime-min.", &runtime).into_bytes());
+    for (m, text) in &runtime {
+        files.insert(format!("src/rt/{m}.rs"), text.clone().into_bytes());
+    }
+    for s in sources::RUNNER {
+        files.insert(format!("src/runner/{}.rs", s.module), s.text.as_bytes().to_vec());
+    }
+    files.insert("src/runner/mod.rs".into(), RUNNER_MOD.as_bytes().to_vec());
+    files.insert("src/main.rs".into(), main_rs::main_rs(graph, &opts.crate_name)?.into_bytes());
+    files.insert("weights.bin".into(), plan.weights.bytes.clone());
+    files.insert("Cargo.toml".into(), cargo_toml(opts, target).into_bytes());
+    files.insert("README.md".into(), report::readme(graph, plan, &opts.header, &opts.crate_name).into_bytes());
+    files.insert(".gitignore".into(), b"/target\n".to_vec());
+    Ok(files)
+}
+
+/// Writes the files under `dir`, replacing generated files but leaving others alone.
+pub fn write_crate(dir: &Path, files: &CrateFiles) -> Result<()> {
+    for (path, bytes) in files {
+        let full = dir.join(path);
+        if let Some(parent) = full.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        std::fs::write(&full, bytes).map_err(|e| Error::io(format!("cannot write {}: {e}", full.display())))?;
+    }
+    Ok(())
+}
+
+fn module_list(doc: &str, modules: &BTreeMap<&'static str, String>) -> String {
+    let mut s = format!("//! {doc}\n\n");
+    for m in modules.keys() {
+        s.push_str(&format!("pub mod {m};\n"));
+    }
+    s
+}
+
+fn collect_token_idents(tokens: proc_macro2::TokenStream, out: &mut BTreeSet<String>) {
+    for t in tokens {
+        match t {
+            proc_macro2::TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            proc_macro2::TokenTree::Group(g) => collect_token_idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+/// Prints tokens with prettyplease and turns `__comment!("…");` markers into `//` comments.
+fn print(tokens: proc_macro2::TokenStream) -> Result<String> {
+    let file: syn::File = syn::parse2(tokens).map_err(|e| Error::internal(format!("generated code does not parse: {e}")))?;
+    let text = prettyplease::unparse(&file);
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text.as_str();
+    const MARK: &str = "__comment!(";
+    while let Some(at) = rest.find(MARK) {
+        let line_start = rest[..at].rfind('\n').map_or(0, |i| i + 1);
+        let indent = &rest[line_start..at];
+        out.push_str(&rest[..line_start]);
+        let after = &rest[at + MARK.len()..];
+        let open = after.find('"').unwrap_or(0);
+        let close = after[open + 1..].find('"').map_or(after.len(), |i| open + 1 + i);
+        let comment = &after[open + 1..close.min(after.len())];
+        out.push_str(indent);
+        out.push_str("// ");
+        out.push_str(comment);
+        out.push('\n');
+        let tail = &after[close.min(after.len())..];
+        let end = tail.find(';').map_or(tail.len(), |i| i + 1);
+        rest = tail[end..].strip_prefix('\n').unwrap_or(&tail[end..]);
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn cargo_toml(opts: &CodegenOptions, target: &Target) -> String {
+    let name = &opts.crate_name;
+    let workspace = if opts.standalone_workspace { "\n# Builds on its own; remove this table to make the crate a member of your workspace.\n[workspace]\n" } else { "" };
+    format!(
+        r#"# Generated by onnxc {version}. Do not edit: regenerate instead.
+[package]
+name = "{name}"
+version = "0.1.0"
+edition = "2021"
+publish = false
+description = "Generated by onnxc for target {target}: a no_std, allocation-free model"
+
+[lib]
+path = "src/lib.rs"
+
+[[bin]]
+name = "{name}"
+path = "src/main.rs"
+required-features = ["std"]
+
+[features]
+# Adds the command-line runner (reads .npy inputs, writes .npy outputs, times inferences).
+std = []
+
+[profile.release]
+codegen-units = 4
+{workspace}"#,
+        version = env!("CARGO_PKG_VERSION"),
+        target = target.name,
+    )
+}
+
+/// `src/runner/mod.rs`: the runner is a shared library of which each model uses a part.
+const RUNNER_MOD: &str = "//! The `std` command-line runner: `.npy` inputs and outputs, timing.\n//! Shared by every generated crate, so not every helper is used by every model.\n#![allow(dead_code)]\n\npub mod npy;\npub mod runner;\n";

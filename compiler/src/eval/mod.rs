@@ -1,0 +1,339 @@
+//! The reference evaluator: runs a node on constant tensors with the `generic` kernels.
+//!
+//! Used by constant folding, by shape inference (for shape-deciding values) and by
+//! `onnxc run`. It executes exactly the [`Kernel`] that codegen would emit, with the same
+//! parameters, so a disagreement between `onnxc run` and a generated crate is a codegen bug.
+
+mod run;
+
+pub use run::{run_graph, RunOptions};
+
+use crate::error::{Error, Result};
+use crate::ir::{DType, Data, Op, Tensor, ValueInfo};
+use crate::lower::{lower, Kernel};
+use crate::with_data;
+use onnxc_templates::generic as k;
+
+/// A one-element tensor of `dtype` holding `value` (converted as `Cast` would).
+pub fn scalar_of(dtype: DType, value: f64) -> Tensor {
+    let data = match dtype {
+        DType::F32 => Data::F32(vec![value as f32]),
+        DType::F64 => Data::F64(vec![value]),
+        DType::F16 => Data::F16(vec![0]),
+        DType::BF16 => Data::BF16(vec![((value as f32).to_bits() >> 16) as u16]),
+        DType::I8 => Data::I8(vec![value as i8]),
+        DType::I16 => Data::I16(vec![value as i16]),
+        DType::I32 => Data::I32(vec![value as i32]),
+        DType::I64 => Data::I64(vec![value as i64]),
+        DType::U8 => Data::U8(vec![value as u8]),
+        DType::U16 => Data::U16(vec![value as u16]),
+        DType::U32 => Data::U32(vec![value as u32]),
+        DType::U64 => Data::U64(vec![value as u64]),
+        DType::Bool => Data::Bool(vec![u8::from(value != 0.0)]),
+    };
+    Tensor { shape: vec![], data }
+}
+
+/// Evaluates one node on known inputs, producing one tensor per output.
+pub fn eval_node(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>], outputs: &[ValueInfo]) -> Result<Vec<Tensor>> {
+    match op {
+        Op::Input => return Err(Error::internal("graph inputs have no value at compile time")),
+        Op::Constant(t) => return Ok(vec![t.clone()]),
+        Op::Shape { start, end } => {
+            let shape = &inputs.first().copied().flatten().ok_or_else(|| Error::invalid("Shape needs an input"))?.shape;
+            let (s, e) = crate::ir::infer::shape_range(shape.len(), *start, *end);
+            let dims: Vec<i64> = shape[s..e.max(s)].iter().map(|&d| d as i64).collect();
+            return Ok(vec![Tensor::from_i64(vec![dims.len()], dims)?]);
+        }
+        Op::ConstantOfShape { value } => {
+            let out = outputs.first().ok_or_else(|| Error::internal("ConstantOfShape without output"))?;
+            let len = crate::ir::tensor::element_count(&out.shape)?;
+            let data = with_data!(&value.data, v => {
+                let x = *v.first().ok_or_else(|| Error::invalid("ConstantOfShape value is empty"))?;
+                let filled = vec![x; len];
+                let mut d = Data::zeros(value.dtype(), 0);
+                fill_same(&mut d, filled.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>())?;
+                d
+            });
+            return Ok(vec![Tensor { shape: out.shape.clone(), data }]);
+        }
+        _ => {}
+    }
+    let args: Vec<&Tensor> = values
+        .iter()
+        .zip(inputs)
+        .filter(|(_, i)| i.is_some())
+        .map(|(v, _)| v.ok_or_else(|| Error::internal("evaluating a node whose inputs are unknown")))
+        .collect::<Result<_>>()?;
+    let lowered = lower(op, inputs, values, outputs)?;
+    let mut results: Vec<Tensor> = outputs
+        .iter()
+        .map(|o| Tensor::zeros(o.dtype, o.shape.clone()))
+        .collect::<Result<_>>()?;
+    execute(&lowered.kernel, &args, &mut results)?;
+    Ok(results)
+}
+
+fn fill_same(d: &mut Data, bytes: Vec<u8>) -> Result<()> {
+    *d = Data::from_le_bytes(d.dtype(), &bytes)?;
+    Ok(())
+}
+
+fn mismatch(kernel: &Kernel, t: &Tensor) -> Error {
+    Error::unsupported(format!("{:?} kernel on {} data", std::mem::discriminant(kernel), t.dtype()))
+        .context(kernel_name(kernel))
+}
+
+fn kernel_name(kernel: &Kernel) -> String {
+    let debug = format!("{kernel:?}");
+    debug.split(['(', ' ', '{']).next().unwrap_or("kernel").to_string()
+}
+
+fn f32s<'a>(kernel: &Kernel, t: &'a Tensor) -> Result<&'a [f32]> {
+    match &t.data {
+        Data::F32(v) => Ok(v),
+        _ => Err(Error::unsupported(format!("{} on {}: f32 only", kernel_name(kernel), t.dtype()))),
+    }
+}
+
+fn f32s_mut<'a>(t: &'a mut Tensor) -> Result<&'a mut [f32]> {
+    match &mut t.data {
+        Data::F32(v) => Ok(v),
+        other => Err(Error::internal(format!("f32 output expected, found {}", other.dtype()))),
+    }
+}
+
+fn bytes_mut(t: &mut Tensor) -> Result<&mut [u8]> {
+    match &mut t.data {
+        Data::Bool(v) | Data::U8(v) => Ok(v),
+        other => Err(Error::internal(format!("bool output expected, found {}", other.dtype()))),
+    }
+}
+
+fn bools(t: &Tensor) -> Result<&[u8]> {
+    match &t.data {
+        Data::Bool(v) | Data::U8(v) => Ok(v),
+        other => Err(Error::invalid(format!("bool input expected, found {}", other.dtype()))),
+    }
+}
+
+/// Runs a numeric kernel body for every numeric variant (inputs and output of one type).
+macro_rules! numeric {
+    ($x:expr, $y:expr, |$a:ident, $o:ident| $body:expr, $err:expr) => {
+        match ($x, $y) {
+            (Data::F32($a), Data::F32($o)) => $body,
+            (Data::F64($a), Data::F64($o)) => $body,
+            (Data::I8($a), Data::I8($o)) => $body,
+            (Data::I16($a), Data::I16($o)) => $body,
+            (Data::I32($a), Data::I32($o)) => $body,
+            (Data::I64($a), Data::I64($o)) => $body,
+            (Data::U8($a), Data::U8($o)) => $body,
+            (Data::U16($a), Data::U16($o)) => $body,
+            (Data::U32($a), Data::U32($o)) => $body,
+            (Data::U64($a), Data::U64($o)) => $body,
+            _ => return Err($err),
+        }
+    };
+}
+
+/// Runs a data-movement kernel body for any variant (input and output of one type).
+macro_rules! any_type {
+    ($x:expr, $y:expr, |$a:ident, $o:ident| $body:expr, $err:expr) => {
+        match ($x, $y) {
+            (Data::F32($a), Data::F32($o)) => $body,
+            (Data::F64($a), Data::F64($o)) => $body,
+            (Data::F16($a), Data::F16($o)) => $body,
+            (Data::BF16($a), Data::BF16($o)) => $body,
+            (Data::I8($a), Data::I8($o)) => $body,
+            (Data::I16($a), Data::I16($o)) => $body,
+            (Data::I32($a), Data::I32($o)) => $body,
+            (Data::I64($a), Data::I64($o)) => $body,
+            (Data::U8($a), Data::U8($o)) => $body,
+            (Data::U16($a), Data::U16($o)) => $body,
+            (Data::U32($a), Data::U32($o)) => $body,
+            (Data::U64($a), Data::U64($o)) => $body,
+            (Data::Bool($a), Data::Bool($o)) => $body,
+            _ => return Err($err),
+        }
+    };
+}
+
+/// Executes a lowered kernel on evaluator tensors.
+pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Result<()> {
+    let arg = |i: usize| -> Result<&Tensor> {
+        args.get(i).copied().ok_or_else(|| Error::internal(format!("kernel argument {i} missing")))
+    };
+    let opt_f32 = |i: usize| -> Result<Option<&[f32]>> { args.get(i).map(|t| f32s(kernel, t)).transpose() };
+    let (first, rest) = results.split_first_mut().ok_or_else(|| Error::internal("kernel without outputs"))?;
+    let x = arg(0)?;
+    let err = || mismatch(kernel, x);
+    match kernel {
+        Kernel::View | Kernel::Copy => {
+            let bytes = x.data.to_le_bytes();
+            first.data = Data::from_le_bytes(first.dtype(), &bytes)?;
+        }
+        Kernel::Conv2d(p) => k::conv::conv2d(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?),
+        Kernel::ConvTranspose2d(p) => {
+            k::conv_transpose::conv_transpose2d(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?)
+        }
+        Kernel::Gemm(p) => k::gemm::gemm(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?),
+        Kernel::MatMul(p) => k::gemm::matmul(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, f32s_mut(first)?),
+        Kernel::Unary(a) => k::elementwise::unary(*a, f32s(kernel, x)?, f32s_mut(first)?),
+        Kernel::Binary(op, p) => {
+            let b = arg(1)?;
+            match (&x.data, &b.data, &mut first.data) {
+                (Data::F32(a), Data::F32(b), Data::F32(y)) => k::elementwise::binary(*op, p, a, b, y),
+                (Data::F64(a), Data::F64(b), Data::F64(y)) => k::elementwise::binary(*op, p, a, b, y),
+                (Data::I64(a), Data::I64(b), Data::I64(y)) => k::elementwise::binary(*op, p, a, b, y),
+                (Data::I32(a), Data::I32(b), Data::I32(y)) => k::elementwise::binary(*op, p, a, b, y),
+                (Data::I16(a), Data::I16(b), Data::I16(y)) => k::elementwise::binary(*op, p, a, b, y),
+                (Data::I8(a), Data::I8(b), Data::I8(y)) => k::elementwise::binary(*op, p, a, b, y),
+                (Data::U8(a), Data::U8(b), Data::U8(y)) => k::elementwise::binary(*op, p, a, b, y),
+                (Data::U16(a), Data::U16(b), Data::U16(y)) => k::elementwise::binary(*op, p, a, b, y),
+                (Data::U32(a), Data::U32(b), Data::U32(y)) => k::elementwise::binary(*op, p, a, b, y),
+                (Data::U64(a), Data::U64(b), Data::U64(y)) => k::elementwise::binary(*op, p, a, b, y),
+                _ => return Err(err()),
+            }
+        }
+        Kernel::Compare(op, p) => {
+            let b = arg(1)?;
+            let y = bytes_mut(first)?;
+            numeric!(&x.data, &b.data, |a, b| k::elementwise::compare(*op, p, a, b, y), err())
+        }
+        Kernel::Logic(op, p) => k::elementwise::logic(*op, p, bools(x)?, bools(arg(1)?)?, bytes_mut(first)?),
+        Kernel::Not => k::elementwise::not(bools(x)?, bytes_mut(first)?),
+        Kernel::Where(p) => {
+            let (a, b) = (arg(1)?, arg(2)?);
+            let cond = bools(x)?;
+            match (&a.data, &b.data) {
+                (Data::Bool(_), _) | (Data::U8(_), _) => {
+                    let y = bytes_mut(first)?;
+                    k::elementwise::select(p, cond, bools(a)?, bools(b)?, y)
+                }
+                _ => {
+                    let y = &mut first.data;
+                    macro_rules! sel {
+                        ($($v:ident),*) => {
+                            match (&a.data, &b.data, y) {
+                                $((Data::$v(a), Data::$v(b), Data::$v(y)) => k::elementwise::select(p, cond, a, b, y),)*
+                                _ => return Err(err()),
+                            }
+                        };
+                    }
+                    sel!(F32, F64, F16, BF16, I8, I16, I32, I64, U16, U32, U64)
+                }
+            }
+        }
+        Kernel::Softmax(p) => k::softmax::softmax(p, f32s(kernel, x)?, f32s_mut(first)?),
+        Kernel::MaxPool(p) => k::pool::max_pool2d(p, f32s(kernel, x)?, f32s_mut(first)?),
+        Kernel::AvgPool(p) => k::pool::avg_pool2d(p, f32s(kernel, x)?, f32s_mut(first)?),
+        Kernel::GlobalAvgPool(p) => k::pool::global_avg_pool(p, f32s(kernel, x)?, f32s_mut(first)?),
+        Kernel::GlobalMaxPool(p) => k::pool::global_max_pool(p, f32s(kernel, x)?, f32s_mut(first)?),
+        Kernel::BatchNorm(p) => k::norm::batch_norm(
+            p,
+            f32s(kernel, x)?,
+            f32s(kernel, arg(1)?)?,
+            f32s(kernel, arg(2)?)?,
+            f32s(kernel, arg(3)?)?,
+            f32s(kernel, arg(4)?)?,
+            f32s_mut(first)?,
+        ),
+        Kernel::LayerNorm(p) => k::norm::layer_norm(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?),
+        Kernel::InstanceNorm(p) => {
+            k::norm::instance_norm(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, f32s(kernel, arg(2)?)?, f32s_mut(first)?)
+        }
+        Kernel::Transpose(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::transpose(p, a, y), err()),
+        Kernel::Concat(parts) => {
+            for (p, input) in parts.iter().zip(args) {
+                any_type!(&input.data, &mut first.data, |a, y| k::movement::copy_blocks(p, a, y), mismatch(kernel, input));
+            }
+        }
+        Kernel::Split(parts) => {
+            let mut outs = std::iter::once(first).chain(rest.iter_mut());
+            for p in parts {
+                let out = outs.next().ok_or_else(|| Error::internal("Split output missing"))?;
+                any_type!(&x.data, &mut out.data, |a, y| k::movement::copy_blocks(p, a, y), err());
+            }
+        }
+        Kernel::Slice(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::slice(p, a, y), err()),
+        Kernel::Gather(p) => {
+            let idx = arg(1)?;
+            macro_rules! gather {
+                ($ix:expr) => {
+                    any_type!(&x.data, &mut first.data, |a, y| k::movement::gather(p, a, $ix, y), err())
+                };
+            }
+            match &idx.data {
+                Data::I64(ix) => gather!(ix.as_slice()),
+                Data::I32(ix) => gather!(ix.as_slice()),
+                _ => return Err(Error::invalid("Gather indices must be int32 or int64")),
+            }
+        }
+        Kernel::Pad(p, value) => {
+            with_value(value, &x.data, &mut first.data, p, err)?;
+        }
+        Kernel::Resize(p) => k::resize::resize(p, f32s(kernel, x)?, f32s_mut(first)?),
+        Kernel::Reduce(op, p) => match (&x.data, &mut first.data) {
+            (Data::F32(a), Data::F32(y)) => k::reduce::reduce_f32(*op, p, a, y),
+            (a, y) => numeric!(a, y, |a, y| k::reduce::reduce(*op, p, a, y), err()),
+        },
+        Kernel::Cast { to, .. } => cast(x, *to, first)?,
+        Kernel::Expand(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err()),
+        Kernel::Tile(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::tile(p, a, y), err()),
+    }
+    Ok(())
+}
+
+fn with_value(value: &Tensor, x: &Data, y: &mut Data, p: &k::movement::PadParams, err: impl Fn() -> Error) -> Result<()> {
+    macro_rules! pad {
+        ($($v:ident),*) => {
+            match (&value.data, x, y) {
+                $((Data::$v(v), Data::$v(a), Data::$v(y)) => {
+                    let v = *v.first().ok_or_else(|| Error::invalid("empty pad value"))?;
+                    k::movement::pad(p, a, v, y)
+                })*
+                _ => return Err(err()),
+            }
+        };
+    }
+    pad!(F32, F64, F16, BF16, I8, I16, I32, I64, U8, U16, U32, U64, Bool);
+    Ok(())
+}
+
+/// ONNX Cast between any two supported types (bool as 0/1 bytes).
+fn cast(x: &Tensor, to: DType, out: &mut Tensor) -> Result<()> {
+    use k::elementwise::{cast as c, cast_to_bool};
+    if to == DType::Bool {
+        let y = bytes_mut(out)?;
+        macro_rules! to_bool {
+            ($($v:ident),*) => {
+                match &x.data {
+                    $(Data::$v(a) => cast_to_bool(a, y),)*
+                    Data::Bool(a) => y.copy_from_slice(a),
+                    _ => return Err(Error::unsupported(format!("Cast from {} to bool", x.dtype()))),
+                }
+            };
+        }
+        to_bool!(F32, F64, I8, I16, I32, I64, U8, U16, U32, U64);
+        return Ok(());
+    }
+    macro_rules! inner {
+        ($a:expr, $($v:ident),*) => {
+            match &mut out.data {
+                $(Data::$v(y) => c($a, y),)*
+                _ => return Err(Error::unsupported(format!("Cast from {} to {to}", x.dtype()))),
+            }
+        };
+    }
+    macro_rules! outer {
+        ($($v:ident),*) => {
+            match &x.data {
+                $(Data::$v(a) => inner!(a.as_slice(), F32, F64, I8, I16, I32, I64, U8, U16, U32, U64),)*
+                Data::Bool(a) => inner!(a.as_slice(), F32, F64, I8, I16, I32, I64, U8, U16, U32, U64),
+                _ => return Err(Error::unsupported(format!("Cast from {} to {to}", x.dtype()))),
+            }
+        };
+    }
+    outer!(F32, F64, I8, I16, I32, I64, U8, U16, U32, U64);
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! The intermediate representation.
+//!
+//! A [`Graph`] is a petgraph `StableDiGraph` whose nodes are typed operators ([`Op`]) and whose
+//! edges carry values (one output slot of a producer to one input slot of a consumer). Graph
+//! inputs and constants are nodes too, so every value has exactly one producer. Every value has
+//! a static shape and an element type ([`ValueInfo`]), filled in by shape inference
+//! ([`infer::infer_graph`]) and re-checked by the validator ([`validate::validate`]) after every
+//! pass.
+
+pub mod dot;
+pub mod dtype;
+pub mod graph;
+pub mod infer;
+pub mod json;
+pub mod op;
+pub mod tensor;
+pub mod text;
+pub mod validate;
+
+pub use dtype::DType;
+pub use graph::{Edge, Graph, GraphOutput, Node, ValueInfo, ValueRef};
+pub use op::Op;
+pub use tensor::{Data, Tensor};

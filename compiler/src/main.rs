@@ -1,0 +1,213 @@
+//! The `onnxc` command line.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use onnxc::driver::{self, CompileOptions};
+use onnxc::error::{Error, Result};
+use onnxc::onnx::ImportOptions;
+use onnxc::target::Target;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// onnxc: compiles ONNX models into standalone no_std Rust crates.
+#[derive(Parser)]
+#[command(name = "onnxc", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compile a model into a crate.
+    Compile {
+        model: PathBuf,
+        /// Target to generate code for (see `onnxc targets`).
+        #[arg(long, default_value = "generic")]
+        target: String,
+        /// Output folder for the crate.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// Cargo package name (default: the model file's name).
+        #[arg(long)]
+        name: Option<String>,
+        /// Leave out the empty `[workspace]` table, to add the crate to your own workspace.
+        #[arg(long)]
+        in_workspace: bool,
+        #[command(flatten)]
+        import: ImportArgs,
+    },
+    /// Show the graph (after import or after any pass) and the arena plan.
+    Inspect {
+        model: PathBuf,
+        /// Stop after this pass (`import` for the graph as imported; see --list-passes).
+        #[arg(long)]
+        after: Option<String>,
+        #[arg(long, value_enum, default_value = "text")]
+        format: Format,
+        /// Print the arena plan (offset, size, live range per tensor) and its lower bound.
+        #[arg(long)]
+        plan: bool,
+        /// List the passes in pipeline order.
+        #[arg(long)]
+        list_passes: bool,
+        #[arg(long, default_value = "generic")]
+        target: String,
+        #[command(flatten)]
+        import: ImportArgs,
+    },
+    /// Run a model with the reference evaluator (no code generation).
+    Run {
+        model: PathBuf,
+        /// An input as NAME=FILE.npy (repeat for each input).
+        #[arg(long = "input", value_name = "NAME=FILE")]
+        inputs: Vec<String>,
+        /// Write each output to DIR/<name>.npy (otherwise print them).
+        #[arg(long)]
+        output_dir: Option<PathBuf>,
+        #[command(flatten)]
+        import: ImportArgs,
+    },
+    /// List the targets.
+    Targets,
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    /// Bind a symbolic input dimension, as NAME=VALUE (repeatable).
+    #[arg(long = "dim", value_name = "NAME=VALUE")]
+    dims: Vec<String>,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Text,
+    Dot,
+    Json,
+}
+
+impl ImportArgs {
+    fn options(&self) -> Result<ImportOptions> {
+        let mut opts = ImportOptions::default();
+        for d in &self.dims {
+            let (name, value) = d
+                .split_once('=')
+                .ok_or_else(|| Error::invalid(format!("--dim '{d}' must be NAME=VALUE")))?;
+            let value: usize = value.parse().map_err(|_| Error::invalid(format!("--dim '{d}': '{value}' is not a size")))?;
+            opts.dims.insert(name.to_string(), value);
+        }
+        Ok(opts)
+    }
+}
+
+fn main() -> ExitCode {
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        eprintln!("error: internal error (a bug in onnxc, please report it): {}{at}", msg.replace('\n', "; "));
+    }));
+    let cli = Cli::parse();
+    match std::panic::catch_unwind(|| execute(cli)) {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            ExitCode::from(2)
+        }
+        Err(_) => ExitCode::from(2),
+    }
+}
+
+fn execute(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Compile { model, target, output, name, in_workspace, import } => {
+            let mut flags = format!("--target {target}");
+            for d in &import.dims {
+                flags.push_str(&format!(" --dim {d}"));
+            }
+            if let Some(n) = &name {
+                flags.push_str(&format!(" --name {n}"));
+            }
+            if in_workspace {
+                flags.push_str(" --in-workspace");
+            }
+            let opts = CompileOptions {
+                target: Target::named(&target)?,
+                import: import.options()?,
+                crate_name: name,
+                standalone_workspace: !in_workspace,
+                flags,
+            };
+            let compiled = driver::compile(&model, &opts)?;
+            onnxc::codegen::write_crate(&output, &compiled.files)?;
+            let plan = &compiled.plan;
+            println!(
+                "wrote {} ({} layers, arena {} B (lower bound {} B), weights {} B)",
+                output.display(),
+                plan.steps.len(),
+                plan.arena_bytes,
+                plan.lower_bound,
+                plan.weights.bytes.len()
+            );
+            Ok(())
+        }
+        Command::Inspect { model, after, format, plan, list_passes, target, import } => {
+            if list_passes {
+                println!("import");
+                for p in onnxc::passes::pass_names() {
+                    println!("{p}");
+                }
+                return Ok(());
+            }
+            let target = Target::named(&target)?;
+            let graph = driver::load_and_optimize(&model, &import.options()?, &target, after.as_deref())?;
+            if plan {
+                let planned = onnxc::plan::plan(&graph)?;
+                print!("{}", onnxc::codegen::report::arena_table(&planned));
+                return Ok(());
+            }
+            let text = match format {
+                Format::Text => onnxc::ir::text::to_text(&graph),
+                Format::Dot => onnxc::ir::dot::to_dot(&graph),
+                Format::Json => onnxc::ir::json::to_json(&graph),
+            };
+            print!("{text}");
+            Ok(())
+        }
+        Command::Run { model, inputs, output_dir, import } => {
+            let graph = driver::load_and_optimize(&model, &import.options()?, &Target::generic(), None)?;
+            let mut given = BTreeMap::new();
+            for spec in &inputs {
+                let (name, path) = match spec.split_once('=') {
+                    Some((n, p)) => (n.to_string(), PathBuf::from(p)),
+                    None if graph.inputs.len() == 1 => (graph.node(graph.inputs[0]).outputs[0].name.clone(), PathBuf::from(spec)),
+                    None => return Err(Error::invalid(format!("--input '{spec}' must be NAME=FILE.npy"))),
+                };
+                given.insert(name, onnxc::npy_io::read_tensor(&path)?);
+            }
+            let outputs = onnxc::eval::run_graph(&graph, &given, &Default::default())?;
+            for (name, tensor) in &outputs {
+                match &output_dir {
+                    Some(dir) => {
+                        std::fs::create_dir_all(dir).map_err(|e| Error::io(format!("cannot create {}: {e}", dir.display())))?;
+                        let path = dir.join(format!("{}.npy", onnxc::npy_io::file_stem(name)));
+                        onnxc::npy_io::write_tensor(&path, tensor)?;
+                        println!("{name}: {:?} -> {}", tensor.shape, path.display());
+                    }
+                    None => println!("{name}: {:?} {}", tensor.shape, onnxc::npy_io::preview(tensor)),
+                }
+            }
+            Ok(())
+        }
+        Command::Targets => {
+            for t in Target::all()? {
+                println!("{:<14} {}", t.name, t.description);
+            }
+            Ok(())
+        }
+    }
+}

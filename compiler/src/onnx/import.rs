@@ -1,0 +1,414 @@
+//! ONNX model → [`Graph`]: decoding, validation, and conversion of every node to a typed op.
+//!
+//! The file is untrusted: every error is a value with the node, op and opset it concerns, and
+//! sizes claimed by the file are checked before anything is allocated for them.
+
+use super::attributes::Attrs;
+use super::ops::{self, Lowered, NodeCtx};
+use super::proto::{type_proto, tensor_shape_proto::dimension, GraphProto, ModelProto, NodeProto, ValueInfoProto};
+use super::tensor::TensorReader;
+use crate::error::{Error, Result};
+use crate::ir::{DType, Graph, GraphOutput, Op, ValueInfo, ValueRef};
+use prost::Message;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::Path;
+
+/// The ai.onnx opsets onnxc imports.
+pub const OPSET_RANGE: std::ops::RangeInclusive<i64> = 7..=23;
+
+/// Choices the model file cannot make for itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ImportOptions {
+    /// Sizes for symbolic input dimensions (`--dim name=value`).
+    pub dims: BTreeMap<String, usize>,
+    /// Largest tensor accepted (initializer or constant), in bytes.
+    pub max_tensor_bytes: usize,
+    /// Most nodes (and, separately, initializers) accepted.
+    pub max_nodes: usize,
+}
+
+impl Default for ImportOptions {
+    fn default() -> ImportOptions {
+        ImportOptions { dims: BTreeMap::new(), max_tensor_bytes: 1 << 30, max_nodes: 1_000_000 }
+    }
+}
+
+/// Reads an ONNX file; external data is looked up in the file's folder.
+pub fn load(path: &Path, opts: &ImportOptions) -> Result<Graph> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}: {e}", path.display())))?;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    load_bytes(&bytes, Some(dir), opts)
+}
+
+/// Imports a model from memory; `model_dir` is where external data lives (`None`: refuse it).
+pub fn load_bytes(bytes: &[u8], model_dir: Option<&Path>, opts: &ImportOptions) -> Result<Graph> {
+    let model = decode(bytes)?;
+    let mut graph = build(&model, model_dir, opts)?;
+    crate::ir::infer::infer_graph(&mut graph)?;
+    Ok(graph)
+}
+
+/// Decodes the protobuf, with one clear line for anything that is not an ONNX model.
+pub(crate) fn decode(bytes: &[u8]) -> Result<ModelProto> {
+    if bytes.is_empty() {
+        return Err(Error::invalid("not a valid ONNX model: the file is empty"));
+    }
+    let model = ModelProto::decode(bytes).map_err(|e| {
+        let reason = e.to_string();
+        let reason = reason.strip_prefix("failed to decode Protobuf message: ").unwrap_or(&reason).to_string();
+        Error::invalid(format!("not a valid ONNX model: {reason}"))
+    })?;
+    if model.graph.is_none() {
+        return Err(Error::invalid("not a valid ONNX model: it has no graph"));
+    }
+    Ok(model)
+}
+
+/// Who produced a value name, as far as the importer knows.
+#[derive(Clone, Debug)]
+enum Source {
+    Value(ValueRef),
+    /// An output onnxc does not compute (Dropout's mask, BatchNorm's statistics, …).
+    Dropped { node: String, op_type: String, index: usize },
+    /// An output of a node that could not be converted (its error is reported instead).
+    Failed,
+}
+
+/// The importer's state while it walks the graph.
+struct Builder<'m> {
+    graph: Graph,
+    opset: i64,
+    opsets: HashMap<&'m str, i64>,
+    values: HashMap<String, Source>,
+    node_names: HashSet<String>,
+    reader: TensorReader<'m>,
+}
+
+/// Converts a decoded model without running shape inference.
+pub(crate) fn build(model: &ModelProto, model_dir: Option<&Path>, opts: &ImportOptions) -> Result<Graph> {
+    let g = model.graph.as_ref().ok_or_else(|| Error::invalid("not a valid ONNX model: it has no graph"))?;
+    let (opset, opsets) = opsets(model)?;
+    for (what, count) in [("nodes", g.node.len()), ("initializers", g.initializer.len())] {
+        if count > opts.max_nodes {
+            return Err(Error::limit(format!("the model has {count} {what}, more than the limit of {}", opts.max_nodes)));
+        }
+    }
+    if let Some(s) = g.sparse_initializer.first() {
+        let name = s.values.as_ref().map(|v| v.name.as_str()).unwrap_or_default();
+        return Err(Error::unsupported(format!("sparse initializers are not supported ('{name}')")));
+    }
+    let name = if g.name.is_empty() { "model".to_string() } else { g.name.clone() };
+    let mut b = Builder {
+        graph: Graph::new(name),
+        opset,
+        opsets,
+        values: HashMap::new(),
+        node_names: HashSet::new(),
+        reader: TensorReader { model_dir, max_bytes: opts.max_tensor_bytes },
+    };
+    b.add_inputs(g, &opts.dims)?;
+    b.add_initializers(g)?;
+    b.add_nodes(g)?;
+    b.add_outputs(g)?;
+    Ok(b.graph)
+}
+
+/// The default domain's opset (checked against [`OPSET_RANGE`]) and every domain's version.
+fn opsets(model: &ModelProto) -> Result<(i64, HashMap<&str, i64>)> {
+    let mut opsets: HashMap<&str, i64> = HashMap::new();
+    for o in &model.opset_import {
+        let domain = if o.domain == "ai.onnx" { "" } else { o.domain.as_str() };
+        let v = opsets.entry(domain).or_insert(o.version);
+        *v = (*v).max(o.version);
+    }
+    let Some(&opset) = opsets.get("") else {
+        return Err(Error::invalid("the model imports no ai.onnx opset (opset_import has no entry for the default domain)"));
+    };
+    if !OPSET_RANGE.contains(&opset) {
+        return Err(Error::unsupported(format!(
+            "ai.onnx opset {opset} is not supported (onnxc supports opsets {} to {})",
+            OPSET_RANGE.start(),
+            OPSET_RANGE.end()
+        )));
+    }
+    Ok((opset, opsets))
+}
+
+impl<'m> Builder<'m> {
+    /// `name`, or `name_1`, `name_2`, … if a node already has it.
+    fn unique_node_name(&mut self, name: String) -> String {
+        let mut candidate = name.clone();
+        let mut i = 1;
+        while self.node_names.contains(&candidate) {
+            candidate = format!("{name}_{i}");
+            i += 1;
+        }
+        self.node_names.insert(candidate.clone());
+        candidate
+    }
+
+    /// Records who produces `name`; a second producer is an error.
+    fn define(&mut self, name: &str, source: Source, by: &str) -> Result<()> {
+        if self.values.contains_key(name) {
+            return Err(Error::invalid(format!("{by} produces '{name}', which is already produced elsewhere")));
+        }
+        self.values.insert(name.to_string(), source);
+        Ok(())
+    }
+
+    /// Graph inputs that are not initializers become `Op::Input` nodes with static shapes.
+    fn add_inputs(&mut self, g: &GraphProto, dims: &BTreeMap<String, usize>) -> Result<()> {
+        let initializers: HashSet<&str> = g.initializer.iter().map(|t| t.name.as_str()).collect();
+        for input in &g.input {
+            if initializers.contains(input.name.as_str()) {
+                continue; // Older exporters list initializers as inputs too; they are constants.
+            }
+            if input.name.is_empty() {
+                return Err(Error::invalid("a graph input has no name"));
+            }
+            let info = input_info(input, dims)?;
+            let node_name = self.unique_node_name(input.name.clone());
+            let node = self.graph.add_node(node_name, Op::Input, &[], vec![info]);
+            self.graph.inputs.push(node);
+            self.define(&input.name, Source::Value(ValueRef { node, slot: 0 }), "graph input")?;
+        }
+        Ok(())
+    }
+
+    fn add_initializers(&mut self, g: &GraphProto) -> Result<()> {
+        for t in &g.initializer {
+            if t.name.is_empty() {
+                return Err(Error::invalid("an initializer has no name"));
+            }
+            if self.values.contains_key(&t.name) {
+                return Err(Error::invalid(format!("initializer '{}' is defined twice", t.name)));
+            }
+            let tensor = self.reader.read(t).map_err(|e| e.context(format!("initializer '{}'", t.name)))?;
+            let node_name = self.unique_node_name(t.name.clone());
+            let value = self.graph.add_constant(node_name, tensor);
+            // The value keeps the ONNX name even when the node had to be renamed.
+            if let Some(info) = self.graph.node_mut(value.node).outputs.first_mut() {
+                info.name.clone_from(&t.name);
+            }
+            self.define(&t.name, Source::Value(value), "initializer")?;
+        }
+        Ok(())
+    }
+
+    /// Converts every node in file order; unknown operators are collected and reported together.
+    fn add_nodes(&mut self, g: &'m GraphProto) -> Result<()> {
+        let mut unknown: Vec<String> = Vec::new();
+        let mut first_error: Option<Error> = None;
+        for (index, node) in g.node.iter().enumerate() {
+            let base = if node.name.is_empty() { format!("{}_{index}", node.op_type) } else { node.name.clone() };
+            let name = self.unique_node_name(base);
+            let default_domain = node.domain.is_empty() || node.domain == "ai.onnx";
+            let opset = if default_domain { Some(self.opset) } else { self.opsets.get(node.domain.as_str()).copied() };
+            let context = match opset {
+                Some(v) if default_domain => format!("node '{name}' ({}, opset {v})", node.op_type),
+                Some(v) => format!("node '{name}' ({}.{}, opset {v})", node.domain, node.op_type),
+                None => format!("node '{name}' ({}.{}, domain not imported)", node.domain, node.op_type),
+            };
+            let inputs = self.resolve_inputs(node, &context)?;
+            let known = default_domain && ops::is_supported(&node.op_type);
+            let lowered = match (known, &inputs) {
+                (false, _) => {
+                    unknown.push(context.trim_start_matches("node ").to_string());
+                    None
+                }
+                (true, None) => None, // An input comes from a node that failed: its error suffices.
+                (true, Some(_)) => match self.lower(node) {
+                    Ok(Some(lowered)) => Some(lowered),
+                    Ok(None) => {
+                        unknown.push(context.trim_start_matches("node ").to_string());
+                        None
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e.context(&context));
+                        None
+                    }
+                },
+            };
+            match (lowered, inputs) {
+                (Some(lowered), Some(inputs)) => self.add_node(node, name, lowered, &inputs, &context)?,
+                _ => {
+                    for out in node.output.iter().filter(|o| !o.is_empty()) {
+                        self.define(out, Source::Failed, &context)?;
+                    }
+                }
+            }
+        }
+        if !unknown.is_empty() {
+            return Err(Error::unsupported(format!(
+                "unsupported: {} node(s): {}; see SUPPORTED_OPS.md for the supported list",
+                unknown.len(),
+                unknown.join(", ")
+            )));
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// The value behind each input name (`None` for absent optional inputs), or `Ok(None)` when
+    /// one comes from a node that failed to convert.
+    fn resolve_inputs(&self, node: &NodeProto, context: &str) -> Result<Option<Vec<Option<ValueRef>>>> {
+        let mut values = Vec::with_capacity(node.input.len());
+        for input in &node.input {
+            if input.is_empty() {
+                values.push(None);
+                continue;
+            }
+            match self.values.get(input) {
+                Some(Source::Value(v)) => values.push(Some(*v)),
+                Some(Source::Failed) => return Ok(None),
+                Some(Source::Dropped { node: producer, op_type, index }) => {
+                    return Err(Error::unsupported(format!(
+                        "{context}: reads '{input}', output {index} of node '{producer}' ({op_type}), which onnxc does not compute"
+                    )))
+                }
+                None => {
+                    return Err(Error::invalid(format!(
+                        "{context}: reads '{input}', which no node, input or initializer produces (before it)"
+                    )))
+                }
+            }
+        }
+        Ok(Some(values))
+    }
+
+    /// Runs the op's converter with the node's attributes and the constants known so far.
+    fn lower(&self, node: &'m NodeProto) -> Result<Option<Lowered>> {
+        let graph = &self.graph;
+        let values = &self.values;
+        let constant = move |name: &str| match values.get(name) {
+            Some(Source::Value(v)) => graph.constant(*v),
+            _ => None,
+        };
+        let ctx = NodeCtx {
+            node,
+            opset: self.opset,
+            attrs: Attrs::new(&node.attribute)?,
+            tensors: self.reader,
+            constant: &constant,
+        };
+        ops::lower(&ctx)
+    }
+
+    /// Adds a converted node and names its outputs.
+    fn add_node(
+        &mut self,
+        node: &NodeProto,
+        name: String,
+        lowered: Lowered,
+        inputs: &[Option<ValueRef>],
+        context: &str,
+    ) -> Result<()> {
+        let slots: Vec<Option<ValueRef>> =
+            lowered.inputs.iter().map(|slot| slot.and_then(|i| inputs.get(i).copied().flatten())).collect();
+        let computed = lowered.outputs.min(node.output.len());
+        let mut outputs = Vec::with_capacity(computed);
+        let mut names = Vec::with_capacity(computed);
+        for (i, out) in node.output.iter().take(computed).enumerate() {
+            let value_name = if out.is_empty() { self.fresh_value_name(&format!("{name}_output{i}"), &names) } else { out.clone() };
+            let (dtype, shape) = match &lowered.op {
+                Op::Constant(t) => (t.dtype(), t.shape.clone()),
+                _ => (DType::F32, Vec::new()),
+            };
+            names.push(value_name.clone());
+            outputs.push(ValueInfo { name: value_name, dtype, shape });
+        }
+        let id = self.graph.add_node(name.clone(), lowered.op, &slots, outputs);
+        for (slot, value_name) in names.iter().enumerate() {
+            self.define(value_name, Source::Value(ValueRef { node: id, slot }), context)?;
+        }
+        for (index, out) in node.output.iter().enumerate().skip(computed) {
+            if !out.is_empty() {
+                let source = Source::Dropped { node: name.clone(), op_type: node.op_type.clone(), index };
+                self.define(out, source, context)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A value name no ONNX value uses (nor `taken`), for outputs the model left unnamed.
+    fn fresh_value_name(&self, base: &str, taken: &[String]) -> String {
+        let mut candidate = base.to_string();
+        let mut i = 1;
+        while self.values.contains_key(&candidate) || taken.contains(&candidate) {
+            candidate = format!("{base}_{i}");
+            i += 1;
+        }
+        candidate
+    }
+
+    fn add_outputs(&mut self, g: &GraphProto) -> Result<()> {
+        if g.output.is_empty() {
+            return Err(Error::invalid("the graph has no outputs"));
+        }
+        for out in &g.output {
+            let value = match self.values.get(&out.name) {
+                Some(Source::Value(v)) => *v,
+                Some(Source::Dropped { node, op_type, index }) => {
+                    return Err(Error::unsupported(format!(
+                        "graph output '{}' is output {index} of node '{node}' ({op_type}), which onnxc does not compute",
+                        out.name
+                    )))
+                }
+                Some(Source::Failed) => return Err(Error::internal(format!("output '{}' of a failed node", out.name))),
+                None => {
+                    return Err(Error::invalid(format!(
+                        "graph output '{}' is not produced by any node, input or initializer",
+                        out.name
+                    )))
+                }
+            };
+            self.graph.outputs.push(GraphOutput { name: out.name.clone(), value });
+        }
+        Ok(())
+    }
+}
+
+/// An input's element type and static shape, with symbolic dims bound from `dims`.
+fn input_info(input: &ValueInfoProto, dims: &BTreeMap<String, usize>) -> Result<ValueInfo> {
+    let x = &input.name;
+    let Some(type_proto::Value::TensorType(tensor)) = input.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
+        return Err(Error::unsupported(format!(
+            "input '{x}' is not a tensor (sequences, maps, optionals and sparse tensors are not supported)"
+        )));
+    };
+    let dtype = DType::from_onnx(tensor.elem_type).ok_or_else(|| {
+        Error::unsupported(format!(
+            "input '{x}' has element type {} (code {}), which onnxc does not support",
+            DType::onnx_code_name(tensor.elem_type),
+            tensor.elem_type
+        ))
+    })?;
+    let shape_proto = tensor
+        .shape
+        .as_ref()
+        .ok_or_else(|| Error::invalid(format!("input '{x}' has no shape; onnxc needs static input shapes")))?;
+    let mut shape = Vec::with_capacity(shape_proto.dim.len().min(64));
+    for (i, dim) in shape_proto.dim.iter().enumerate() {
+        let size = match &dim.value {
+            Some(dimension::Value::DimValue(v)) => usize::try_from(*v)
+                .map_err(|_| Error::invalid(format!("input '{x}': dimension {i} has size {v}")))?,
+            Some(dimension::Value::DimParam(p)) if !p.is_empty() => *dims.get(p).ok_or_else(|| {
+                Error::invalid(format!("input '{x}': dimension '{p}' is symbolic; bind it with --dim {p}=N"))
+            })?,
+            _ => {
+                return Err(Error::invalid(format!(
+                    "input '{x}': dimension {i} has neither a size nor a name; onnxc needs static input shapes"
+                )))
+            }
+        };
+        shape.push(size);
+    }
+    crate::ir::tensor::element_count(&shape).map_err(|e| e.context(format!("input '{x}'")))?;
+    Ok(ValueInfo { name: x.clone(), dtype, shape })
+}
+
+#[cfg(test)]
+#[path = "import_tests.rs"]
+mod tests;

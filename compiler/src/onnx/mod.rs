@@ -1,0 +1,18 @@
+//! The ONNX front end: protobuf messages ([`proto`]) and the importer ([`import`]) that turns a
+//! model file into an [`ir::Graph`](crate::ir::Graph) of typed ops.
+//!
+//! String attribute maps never leave this module: every node is converted once, here, into an
+//! [`Op`](crate::ir::Op) whose attributes are checked and defaulted for the model's opset.
+
+mod attributes;
+mod external;
+pub mod import;
+mod ops;
+pub mod proto;
+mod tensor;
+
+pub use import::{load, load_bytes, ImportOptions, OPSET_RANGE};
+pub use ops::SUPPORTED_OPS;
+
+#[cfg(test)]
+pub(crate) mod test_util;

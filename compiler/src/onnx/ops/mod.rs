@@ -1,0 +1,236 @@
+//! ONNX node → typed [`Op`]: one converter per operator, checked against the node's opset.
+//!
+//! A converter reads the attributes its operator defines at the model's opset (applying the
+//! spec's defaults), rejects values onnxc does not compile, and says which of the node's inputs
+//! become the IR node's input slots and how many outputs the op computes. Attributes a
+//! converter does not read are reported, so an attribute from another opset never passes
+//! silently.
+
+mod math;
+mod movement;
+mod nn;
+
+use super::attributes::Attrs;
+use super::proto::NodeProto;
+use super::tensor::TensorReader;
+use crate::error::{Error, Result};
+use crate::ir::{Op, Tensor};
+
+/// Every operator onnxc imports, with the first opset that defines it (models start at 7).
+pub const SUPPORTED_OPS: &[(&str, i64)] = &[
+    ("Abs", 1),
+    ("Add", 1),
+    ("And", 1),
+    ("AveragePool", 1),
+    ("BatchNormalization", 1),
+    ("Cast", 1),
+    ("Clip", 1),
+    ("Concat", 1),
+    ("Constant", 1),
+    ("ConstantOfShape", 9),
+    ("Conv", 1),
+    ("ConvTranspose", 1),
+    ("Div", 1),
+    ("Dropout", 1),
+    ("Elu", 1),
+    ("Equal", 1),
+    ("Erf", 9),
+    ("Exp", 1),
+    ("Expand", 8),
+    ("Flatten", 1),
+    ("Gather", 1),
+    ("Gelu", 20),
+    ("Gemm", 1),
+    ("GlobalAveragePool", 1),
+    ("GlobalMaxPool", 1),
+    ("Greater", 1),
+    ("GreaterOrEqual", 12),
+    ("HardSigmoid", 1),
+    ("HardSwish", 14),
+    ("Identity", 1),
+    ("InstanceNormalization", 1),
+    ("LayerNormalization", 17),
+    ("LeakyRelu", 1),
+    ("Less", 1),
+    ("LessOrEqual", 12),
+    ("Log", 1),
+    ("LogSoftmax", 1),
+    ("MatMul", 1),
+    ("Max", 1),
+    ("MaxPool", 1),
+    ("Min", 1),
+    ("Mod", 10),
+    ("Mul", 1),
+    ("Neg", 1),
+    ("Not", 1),
+    ("Or", 1),
+    ("PRelu", 1),
+    ("Pad", 1),
+    ("Pow", 1),
+    ("Reciprocal", 1),
+    ("ReduceL1", 1),
+    ("ReduceL2", 1),
+    ("ReduceLogSum", 1),
+    ("ReduceLogSumExp", 1),
+    ("ReduceMax", 1),
+    ("ReduceMean", 1),
+    ("ReduceMin", 1),
+    ("ReduceProd", 1),
+    ("ReduceSum", 1),
+    ("ReduceSumSquare", 1),
+    ("Relu", 1),
+    ("Reshape", 1),
+    ("Resize", 10),
+    ("Shape", 1),
+    ("Sigmoid", 1),
+    ("Slice", 1),
+    ("Softmax", 1),
+    ("Split", 1),
+    ("Sqrt", 1),
+    ("Squeeze", 1),
+    ("Sub", 1),
+    ("Tanh", 1),
+    ("Tile", 1),
+    ("Transpose", 1),
+    ("Unsqueeze", 1),
+    ("Upsample", 7),
+    ("Where", 9),
+    ("Xor", 1),
+];
+
+/// True when onnxc has a converter for this ai.onnx operator (at some opset).
+pub(crate) fn is_supported(op_type: &str) -> bool {
+    SUPPORTED_OPS.iter().any(|(name, _)| *name == op_type)
+}
+
+/// What a converter sees of one node.
+pub(crate) struct NodeCtx<'a> {
+    pub node: &'a NodeProto,
+    /// The model's opset for the default domain.
+    pub opset: i64,
+    pub attrs: Attrs<'a>,
+    /// Decodes tensor-valued attributes (Constant, ConstantOfShape).
+    pub tensors: TensorReader<'a>,
+    /// The value of an input known at import (initializer or Constant node), by ONNX name.
+    pub constant: &'a dyn Fn(&str) -> Option<&'a Tensor>,
+}
+
+/// A converted node.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Lowered {
+    pub op: Op,
+    /// The IR node's input slots, as positions in the ONNX node's inputs (`None` = absent).
+    pub inputs: Vec<Option<usize>>,
+    /// How many leading ONNX outputs the op computes; any further ones must be unused.
+    pub outputs: usize,
+}
+
+/// Converts one node. `Ok(None)`: onnxc does not know this operator.
+pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
+    let op_type = ctx.node.op_type.as_str();
+    let Some(&(_, since)) = SUPPORTED_OPS.iter().find(|(name, _)| *name == op_type) else {
+        return Ok(None);
+    };
+    if ctx.opset < since {
+        return Err(Error::invalid(format!("{op_type} is not defined before opset {since}")));
+    }
+    let lowered = match op_type {
+        "Constant" => math::constant(ctx)?,
+        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "PRelu" | "Max" | "Min" => math::binary(ctx)?,
+        "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" => math::compare(ctx)?,
+        "And" | "Or" | "Xor" => math::logic(ctx)?,
+        "Not" => math::not(ctx)?,
+        "Relu" | "Sigmoid" | "Tanh" | "Exp" | "Log" | "Sqrt" | "Reciprocal" | "Neg" | "Abs" | "Erf"
+        | "LeakyRelu" | "Elu" | "HardSigmoid" | "HardSwish" | "Gelu" => math::unary(ctx)?,
+        "Clip" => math::clip(ctx)?,
+        "Softmax" | "LogSoftmax" => math::softmax(ctx)?,
+        "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceProd" | "ReduceL1" | "ReduceL2"
+        | "ReduceLogSum" | "ReduceLogSumExp" | "ReduceSumSquare" => math::reduce(ctx)?,
+        "Cast" => math::cast(ctx)?,
+        "ConstantOfShape" => math::constant_of_shape(ctx)?,
+        "Conv" => nn::conv(ctx)?,
+        "ConvTranspose" => nn::conv_transpose(ctx)?,
+        "Gemm" => nn::gemm(ctx)?,
+        "MatMul" => nn::matmul(ctx)?,
+        "MaxPool" | "AveragePool" => nn::pool(ctx)?,
+        "GlobalAveragePool" | "GlobalMaxPool" => nn::global_pool(ctx)?,
+        "BatchNormalization" => nn::batch_norm(ctx)?,
+        "LayerNormalization" => nn::layer_norm(ctx)?,
+        "InstanceNormalization" => nn::instance_norm(ctx)?,
+        "Dropout" => nn::dropout(ctx)?,
+        "Reshape" => movement::reshape(ctx)?,
+        "Flatten" => movement::flatten(ctx)?,
+        "Transpose" => movement::transpose(ctx)?,
+        "Concat" => movement::concat(ctx)?,
+        "Split" => movement::split(ctx)?,
+        "Slice" => movement::slice(ctx)?,
+        "Squeeze" | "Unsqueeze" => movement::squeeze(ctx)?,
+        "Gather" => movement::gather(ctx)?,
+        "Pad" => movement::pad(ctx)?,
+        "Resize" => movement::resize(ctx)?,
+        "Upsample" => movement::upsample(ctx)?,
+        "Shape" => movement::shape(ctx)?,
+        "Identity" | "Where" | "Expand" | "Tile" => movement::plain(ctx)?,
+        other => return Err(Error::internal(format!("{other} is listed as supported but has no converter"))),
+    };
+    if let Some(name) = ctx.attrs.first_unread() {
+        return Err(Error::invalid(format!("attribute '{name}' is not defined for {op_type} at opset {}", ctx.opset)));
+    }
+    Ok(Some(lowered))
+}
+
+impl NodeCtx<'_> {
+    /// True when ONNX input `i` is given (present and not the empty name).
+    pub(crate) fn has_input(&self, i: usize) -> bool {
+        self.node.input.get(i).is_some_and(|n| !n.is_empty())
+    }
+
+    /// Checks the number of inputs (trailing absent ones count) and that the first `min` are given.
+    pub(crate) fn expect_inputs(&self, min: usize, max: usize) -> Result<()> {
+        let n = self.node.input.len();
+        if n < min || n > max {
+            let want = match (min, max) {
+                (a, b) if a == b => format!("{a}"),
+                (a, usize::MAX) => format!("at least {a}"),
+                (a, b) => format!("{a} to {b}"),
+            };
+            return Err(Error::invalid(format!("expects {want} input(s), found {n}")));
+        }
+        if let Some(i) = (0..min).find(|&i| !self.has_input(i)) {
+            return Err(Error::invalid(format!("input {i} is required but empty")));
+        }
+        Ok(())
+    }
+
+    /// Checks the number of outputs; the first one must be named.
+    pub(crate) fn expect_outputs(&self, min: usize, max: usize) -> Result<()> {
+        let n = self.node.output.len();
+        if n < min || n > max {
+            return Err(Error::invalid(format!("expects {min} to {max} output(s), found {n}")));
+        }
+        Ok(())
+    }
+
+    /// The ONNX inputs `0..n` as IR slots (`None` where absent or beyond the list).
+    pub(crate) fn slots(&self, n: usize) -> Vec<Option<usize>> {
+        (0..n).map(|i| self.has_input(i).then_some(i)).collect()
+    }
+
+    /// All ONNX inputs as IR slots.
+    pub(crate) fn all_slots(&self) -> Vec<Option<usize>> {
+        self.slots(self.node.input.len())
+    }
+
+    /// The usual result: the op over all inputs, computing all outputs.
+    pub(crate) fn lowered(&self, op: Op) -> Lowered {
+        Lowered { op, inputs: self.all_slots(), outputs: self.node.output.len() }
+    }
+}
+
+/// An error for a valid attribute value that onnxc does not compile.
+pub(crate) fn unsupported(what: impl std::fmt::Display) -> Error {
+    Error::unsupported(what.to_string())
+}
+
+#[cfg(test)]
+mod tests;

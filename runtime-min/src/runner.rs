@@ -1,0 +1,659 @@
+//! The command-line driver behind a generated crate's `std` binary, so that its `main.rs` is
+//! just a [`ModelSpec`] and a call to [`main`].
+//!
+//! ```text
+//! model --input NAME=PATH.npy [--input NAME=PATH.npy …] [--output-dir DIR] [--bench N] [--print]
+//! ```
+//!
+//! * `--input NAME=PATH.npy` gives one input; every input is required. A model with exactly one
+//!   input also accepts a bare `--input PATH.npy`.
+//! * `--output-dir DIR` writes each output to `DIR/<name>.npy`, where `<name>` is the output's
+//!   name with every character outside `[A-Za-z0-9._-]` replaced by `_` (see
+//!   [`output_file_names`]); `DIR` is created if needed.
+//! * `--bench N` runs the model 10 times to warm up, then times `N` runs and prints
+//!   `median_us=… p90_us=… runs=N` on one line.
+//! * `--print` prints each output's name, dtype, shape, first (up to) 16 values and
+//!   min/max/mean. Without `--output-dir` and `--bench` this is the default.
+//!
+//! Every error (bad arguments, unreadable files, dtype or shape mismatches) prints one
+//! `error: …` line on stderr and exits with status 2. Every flag also has a `--flag=value`
+//! form.
+//!
+//! The model function receives the inputs' raw little-endian bytes in the order of
+//! [`ModelSpec::inputs`], and zero-initialised output buffers sized from
+//! [`ModelSpec::outputs`]; all buffers start at 64-byte aligned addresses.
+//!
+//! A generated `main.rs` then reads like:
+//!
+//! ```ignore
+//! use crate::rt::{npy::NpyDtype, runner::{ModelSpec, TensorSpec}};
+//! const SPEC: ModelSpec = ModelSpec {
+//!     name: "mnist",
+//!     inputs: &[TensorSpec { name: "input", dtype: NpyDtype::F32, shape: &[1, 1, 28, 28] }],
+//!     outputs: &[TensorSpec { name: "logits", dtype: NpyDtype::F32, shape: &[1, 10] }],
+//! };
+//! fn main() -> std::process::ExitCode {
+//!     let mut model = Model::new();
+//!     crate::rt::runner::main(&SPEC, &mut |ins, outs| model.infer(ins, outs))
+//! }
+//! ```
+
+use super::npy::{self, NpyArray, NpyDtype};
+use std::format;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::string::{String, ToString};
+use std::time::Instant;
+use std::vec;
+use std::vec::Vec;
+
+/// One model input or output as the generated code declares it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TensorSpec {
+    pub name: &'static str,
+    pub dtype: NpyDtype,
+    pub shape: &'static [usize],
+}
+
+impl TensorSpec {
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+
+    /// Whether the tensor has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Size of the raw data in bytes.
+    pub fn byte_len(&self) -> usize {
+        self.len() * self.dtype.size()
+    }
+}
+
+/// A model's name and signature.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelSpec {
+    pub name: &'static str,
+    pub inputs: &'static [TensorSpec],
+    pub outputs: &'static [TensorSpec],
+}
+
+/// The model function: input bytes in, output bytes out (`&mut dyn FnMut(&[&[u8]], &mut
+/// [&mut [u8]])`).
+pub type Infer<'a> = dyn FnMut(&[&[u8]], &mut [&mut [u8]]) + 'a;
+
+/// Warm-up runs before `--bench` starts timing.
+pub const WARMUP_RUNS: usize = 10;
+
+/// Values shown per output by `--print`.
+pub const PRINT_VALUES: usize = 16;
+
+/// Parses the process arguments, reads the inputs, runs `infer` once (or `10 + N` times with
+/// `--bench N`) and writes or prints the outputs. Returns status 0 on success (and for
+/// `--help`), 2 after printing `error: …` on stderr.
+pub fn main(spec: &ModelSpec, infer: &mut Infer<'_>) -> ExitCode {
+    let args: Result<Vec<String>, _> = std::env::args_os().skip(1).map(|a| a.into_string()).collect();
+    let result = match args {
+        Err(bad) => Err(format!("argument {bad:?} is not valid UTF-8")),
+        Ok(args) => parse_args(spec, &args).and_then(|command| match command {
+            Command::Help => {
+                std::print!("{}", usage(spec));
+                Ok(())
+            }
+            Command::Run(options) => run(spec, &options, infer, &mut std::io::stdout().lock()),
+        }),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            std::eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// What the command line asks for.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Run(Options),
+}
+
+/// Parsed options of a run.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Options {
+    /// One path per model input, in the order of [`ModelSpec::inputs`].
+    pub inputs: Vec<PathBuf>,
+    pub output_dir: Option<PathBuf>,
+    /// Number of timed runs.
+    pub bench: Option<usize>,
+    /// Print the outputs (also implied when neither `output_dir` nor `bench` is given).
+    pub print: bool,
+}
+
+/// Parses the arguments after the program name.
+pub fn parse_args(spec: &ModelSpec, args: &[String]) -> Result<Command, String> {
+    let mut inputs: Vec<Option<PathBuf>> = vec![None; spec.inputs.len()];
+    let mut output_dir = None;
+    let mut bench = None;
+    let mut print = false;
+    let mut rest = args.iter();
+    while let Some(arg) = rest.next() {
+        let (flag, inline) = match arg.split_once('=') {
+            Some((f, v)) if f.starts_with("--") => (f, Some(v.to_string())),
+            _ => (arg.as_str(), None),
+        };
+        let takes_value = matches!(flag, "--input" | "--output-dir" | "--bench");
+        let value = if takes_value {
+            match inline {
+                Some(v) => v,
+                None => rest.next().cloned().ok_or_else(|| format!("{flag} needs a value"))?,
+            }
+        } else {
+            if inline.is_some() {
+                return Err(format!("{flag} takes no value"));
+            }
+            String::new()
+        };
+        match flag {
+            "--help" | "-h" => return Ok(Command::Help),
+            "--print" => print = true,
+            "--output-dir" => output_dir = Some(PathBuf::from(value)),
+            "--bench" => match value.parse::<usize>() {
+                Ok(n) if n > 0 => bench = Some(n),
+                _ => return Err(format!("--bench needs a positive number of runs, got '{value}'")),
+            },
+            "--input" => {
+                let (index, path) = resolve_input(spec, &value)?;
+                let slot = &mut inputs[index];
+                if slot.is_some() {
+                    return Err(format!("input '{}' given twice", spec.inputs[index].name));
+                }
+                *slot = Some(path);
+            }
+            _ => return Err(format!("unknown argument '{arg}' (see --help)")),
+        }
+    }
+    let inputs = inputs
+        .into_iter()
+        .zip(spec.inputs)
+        .map(|(path, t)| path.ok_or_else(|| format!("missing input '{}' (give --input {}=PATH.npy)", t.name, t.name)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Command::Run(Options { inputs, output_dir, bench, print }))
+}
+
+/// Maps an `--input` value to an input index and path: `NAME=PATH` for any input name (names
+/// containing `=` work too), or a bare path when the model has exactly one input.
+fn resolve_input(spec: &ModelSpec, value: &str) -> Result<(usize, PathBuf), String> {
+    for (at, _) in value.match_indices('=') {
+        let name = &value[..at];
+        if let Some(i) = spec.inputs.iter().position(|t| t.name == name) {
+            return Ok((i, PathBuf::from(&value[at + 1..])));
+        }
+    }
+    if spec.inputs.len() == 1 {
+        return Ok((0, PathBuf::from(value)));
+    }
+    let names: Vec<&str> = spec.inputs.iter().map(|t| t.name).collect();
+    let known = if names.is_empty() { "the model has no inputs".to_string() } else { format!("inputs: {}", names.join(", ")) };
+    match value.split_once('=') {
+        Some((name, _)) => Err(format!("unknown input '{name}' ({known})")),
+        None => Err(format!("--input needs NAME=PATH.npy for this model ({known})")),
+    }
+}
+
+/// The `--help` text.
+pub fn usage(spec: &ModelSpec) -> String {
+    let mut s = format!(
+        "usage: {} --input NAME=PATH.npy ... [--output-dir DIR] [--bench N] [--print]\n\n\
+         Runs the model '{}' on .npy inputs.\n\n",
+        spec.name, spec.name
+    );
+    s.push_str("inputs (all required):\n");
+    for t in spec.inputs {
+        s.push_str(&format!("  {}: {} {:?}\n", t.name, t.dtype, t.shape));
+    }
+    s.push_str("outputs:\n");
+    for (t, file) in spec.outputs.iter().zip(output_file_names(spec)) {
+        s.push_str(&format!("  {}: {} {:?}  -> DIR/{file}\n", t.name, t.dtype, t.shape));
+    }
+    s.push_str(
+        "\noptions:\n\
+         \x20 --input NAME=PATH.npy  an input (a bare PATH.npy if the model has one input)\n\
+         \x20 --output-dir DIR       write each output to DIR/<name>.npy (characters outside\n\
+         \x20                        [A-Za-z0-9._-] in <name> become '_')\n\
+         \x20 --bench N              time N runs after 10 warm-up runs; prints\n\
+         \x20                        median_us=... p90_us=... runs=N\n\
+         \x20 --print                print each output's shape, first 16 values, min/max/mean\n\
+         \x20                        (the default without --output-dir and --bench)\n\
+         \x20 --help                 this text\n\
+         errors print 'error: ...' on stderr and exit with status 2\n",
+    );
+    s
+}
+
+/// Reads the inputs, runs the model and writes/prints the outputs; text goes to `out`.
+pub fn run(
+    spec: &ModelSpec,
+    options: &Options,
+    infer: &mut Infer<'_>,
+    out: &mut dyn Write,
+) -> Result<(), String> {
+    let mut input_bufs = Vec::with_capacity(spec.inputs.len());
+    for (t, path) in spec.inputs.iter().zip(&options.inputs) {
+        let array = npy::read(path).map_err(|e| format!("input '{}': {e}", t.name))?;
+        check_input(t, &array).map_err(|e| format!("input '{}' ({}): {e}", t.name, path.display()))?;
+        let mut buf = AlignedBuf::zeroed(array.data.len());
+        buf.bytes_mut().copy_from_slice(&array.data);
+        input_bufs.push(buf);
+    }
+    let mut output_bufs: Vec<AlignedBuf> = spec.outputs.iter().map(|t| AlignedBuf::zeroed(t.byte_len())).collect();
+    {
+        let ins: Vec<&[u8]> = input_bufs.iter().map(AlignedBuf::bytes).collect();
+        let mut outs: Vec<&mut [u8]> = output_bufs.iter_mut().map(AlignedBuf::bytes_mut).collect();
+        match options.bench {
+            None => infer(&ins, &mut outs),
+            Some(runs) => {
+                for _ in 0..WARMUP_RUNS {
+                    infer(&ins, &mut outs);
+                }
+                let mut samples = Vec::with_capacity(runs);
+                for _ in 0..runs {
+                    let start = Instant::now();
+                    infer(&ins, &mut outs);
+                    samples.push(start.elapsed().as_secs_f64() * 1e6);
+                }
+                let line = bench_line(&mut samples);
+                writeln!(out, "{line}").map_err(|e| format!("cannot write to stdout: {e}"))?;
+            }
+        }
+    }
+    if let Some(dir) = &options.output_dir {
+        write_outputs(spec, &output_bufs, dir)?;
+    }
+    if options.print || (options.output_dir.is_none() && options.bench.is_none()) {
+        for (t, buf) in spec.outputs.iter().zip(&output_bufs) {
+            let text = summary(t.name, t.dtype, t.shape, buf.bytes());
+            out.write_all(text.as_bytes()).map_err(|e| format!("cannot write to stdout: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
+fn check_input(t: &TensorSpec, array: &NpyArray) -> Result<(), String> {
+    if array.dtype != t.dtype || array.shape != t.shape {
+        return Err(format!(
+            "expected {} {:?}, got {} {:?}",
+            t.dtype, t.shape, array.dtype, array.shape
+        ));
+    }
+    Ok(())
+}
+
+fn write_outputs(spec: &ModelSpec, bufs: &[AlignedBuf], dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for ((t, buf), file) in spec.outputs.iter().zip(bufs).zip(output_file_names(spec)) {
+        let array = NpyArray { dtype: t.dtype, shape: t.shape.to_vec(), data: buf.bytes().to_vec() };
+        npy::write(dir.join(file), &array)?;
+    }
+    Ok(())
+}
+
+/// The file name (`<name>.npy`) of each output under `--output-dir`.
+///
+/// Characters outside `[A-Za-z0-9._-]` become `_` (so `/`, `:` and spaces cannot leave the
+/// directory or upset a shell); an empty name becomes `output`. If two outputs end up with the
+/// same name, the later ones get `_<output index>` appended (repeatedly, until unique).
+pub fn output_file_names(spec: &ModelSpec) -> Vec<String> {
+    let mut names: Vec<String> = Vec::with_capacity(spec.outputs.len());
+    for (i, t) in spec.outputs.iter().enumerate() {
+        let mut stem = sanitize(t.name);
+        if stem.is_empty() {
+            stem = "output".to_string();
+        }
+        while names.iter().any(|n| n.strip_suffix(".npy") == Some(stem.as_str())) {
+            stem = format!("{stem}_{i}");
+        }
+        names.push(format!("{stem}.npy"));
+    }
+    names
+}
+
+/// Replaces every character outside `[A-Za-z0-9._-]` by `_`.
+pub fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .collect()
+}
+
+/// `median_us=… p90_us=… runs=N` for per-run times in microseconds (sorts `samples`). The
+/// median of an even count is the mean of the middle two; p90 is the nearest-rank 90th
+/// percentile.
+pub fn bench_line(samples: &mut [f64]) -> String {
+    samples.sort_by(f64::total_cmp);
+    let n = samples.len();
+    if n == 0 {
+        return "median_us=nan p90_us=nan runs=0".to_string();
+    }
+    let median = if n % 2 == 1 { samples[n / 2] } else { (samples[n / 2 - 1] + samples[n / 2]) / 2.0 };
+    let p90 = samples[(n * 9).div_ceil(10) - 1];
+    format!("median_us={median:.3} p90_us={p90:.3} runs={n}")
+}
+
+/// The `--print` text of one tensor:
+///
+/// ```text
+/// logits: f32 [1, 4]
+///   values: [0.5, -1, 2.25, 0]
+///   min=-1 max=2.25 mean=0.4375
+/// ```
+///
+/// At most [`PRINT_VALUES`] values are listed (with `(first 16 of N)` when there are more).
+/// NaNs are left out of min/max/mean and counted as `nan=K`.
+pub fn summary(name: &str, dtype: NpyDtype, shape: &[usize], data: &[u8]) -> String {
+    let size = dtype.size();
+    let count = data.len() / size;
+    let element = |i: usize| &data[i * size..(i + 1) * size];
+    let mut s = format!("{name}: {dtype} {shape:?}\n");
+    if count == 0 {
+        s.push_str("  (no elements)\n");
+        return s;
+    }
+    let shown: Vec<String> = (0..count.min(PRINT_VALUES)).map(|i| format_element(dtype, element(i))).collect();
+    s.push_str(&format!("  values: [{}]", shown.join(", ")));
+    if count > PRINT_VALUES {
+        s.push_str(&format!(" (first {PRINT_VALUES} of {count})"));
+    }
+    s.push('\n');
+
+    let values = NpyArray { dtype, shape: vec![count], data: data[..count * size].to_vec() }.to_f64_lossy();
+    let (mut min_i, mut max_i, mut sum, mut nans) = (None::<usize>, None::<usize>, 0.0f64, 0usize);
+    for (i, &v) in values.iter().enumerate() {
+        if v.is_nan() {
+            nans += 1;
+            continue;
+        }
+        if min_i.is_none_or(|m| v < values[m]) {
+            min_i = Some(i);
+        }
+        if max_i.is_none_or(|m| v > values[m]) {
+            max_i = Some(i);
+        }
+        sum += v;
+    }
+    match (min_i, max_i) {
+        (Some(lo), Some(hi)) => {
+            let mean = sum / (count - nans) as f64;
+            let mean = match dtype {
+                NpyDtype::F32 | NpyDtype::F16 => format!("{}", mean as f32),
+                _ => format!("{mean}"),
+            };
+            s.push_str(&format!(
+                "  min={} max={} mean={mean}",
+                format_element(dtype, element(lo)),
+                format_element(dtype, element(hi))
+            ));
+        }
+        _ => s.push_str("  min=nan max=nan mean=nan"),
+    }
+    if nans > 0 {
+        s.push_str(&format!(" nan={nans}"));
+    }
+    s.push('\n');
+    s
+}
+
+/// One element in its own type's shortest round-trip notation (`f16` shown via `f32`).
+fn format_element(dtype: NpyDtype, b: &[u8]) -> String {
+    fn le<const N: usize>(b: &[u8]) -> [u8; N] {
+        let mut a = [0u8; N];
+        a.copy_from_slice(&b[..N]);
+        a
+    }
+    match dtype {
+        NpyDtype::F32 => f32::from_le_bytes(le(b)).to_string(),
+        NpyDtype::F64 => f64::from_le_bytes(le(b)).to_string(),
+        NpyDtype::F16 => (npy::f16_to_f64(u16::from_le_bytes(le(b))) as f32).to_string(),
+        NpyDtype::I8 => (b[0] as i8).to_string(),
+        NpyDtype::I16 => i16::from_le_bytes(le(b)).to_string(),
+        NpyDtype::I32 => i32::from_le_bytes(le(b)).to_string(),
+        NpyDtype::I64 => i64::from_le_bytes(le(b)).to_string(),
+        NpyDtype::U8 => b[0].to_string(),
+        NpyDtype::U16 => u16::from_le_bytes(le(b)).to_string(),
+        NpyDtype::U32 => u32::from_le_bytes(le(b)).to_string(),
+        NpyDtype::U64 => u64::from_le_bytes(le(b)).to_string(),
+        NpyDtype::Bool => (b[0] != 0).to_string(),
+    }
+}
+
+/// A zero-initialised byte buffer whose data starts at a 64-byte aligned address (so the model
+/// may view it as `f32`/`i64`/… slices in place), without `unsafe`: the storage is 63 bytes
+/// longer than needed and the view starts at the first aligned address.
+struct AlignedBuf {
+    storage: Vec<u8>,
+    offset: usize,
+    len: usize,
+}
+
+impl AlignedBuf {
+    fn zeroed(len: usize) -> AlignedBuf {
+        let storage = vec![0u8; len + 63];
+        let offset = storage.as_ptr().align_offset(64);
+        // `align_offset` may in principle decline (usize::MAX); then the data is unaligned.
+        let offset = if offset < 64 { offset } else { 0 };
+        AlignedBuf { storage, offset, len }
+    }
+
+    fn bytes(&self) -> &[u8] {
+        &self.storage[self.offset..self.offset + self.len]
+    }
+
+    fn bytes_mut(&mut self) -> &mut [u8] {
+        &mut self.storage[self.offset..self.offset + self.len]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ONE: ModelSpec = ModelSpec {
+        name: "one",
+        inputs: &[TensorSpec { name: "x", dtype: NpyDtype::F32, shape: &[2, 2] }],
+        outputs: &[TensorSpec { name: "y", dtype: NpyDtype::F32, shape: &[2, 2] }],
+    };
+
+    const TWO: ModelSpec = ModelSpec {
+        name: "two",
+        inputs: &[
+            TensorSpec { name: "a:0", dtype: NpyDtype::F32, shape: &[3] },
+            TensorSpec { name: "b=c", dtype: NpyDtype::I64, shape: &[] },
+        ],
+        outputs: &[
+            TensorSpec { name: "out/sum:0", dtype: NpyDtype::F32, shape: &[3] },
+            TensorSpec { name: "out:sum/0", dtype: NpyDtype::Bool, shape: &[3] },
+            TensorSpec { name: "", dtype: NpyDtype::I64, shape: &[0] },
+        ],
+    };
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| a.to_string()).collect()
+    }
+
+    fn options(spec: &ModelSpec, a: &[&str]) -> Result<Options, String> {
+        match parse_args(spec, &args(a))? {
+            Command::Run(o) => Ok(o),
+            Command::Help => Err("help".to_string()),
+        }
+    }
+
+    #[test]
+    fn parses_named_and_bare_inputs() {
+        let o = options(&ONE, &["--input", "x.npy"]).unwrap();
+        assert_eq!(o, Options { inputs: vec![PathBuf::from("x.npy")], output_dir: None, bench: None, print: false });
+        let o = options(&ONE, &["--input=x=dir/x=1.npy", "--bench", "5", "--output-dir=out", "--print"]).unwrap();
+        assert_eq!(o.inputs, vec![PathBuf::from("dir/x=1.npy")]);
+        assert_eq!((o.bench, o.output_dir, o.print), (Some(5), Some(PathBuf::from("out")), true));
+        // A bare path containing '=' for a single-input model.
+        assert_eq!(options(&ONE, &["--input", "k=v.npy"]).unwrap().inputs, vec![PathBuf::from("k=v.npy")]);
+
+        let o = options(&TWO, &["--input", "b=c=two.npy", "--input", "a:0=one.npy"]).unwrap();
+        assert_eq!(o.inputs, vec![PathBuf::from("one.npy"), PathBuf::from("two.npy")]);
+    }
+
+    #[test]
+    fn argument_errors() {
+        let e = |spec: &ModelSpec, a: &[&str]| options(spec, a).unwrap_err();
+        assert_eq!(e(&TWO, &["--input", "a:0=one.npy"]), "missing input 'b=c' (give --input b=c=PATH.npy)");
+        assert!(e(&TWO, &["--input", "one.npy"]).contains("needs NAME=PATH.npy"));
+        assert!(e(&TWO, &["--input", "zz=one.npy"]).contains("unknown input 'zz' (inputs: a:0, b=c)"));
+        assert!(e(&ONE, &["--input", "x.npy", "--input", "x=y.npy"]).contains("given twice"));
+        assert!(e(&ONE, &["--input"]).contains("--input needs a value"));
+        assert!(e(&ONE, &["--input", "x.npy", "--bench", "0"]).contains("positive"));
+        assert!(e(&ONE, &["--input", "x.npy", "--bench", "ten"]).contains("'ten'"));
+        assert!(e(&ONE, &["--input", "x.npy", "--frobnicate"]).contains("unknown argument '--frobnicate'"));
+        assert!(e(&ONE, &["--input", "x.npy", "--print=yes"]).contains("takes no value"));
+        assert!(e(&ONE, &[]).contains("missing input 'x'"));
+        assert_eq!(parse_args(&ONE, &args(&["--bogus-but-later", "--help"])).unwrap_err(), "unknown argument '--bogus-but-later' (see --help)");
+        assert_eq!(parse_args(&ONE, &args(&["-h"])), Ok(Command::Help));
+        assert_eq!(parse_args(&TWO, &args(&["--input", "a:0=x", "--help"])), Ok(Command::Help));
+    }
+
+    #[test]
+    fn usage_lists_the_signature() {
+        let u = usage(&TWO);
+        assert!(u.starts_with("usage: two --input NAME=PATH.npy"));
+        assert!(u.contains("  a:0: f32 [3]\n"));
+        assert!(u.contains("  b=c: i64 []\n"));
+        assert!(u.contains("  out/sum:0: f32 [3]  -> DIR/out_sum_0.npy\n"));
+    }
+
+    #[test]
+    fn output_names_are_sanitized_and_unique() {
+        assert_eq!(sanitize("a/b:c d.é-_9"), "a_b_c_d._-_9");
+        assert_eq!(output_file_names(&TWO), vec!["out_sum_0.npy", "out_sum_0_1.npy", "output.npy"]);
+        assert_eq!(sanitize("../x"), ".._x");
+    }
+
+    #[test]
+    fn bench_statistics() {
+        assert_eq!(bench_line(&mut [3.0, 1.0, 2.0]), "median_us=2.000 p90_us=3.000 runs=3");
+        assert_eq!(bench_line(&mut [4.0, 1.0, 2.0, 3.0]), "median_us=2.500 p90_us=4.000 runs=4");
+        let mut many: Vec<f64> = (1..=100).rev().map(f64::from).collect();
+        assert_eq!(bench_line(&mut many), "median_us=50.500 p90_us=90.000 runs=100");
+        assert_eq!(bench_line(&mut [7.25]), "median_us=7.250 p90_us=7.250 runs=1");
+    }
+
+    #[test]
+    fn summaries() {
+        let f = NpyArray::from_f32(&[1, 4], &[0.5, -1.0, 2.25, 0.0]);
+        assert_eq!(
+            summary("logits", f.dtype, &f.shape, &f.data),
+            "logits: f32 [1, 4]\n  values: [0.5, -1, 2.25, 0]\n  min=-1 max=2.25 mean=0.4375\n"
+        );
+        let v: Vec<i64> = (0..20).map(|i| i - 5).collect();
+        let a = NpyArray::from_i64(&[20], &v);
+        assert_eq!(
+            summary("idx", a.dtype, &a.shape, &a.data),
+            "idx: i64 [20]\n  values: [-5, -4, -3, -2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10] (first 16 of 20)\n  \
+             min=-5 max=14 mean=4.5\n"
+        );
+        let n = NpyArray::from_f32(&[], &[f32::NAN]);
+        assert_eq!(summary("n", n.dtype, &n.shape, &n.data), "n: f32 []\n  values: [NaN]\n  min=nan max=nan mean=nan nan=1\n");
+        let m = NpyArray::from_f64(&[3], &[f64::NAN, 0.1, -0.2]);
+        assert!(summary("m", m.dtype, &m.shape, &m.data).ends_with("min=-0.2 max=0.1 mean=-0.05 nan=1\n"));
+        let b = NpyArray::from_bool(&[2], &[true, false]);
+        assert!(summary("b", b.dtype, &b.shape, &b.data).contains("values: [true, false]\n  min=false max=true mean=0.5"));
+        let h = NpyArray::from_f16_bits(&[2], &[0x3c00, 0xc400]);
+        assert!(summary("h", h.dtype, &h.shape, &h.data).contains("values: [1, -4]\n  min=-4 max=1 mean=-1.5"));
+        assert_eq!(summary("e", NpyDtype::U8, &[0, 2], &[]), "e: u8 [0, 2]\n  (no elements)\n");
+    }
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("onnxc-runner-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        dir
+    }
+
+    /// y = x + 1, checking that the buffers arrive aligned and sized.
+    fn add_one(ins: &[&[u8]], outs: &mut [&mut [u8]]) {
+        assert_eq!((ins.len(), outs.len()), (1, 1));
+        assert_eq!(ins[0].as_ptr().align_offset(64), 0);
+        assert_eq!(outs[0].as_ptr().align_offset(64), 0);
+        for (o, i) in outs[0].chunks_exact_mut(4).zip(ins[0].chunks_exact(4)) {
+            let v = f32::from_le_bytes([i[0], i[1], i[2], i[3]]) + 1.0;
+            o.copy_from_slice(&v.to_le_bytes());
+        }
+    }
+
+    #[test]
+    fn runs_end_to_end() {
+        let dir = temp_dir("e2e");
+        let input = dir.join("x.npy");
+        npy::write(&input, &NpyArray::from_f32(&[2, 2], &[1.0, 2.0, 3.0, 4.0])).unwrap();
+        let out_dir = dir.join("out");
+
+        // Write outputs, no printing.
+        let o = options(&ONE, &["--input", input.to_str().unwrap(), "--output-dir", out_dir.to_str().unwrap()]).unwrap();
+        let mut text = Vec::new();
+        run(&ONE, &o, &mut add_one, &mut text).unwrap();
+        assert!(text.is_empty());
+        let y = npy::read(out_dir.join("y.npy")).unwrap();
+        assert_eq!((y.shape.clone(), y.to_f32().unwrap()), (vec![2, 2], vec![2.0, 3.0, 4.0, 5.0]));
+
+        // Default: print.
+        let o = options(&ONE, &["--input", input.to_str().unwrap()]).unwrap();
+        let mut text = Vec::new();
+        run(&ONE, &o, &mut add_one, &mut text).unwrap();
+        assert_eq!(String::from_utf8(text).unwrap(), "y: f32 [2, 2]\n  values: [2, 3, 4, 5]\n  min=2 max=5 mean=3.5\n");
+
+        // Bench: 10 warm-up runs plus N.
+        let mut calls = 0;
+        let mut counting = |i: &[&[u8]], o: &mut [&mut [u8]]| {
+            calls += 1;
+            add_one(i, o)
+        };
+        let o = options(&ONE, &["--input", input.to_str().unwrap(), "--bench", "7"]).unwrap();
+        let mut text = Vec::new();
+        run(&ONE, &o, &mut counting, &mut text).unwrap();
+        assert_eq!(calls, 17);
+        let line = String::from_utf8(text).unwrap();
+        assert!(line.starts_with("median_us=") && line.ends_with(" runs=7\n"), "{line}");
+        assert!(line.contains(" p90_us="));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn input_errors() {
+        let dir = temp_dir("errors");
+        let f64_file = dir.join("f64.npy");
+        npy::write(&f64_file, &NpyArray::from_f64(&[2, 2], &[0.0; 4])).unwrap();
+        let wrong_shape = dir.join("shape.npy");
+        npy::write(&wrong_shape, &NpyArray::from_f32(&[4], &[0.0; 4])).unwrap();
+        let garbage = dir.join("garbage.npy");
+        std::fs::write(&garbage, b"not numpy").unwrap();
+        let err = |path: &Path| {
+            let o = options(&ONE, &["--input", path.to_str().unwrap()]).unwrap();
+            run(&ONE, &o, &mut |_, _| panic!("must not run"), &mut Vec::new()).unwrap_err()
+        };
+        assert!(err(&f64_file).contains("expected f32 [2, 2], got f64 [2, 2]"));
+        assert!(err(&wrong_shape).contains("expected f32 [2, 2], got f32 [4]"));
+        assert!(err(&garbage).contains("bad magic"));
+        assert!(err(&dir.join("missing.npy")).starts_with("input 'x': cannot read"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn aligned_buffers() {
+        for len in [0, 1, 63, 64, 1000] {
+            let mut b = AlignedBuf::zeroed(len);
+            assert_eq!(b.bytes().len(), len);
+            assert!(b.bytes().iter().all(|&x| x == 0));
+            assert_eq!(b.bytes_mut().as_ptr().align_offset(64), 0);
+        }
+    }
+}
