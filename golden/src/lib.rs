@@ -81,6 +81,19 @@ pub fn build_and_run(model: &GoldenModel, compiled: &Compiled) -> Vec<(String, T
         .status()
         .expect("cargo runs");
     assert!(status.success(), "{}: the generated crate does not build", model.name);
+    let clippy = Command::new(env!("CARGO"))
+        .args(["clippy", "--quiet", "--features", "std", "--manifest-path"])
+        .arg(crate_dir.join("Cargo.toml"))
+        .args(["--", "-D", "warnings"])
+        .env("CARGO_TARGET_DIR", &target_dir)
+        .output()
+        .expect("cargo clippy runs (install it with `rustup component add clippy`)");
+    assert!(
+        clippy.status.success(),
+        "{}: clippy warns on the generated crate: {}",
+        model.name,
+        String::from_utf8_lossy(&clippy.stderr)
+    );
     let out_dir = crate_dir.join("out");
     let _ = std::fs::remove_dir_all(&out_dir);
     let exe = target_dir.join("release").join(model.name.replace('_', "-"));

@@ -109,9 +109,13 @@ impl NpyDtype {
         match order {
             b'<' => Ok(dtype),
             b'|' | b'>' if dtype.size() == 1 => Ok(dtype),
-            b'>' => Err(format!("big-endian dtype '{descr}' is not supported (use '<')")),
+            b'>' => Err(format!(
+                "big-endian dtype '{descr}' is not supported (use '<')"
+            )),
             b'|' => Err(format!("dtype '{descr}' needs a byte order ('<')")),
-            _ => Err(format!("unsupported byte order in dtype '{descr}' (use '<')")),
+            _ => Err(format!(
+                "unsupported byte order in dtype '{descr}' (use '<')"
+            )),
         }
     }
 }
@@ -224,7 +228,11 @@ impl NpyArray {
         for &v in values {
             v.write_le(&mut data);
         }
-        NpyArray { dtype: T::DTYPE, shape: shape.to_vec(), data }
+        NpyArray {
+            dtype: T::DTYPE,
+            shape: shape.to_vec(),
+            data,
+        }
     }
 
     /// The elements as `T`s; the dtype must be exactly `T`'s (no conversions).
@@ -234,7 +242,11 @@ impl NpyArray {
         }
         let size = self.dtype.size();
         if !self.data.chunks_exact(size).remainder().is_empty() {
-            return Err(format!("{} bytes is not a whole number of {}", self.data.len(), self.dtype));
+            return Err(format!(
+                "{} bytes is not a whole number of {}",
+                self.data.len(),
+                self.dtype
+            ));
         }
         Ok(self.data.chunks_exact(size).map(T::read_le).collect())
     }
@@ -258,7 +270,10 @@ impl NpyArray {
     /// # Panics
     /// As [`NpyArray::from_values`].
     pub fn from_f16_bits(shape: &[usize], bits: &[u16]) -> NpyArray {
-        NpyArray { dtype: NpyDtype::F16, ..NpyArray::from_values(shape, bits) }
+        NpyArray {
+            dtype: NpyDtype::F16,
+            ..NpyArray::from_values(shape, bits)
+        }
     }
 
     /// The raw half-precision bit patterns of an `F16` array.
@@ -266,7 +281,11 @@ impl NpyArray {
         if self.dtype != NpyDtype::F16 {
             return Err(format!("array is {}, not f16", self.dtype));
         }
-        NpyArray { dtype: NpyDtype::U16, ..self.clone() }.to_values()
+        NpyArray {
+            dtype: NpyDtype::U16,
+            ..self.clone()
+        }
+        .to_values()
     }
 
     /// Every element converted to `f64`, whatever the dtype (`f16` decoded, `bool` as 0/1;
@@ -364,16 +383,25 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
         .checked_add(header_len)
         .filter(|&end| end <= bytes.len())
         .ok_or_else(|| {
-            format!("truncated .npy header: {header_len} bytes announced, {} present", bytes.len() - header_start)
+            format!(
+                "truncated .npy header: {header_len} bytes announced, {} present",
+                bytes.len() - header_start
+            )
         })?;
     let header = parse_header(&bytes[header_start..data_start])?;
     if header.fortran_order {
-        return Err("fortran_order arrays are not supported (save a C-contiguous array)".to_string());
+        return Err(
+            "fortran_order arrays are not supported (save a C-contiguous array)".to_string(),
+        );
     }
     let want = byte_len(header.dtype, &header.shape)?;
     let have = bytes.len() - data_start;
     if have != want {
-        let what = if have < want { "truncated data" } else { "trailing bytes after the data" };
+        let what = if have < want {
+            "truncated data"
+        } else {
+            "trailing bytes after the data"
+        };
         return Err(format!(
             "{what}: {} {} needs {want} bytes, the file has {have}",
             header.dtype,
@@ -386,7 +414,11 @@ pub fn parse(bytes: &[u8]) -> Result<NpyArray, String> {
             *b = u8::from(*b != 0);
         }
     }
-    Ok(NpyArray { dtype: header.dtype, shape: header.shape, data })
+    Ok(NpyArray {
+        dtype: header.dtype,
+        shape: header.shape,
+        data,
+    })
 }
 
 struct Header {
@@ -441,7 +473,8 @@ impl<'a> Cursor<'a> {
         match len {
             Some(n) if s[start + n] == quote => {
                 self.pos = start + n + 1;
-                std::str::from_utf8(&s[start..start + n]).map_err(|_| self.error("non-UTF-8 string"))
+                std::str::from_utf8(&s[start..start + n])
+                    .map_err(|_| self.error("non-UTF-8 string"))
             }
             _ => Err(self.error("unterminated or escaped string")),
         }
@@ -450,7 +483,9 @@ impl<'a> Cursor<'a> {
     fn word(&mut self) -> &[u8] {
         self.skip_ws();
         let start = self.pos;
-        while self.pos < self.s.len() && (self.s[self.pos].is_ascii_alphanumeric() || self.s[self.pos] == b'_') {
+        while self.pos < self.s.len()
+            && (self.s[self.pos].is_ascii_alphanumeric() || self.s[self.pos] == b'_')
+        {
             self.pos += 1;
         }
         &self.s[start..self.pos]
@@ -491,7 +526,9 @@ impl<'a> Cursor<'a> {
             }
             let dim = digits
                 .iter()
-                .try_fold(0usize, |acc, &d| acc.checked_mul(10)?.checked_add((d - b'0') as usize))
+                .try_fold(0usize, |acc, &d| {
+                    acc.checked_mul(10)?.checked_add((d - b'0') as usize)
+                })
                 .ok_or_else(|| self.error("dimension too large"))?;
             dims.push(dim);
             match self.peek() {
@@ -582,14 +619,18 @@ fn parse_header(bytes: &[u8]) -> Result<Header, String> {
 
 /// The bytes of a `.npy` file for `array`: a version 1.0 header (2.0 if the header exceeds
 /// 64 KiB) padded with spaces and a newline to a multiple of 64 bytes, as numpy does, then the
-/// data as is. Use [`NpyArray::new`] or [`write`] to have the data length checked.
+/// data as is. Use [`NpyArray::new`] or [`write()`] to have the data length checked.
 pub fn to_bytes(array: &NpyArray) -> Vec<u8> {
     let dict = format!(
         "{{'descr': '{}', 'fortran_order': False, 'shape': {}, }}",
         array.dtype.descr(),
         shape_str(&array.shape)
     );
-    let (version, prefix_len) = if dict.len() + 1 + 10 + 63 <= 0xffff { (1u8, 10) } else { (2u8, 12) };
+    let (version, prefix_len) = if dict.len() + 1 + 10 + 63 <= 0xffff {
+        (1u8, 10)
+    } else {
+        (2u8, 12)
+    };
     let pad = 64 - (prefix_len + dict.len() + 1) % 64;
     let header_len = dict.len() + pad + 1;
     let mut out = Vec::with_capacity(prefix_len + header_len + array.data.len());
@@ -620,7 +661,8 @@ pub fn write(path: impl AsRef<Path>, array: &NpyArray) -> Result<(), String> {
             shape_str(&array.shape)
         ));
     }
-    std::fs::write(path, to_bytes(array)).map_err(|e| format!("cannot write {}: {e}", path.display()))
+    std::fs::write(path, to_bytes(array))
+        .map_err(|e| format!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]
@@ -661,14 +703,22 @@ mod tests {
 
     #[test]
     fn scalar_and_vector_shapes() {
-        let scalar = fixture("{'descr': '<f8', 'fortran_order': False, 'shape': (), }", 0, &2.5f64.to_le_bytes());
+        let scalar = fixture(
+            "{'descr': '<f8', 'fortran_order': False, 'shape': (), }",
+            0,
+            &2.5f64.to_le_bytes(),
+        );
         let a = parse(&scalar).unwrap();
         assert_eq!((a.dtype, a.shape.len(), a.len()), (NpyDtype::F64, 0, 1));
         assert_eq!(a.to_f64().unwrap(), vec![2.5]);
         assert_eq!(to_bytes(&a), scalar);
 
         let data = [1u8, 0, 7, 1, 0];
-        let vector = fixture("{'descr': '|b1', 'fortran_order': False, 'shape': (5,), }", 20, &data);
+        let vector = fixture(
+            "{'descr': '|b1', 'fortran_order': False, 'shape': (5,), }",
+            20,
+            &data,
+        );
         let a = parse(&vector).unwrap();
         assert_eq!(a.shape, vec![5]);
         // Nonzero bytes come back as 1.
@@ -694,7 +744,11 @@ mod tests {
             assert_eq!(parse(&bytes).unwrap().to_i64().unwrap(), vec![1, -2, 3]);
         }
         // Unknown extra keys are skipped.
-        let bytes = fixture("{'descr': '<u2', 'extra': {'a': (1, [2])}, 'fortran_order': False, 'shape': (1,)}", 0, &[5, 0]);
+        let bytes = fixture(
+            "{'descr': '<u2', 'extra': {'a': (1, [2])}, 'fortran_order': False, 'shape': (1,)}",
+            0,
+            &[5, 0],
+        );
         assert_eq!(parse(&bytes).unwrap().to_u16().unwrap(), vec![5]);
     }
 
@@ -702,7 +756,10 @@ mod tests {
     fn round_trip_every_dtype() {
         let shape = [2, 3];
         let arrays = [
-            NpyArray::from_f32(&shape, &[0.0, -1.5, f32::INFINITY, f32::MIN_POSITIVE, 3.25, -0.0]),
+            NpyArray::from_f32(
+                &shape,
+                &[0.0, -1.5, f32::INFINITY, f32::MIN_POSITIVE, 3.25, -0.0],
+            ),
             NpyArray::from_f64(&shape, &[0.0, -1.5, f64::MAX, 1e-300, 3.25, -0.0]),
             NpyArray::from_f16_bits(&shape, &[0x3c00, 0xc000, 0x7c00, 0x0001, 0x3555, 0x8000]),
             NpyArray::from_i8(&shape, &[i8::MIN, -1, 0, 1, 2, i8::MAX]),
@@ -731,9 +788,15 @@ mod tests {
         std::fs::remove_dir_all(&dir).unwrap();
         assert_eq!(arrays[0].to_f32().unwrap()[1], -1.5);
         assert_eq!(arrays[2].to_f16_bits().unwrap()[0], 0x3c00);
-        assert_eq!(arrays[2].to_f64_lossy()[..4], [1.0, -2.0, f64::INFINITY, 2f64.powi(-24)]);
+        assert_eq!(
+            arrays[2].to_f64_lossy()[..4],
+            [1.0, -2.0, f64::INFINITY, 2f64.powi(-24)]
+        );
         assert!((arrays[2].to_f64_lossy()[4] - 1.0 / 3.0).abs() < 1e-3);
-        assert_eq!(arrays[11].to_f64_lossy(), vec![1.0, 0.0, 1.0, 1.0, 0.0, 0.0]);
+        assert_eq!(
+            arrays[11].to_f64_lossy(),
+            vec![1.0, 0.0, 1.0, 1.0, 0.0, 0.0]
+        );
         assert!(arrays[0].to_f64().is_err());
         assert!(arrays[3].to_u8().is_err());
     }
@@ -752,20 +815,71 @@ mod tests {
         assert!(err(&long).contains("trailing"));
 
         let case = |dict: &str, data: &[u8]| err(&fixture(dict, 0, data));
-        assert!(case("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", &[0; 8]).contains("fortran"));
-        assert!(case("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", &[0; 8]).contains("big-endian"));
-        assert!(case("{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }", &[0; 16]).contains("'<c8'"));
-        assert!(case("{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }", &[0; 24]).contains("unsupported"));
-        assert!(case("{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }", &[0; 8]).contains("structured"));
-        assert!(case("{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }", &[0; 8]).contains("truncated data"));
+        assert!(case(
+            "{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }",
+            &[0; 8]
+        )
+        .contains("fortran"));
+        assert!(case(
+            "{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }",
+            &[0; 8]
+        )
+        .contains("big-endian"));
+        assert!(case(
+            "{'descr': '<c8', 'fortran_order': False, 'shape': (2,), }",
+            &[0; 16]
+        )
+        .contains("'<c8'"));
+        assert!(case(
+            "{'descr': '<U3', 'fortran_order': False, 'shape': (2,), }",
+            &[0; 24]
+        )
+        .contains("unsupported"));
+        assert!(case(
+            "{'descr': [('a', '<f4')], 'fortran_order': False, 'shape': (2,), }",
+            &[0; 8]
+        )
+        .contains("structured"));
+        assert!(case(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (3,), }",
+            &[0; 8]
+        )
+        .contains("truncated data"));
         assert!(case("{'descr': '<f4', 'fortran_order': False, }", &[0; 8]).contains("'shape'"));
-        assert!(case("{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}", &[0; 8]).contains("duplicate"));
-        assert!(case("{'descr': '<f4', 'fortran_order': False, 'shape': (2, -1), }", &[0; 8]).contains("dimension"));
-        assert!(case("{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,)}", &[]).contains("too large"));
-        assert!(case("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296)}", &[]).contains("too large"));
-        assert!(case("{'descr': '<f4', 'fortran_order': maybe, 'shape': (2,)}", &[0; 8]).contains("True or False"));
-        assert!(case("{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} x", &[0; 8]).contains("after"));
-        assert!(case("{'descr': '<f4', 'x': ((((((((, 'shape': (2,)}", &[0; 8]).contains("unterminated"));
+        assert!(case(
+            "{'descr': '<f4', 'descr': '<f4', 'fortran_order': False, 'shape': (2,)}",
+            &[0; 8]
+        )
+        .contains("duplicate"));
+        assert!(case(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2, -1), }",
+            &[0; 8]
+        )
+        .contains("dimension"));
+        assert!(case(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (99999999999999999999999,)}",
+            &[]
+        )
+        .contains("too large"));
+        assert!(case(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296)}",
+            &[]
+        )
+        .contains("too large"));
+        assert!(case(
+            "{'descr': '<f4', 'fortran_order': maybe, 'shape': (2,)}",
+            &[0; 8]
+        )
+        .contains("True or False"));
+        assert!(case(
+            "{'descr': '<f4', 'fortran_order': False, 'shape': (2,)} x",
+            &[0; 8]
+        )
+        .contains("after"));
+        assert!(
+            case("{'descr': '<f4', 'x': ((((((((, 'shape': (2,)}", &[0; 8])
+                .contains("unterminated")
+        );
 
         let mut v9 = ok.clone();
         v9[6] = 9;
@@ -774,9 +888,15 @@ mod tests {
         huge_len[8] = 0xff;
         huge_len[9] = 0xff;
         assert!(err(&huge_len).contains("truncated .npy header"));
-        assert!(read("/nonexistent/x.npy").unwrap_err().contains("/nonexistent/x.npy"));
+        assert!(read("/nonexistent/x.npy")
+            .unwrap_err()
+            .contains("/nonexistent/x.npy"));
 
-        let bad = NpyArray { dtype: NpyDtype::F32, shape: vec![2], data: vec![0; 4] };
+        let bad = NpyArray {
+            dtype: NpyDtype::F32,
+            shape: vec![2],
+            data: vec![0; 4],
+        };
         assert!(write(std::env::temp_dir().join("never-written.npy"), &bad).is_err());
         assert!(NpyArray::new(NpyDtype::F32, vec![2], vec![0; 4]).is_err());
         assert!(NpyArray::new(NpyDtype::F32, vec![2], vec![0; 8]).is_ok());

@@ -95,7 +95,10 @@ pub const PRINT_VALUES: usize = 16;
 /// `--bench N`) and writes or prints the outputs. Returns status 0 on success (and for
 /// `--help`), 2 after printing `error: …` on stderr.
 pub fn main(spec: &ModelSpec, infer: &mut Infer<'_>) -> ExitCode {
-    let args: Result<Vec<String>, _> = std::env::args_os().skip(1).map(|a| a.into_string()).collect();
+    let args: Result<Vec<String>, _> = std::env::args_os()
+        .skip(1)
+        .map(|a| a.into_string())
+        .collect();
     let result = match args {
         Err(bad) => Err(format!("argument {bad:?} is not valid UTF-8")),
         Ok(args) => parse_args(spec, &args).and_then(|command| match command {
@@ -150,7 +153,10 @@ pub fn parse_args(spec: &ModelSpec, args: &[String]) -> Result<Command, String> 
         let value = if takes_value {
             match inline {
                 Some(v) => v,
-                None => rest.next().cloned().ok_or_else(|| format!("{flag} needs a value"))?,
+                None => rest
+                    .next()
+                    .cloned()
+                    .ok_or_else(|| format!("{flag} needs a value"))?,
             }
         } else {
             if inline.is_some() {
@@ -164,7 +170,11 @@ pub fn parse_args(spec: &ModelSpec, args: &[String]) -> Result<Command, String> 
             "--output-dir" => output_dir = Some(PathBuf::from(value)),
             "--bench" => match value.parse::<usize>() {
                 Ok(n) if n > 0 => bench = Some(n),
-                _ => return Err(format!("--bench needs a positive number of runs, got '{value}'")),
+                _ => {
+                    return Err(format!(
+                        "--bench needs a positive number of runs, got '{value}'"
+                    ))
+                }
             },
             "--input" => {
                 let (index, path) = resolve_input(spec, &value)?;
@@ -180,9 +190,21 @@ pub fn parse_args(spec: &ModelSpec, args: &[String]) -> Result<Command, String> 
     let inputs = inputs
         .into_iter()
         .zip(spec.inputs)
-        .map(|(path, t)| path.ok_or_else(|| format!("missing input '{}' (give --input {}=PATH.npy)", t.name, t.name)))
+        .map(|(path, t)| {
+            path.ok_or_else(|| {
+                format!(
+                    "missing input '{}' (give --input {}=PATH.npy)",
+                    t.name, t.name
+                )
+            })
+        })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Command::Run(Options { inputs, output_dir, bench, print }))
+    Ok(Command::Run(Options {
+        inputs,
+        output_dir,
+        bench,
+        print,
+    }))
 }
 
 /// Maps an `--input` value to an input index and path: `NAME=PATH` for any input name (names
@@ -198,10 +220,16 @@ fn resolve_input(spec: &ModelSpec, value: &str) -> Result<(usize, PathBuf), Stri
         return Ok((0, PathBuf::from(value)));
     }
     let names: Vec<&str> = spec.inputs.iter().map(|t| t.name).collect();
-    let known = if names.is_empty() { "the model has no inputs".to_string() } else { format!("inputs: {}", names.join(", ")) };
+    let known = if names.is_empty() {
+        "the model has no inputs".to_string()
+    } else {
+        format!("inputs: {}", names.join(", "))
+    };
     match value.split_once('=') {
         Some((name, _)) => Err(format!("unknown input '{name}' ({known})")),
-        None => Err(format!("--input needs NAME=PATH.npy for this model ({known})")),
+        None => Err(format!(
+            "--input needs NAME=PATH.npy for this model ({known})"
+        )),
     }
 }
 
@@ -218,7 +246,10 @@ pub fn usage(spec: &ModelSpec) -> String {
     }
     s.push_str("outputs:\n");
     for (t, file) in spec.outputs.iter().zip(output_file_names(spec)) {
-        s.push_str(&format!("  {}: {} {:?}  -> DIR/{file}\n", t.name, t.dtype, t.shape));
+        s.push_str(&format!(
+            "  {}: {} {:?}  -> DIR/{file}\n",
+            t.name, t.dtype, t.shape
+        ));
     }
     s.push_str(
         "\noptions:\n\
@@ -245,12 +276,17 @@ pub fn run(
     let mut input_bufs = Vec::with_capacity(spec.inputs.len());
     for (t, path) in spec.inputs.iter().zip(&options.inputs) {
         let array = npy::read(path).map_err(|e| format!("input '{}': {e}", t.name))?;
-        check_input(t, &array).map_err(|e| format!("input '{}' ({}): {e}", t.name, path.display()))?;
+        check_input(t, &array)
+            .map_err(|e| format!("input '{}' ({}): {e}", t.name, path.display()))?;
         let mut buf = AlignedBuf::zeroed(array.data.len());
         buf.bytes_mut().copy_from_slice(&array.data);
         input_bufs.push(buf);
     }
-    let mut output_bufs: Vec<AlignedBuf> = spec.outputs.iter().map(|t| AlignedBuf::zeroed(t.byte_len())).collect();
+    let mut output_bufs: Vec<AlignedBuf> = spec
+        .outputs
+        .iter()
+        .map(|t| AlignedBuf::zeroed(t.byte_len()))
+        .collect();
     {
         let ins: Vec<&[u8]> = input_bufs.iter().map(AlignedBuf::bytes).collect();
         let mut outs: Vec<&mut [u8]> = output_bufs.iter_mut().map(AlignedBuf::bytes_mut).collect();
@@ -277,7 +313,8 @@ pub fn run(
     if options.print || (options.output_dir.is_none() && options.bench.is_none()) {
         for (t, buf) in spec.outputs.iter().zip(&output_bufs) {
             let text = summary(t.name, t.dtype, t.shape, buf.bytes());
-            out.write_all(text.as_bytes()).map_err(|e| format!("cannot write to stdout: {e}"))?;
+            out.write_all(text.as_bytes())
+                .map_err(|e| format!("cannot write to stdout: {e}"))?;
         }
     }
     Ok(())
@@ -296,7 +333,11 @@ fn check_input(t: &TensorSpec, array: &NpyArray) -> Result<(), String> {
 fn write_outputs(spec: &ModelSpec, bufs: &[AlignedBuf], dir: &Path) -> Result<(), String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     for ((t, buf), file) in spec.outputs.iter().zip(bufs).zip(output_file_names(spec)) {
-        let array = NpyArray { dtype: t.dtype, shape: t.shape.to_vec(), data: buf.bytes().to_vec() };
+        let array = NpyArray {
+            dtype: t.dtype,
+            shape: t.shape.to_vec(),
+            data: buf.bytes().to_vec(),
+        };
         npy::write(dir.join(file), &array)?;
     }
     Ok(())
@@ -314,7 +355,10 @@ pub fn output_file_names(spec: &ModelSpec) -> Vec<String> {
         if stem.is_empty() {
             stem = "output".to_string();
         }
-        while names.iter().any(|n| n.strip_suffix(".npy") == Some(stem.as_str())) {
+        while names
+            .iter()
+            .any(|n| n.strip_suffix(".npy") == Some(stem.as_str()))
+        {
             stem = format!("{stem}_{i}");
         }
         names.push(format!("{stem}.npy"));
@@ -325,7 +369,13 @@ pub fn output_file_names(spec: &ModelSpec) -> Vec<String> {
 /// Replaces every character outside `[A-Za-z0-9._-]` by `_`.
 pub fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -338,7 +388,11 @@ pub fn bench_line(samples: &mut [f64]) -> String {
     if n == 0 {
         return "median_us=nan p90_us=nan runs=0".to_string();
     }
-    let median = if n % 2 == 1 { samples[n / 2] } else { (samples[n / 2 - 1] + samples[n / 2]) / 2.0 };
+    let median = if n % 2 == 1 {
+        samples[n / 2]
+    } else {
+        (samples[n / 2 - 1] + samples[n / 2]) / 2.0
+    };
     let p90 = samples[(n * 9).div_ceil(10) - 1];
     format!("median_us={median:.3} p90_us={p90:.3} runs={n}")
 }
@@ -362,14 +416,21 @@ pub fn summary(name: &str, dtype: NpyDtype, shape: &[usize], data: &[u8]) -> Str
         s.push_str("  (no elements)\n");
         return s;
     }
-    let shown: Vec<String> = (0..count.min(PRINT_VALUES)).map(|i| format_element(dtype, element(i))).collect();
+    let shown: Vec<String> = (0..count.min(PRINT_VALUES))
+        .map(|i| format_element(dtype, element(i)))
+        .collect();
     s.push_str(&format!("  values: [{}]", shown.join(", ")));
     if count > PRINT_VALUES {
         s.push_str(&format!(" (first {PRINT_VALUES} of {count})"));
     }
     s.push('\n');
 
-    let values = NpyArray { dtype, shape: vec![count], data: data[..count * size].to_vec() }.to_f64_lossy();
+    let values = NpyArray {
+        dtype,
+        shape: vec![count],
+        data: data[..count * size].to_vec(),
+    }
+    .to_f64_lossy();
     let (mut min_i, mut max_i, mut sum, mut nans) = (None::<usize>, None::<usize>, 0.0f64, 0usize);
     for (i, &v) in values.iter().enumerate() {
         if v.is_nan() {
@@ -444,7 +505,11 @@ impl AlignedBuf {
         let offset = storage.as_ptr().align_offset(64);
         // `align_offset` may in principle decline (usize::MAX); then the data is unaligned.
         let offset = if offset < 64 { offset } else { 0 };
-        AlignedBuf { storage, offset, len }
+        AlignedBuf {
+            storage,
+            offset,
+            len,
+        }
     }
 
     fn bytes(&self) -> &[u8] {
@@ -462,20 +527,48 @@ mod tests {
 
     const ONE: ModelSpec = ModelSpec {
         name: "one",
-        inputs: &[TensorSpec { name: "x", dtype: NpyDtype::F32, shape: &[2, 2] }],
-        outputs: &[TensorSpec { name: "y", dtype: NpyDtype::F32, shape: &[2, 2] }],
+        inputs: &[TensorSpec {
+            name: "x",
+            dtype: NpyDtype::F32,
+            shape: &[2, 2],
+        }],
+        outputs: &[TensorSpec {
+            name: "y",
+            dtype: NpyDtype::F32,
+            shape: &[2, 2],
+        }],
     };
 
     const TWO: ModelSpec = ModelSpec {
         name: "two",
         inputs: &[
-            TensorSpec { name: "a:0", dtype: NpyDtype::F32, shape: &[3] },
-            TensorSpec { name: "b=c", dtype: NpyDtype::I64, shape: &[] },
+            TensorSpec {
+                name: "a:0",
+                dtype: NpyDtype::F32,
+                shape: &[3],
+            },
+            TensorSpec {
+                name: "b=c",
+                dtype: NpyDtype::I64,
+                shape: &[],
+            },
         ],
         outputs: &[
-            TensorSpec { name: "out/sum:0", dtype: NpyDtype::F32, shape: &[3] },
-            TensorSpec { name: "out:sum/0", dtype: NpyDtype::Bool, shape: &[3] },
-            TensorSpec { name: "", dtype: NpyDtype::I64, shape: &[0] },
+            TensorSpec {
+                name: "out/sum:0",
+                dtype: NpyDtype::F32,
+                shape: &[3],
+            },
+            TensorSpec {
+                name: "out:sum/0",
+                dtype: NpyDtype::Bool,
+                shape: &[3],
+            },
+            TensorSpec {
+                name: "",
+                dtype: NpyDtype::I64,
+                shape: &[0],
+            },
         ],
     };
 
@@ -493,33 +586,72 @@ mod tests {
     #[test]
     fn parses_named_and_bare_inputs() {
         let o = options(&ONE, &["--input", "x.npy"]).unwrap();
-        assert_eq!(o, Options { inputs: vec![PathBuf::from("x.npy")], output_dir: None, bench: None, print: false });
-        let o = options(&ONE, &["--input=x=dir/x=1.npy", "--bench", "5", "--output-dir=out", "--print"]).unwrap();
+        assert_eq!(
+            o,
+            Options {
+                inputs: vec![PathBuf::from("x.npy")],
+                output_dir: None,
+                bench: None,
+                print: false
+            }
+        );
+        let o = options(
+            &ONE,
+            &[
+                "--input=x=dir/x=1.npy",
+                "--bench",
+                "5",
+                "--output-dir=out",
+                "--print",
+            ],
+        )
+        .unwrap();
         assert_eq!(o.inputs, vec![PathBuf::from("dir/x=1.npy")]);
-        assert_eq!((o.bench, o.output_dir, o.print), (Some(5), Some(PathBuf::from("out")), true));
+        assert_eq!(
+            (o.bench, o.output_dir, o.print),
+            (Some(5), Some(PathBuf::from("out")), true)
+        );
         // A bare path containing '=' for a single-input model.
-        assert_eq!(options(&ONE, &["--input", "k=v.npy"]).unwrap().inputs, vec![PathBuf::from("k=v.npy")]);
+        assert_eq!(
+            options(&ONE, &["--input", "k=v.npy"]).unwrap().inputs,
+            vec![PathBuf::from("k=v.npy")]
+        );
 
         let o = options(&TWO, &["--input", "b=c=two.npy", "--input", "a:0=one.npy"]).unwrap();
-        assert_eq!(o.inputs, vec![PathBuf::from("one.npy"), PathBuf::from("two.npy")]);
+        assert_eq!(
+            o.inputs,
+            vec![PathBuf::from("one.npy"), PathBuf::from("two.npy")]
+        );
     }
 
     #[test]
     fn argument_errors() {
         let e = |spec: &ModelSpec, a: &[&str]| options(spec, a).unwrap_err();
-        assert_eq!(e(&TWO, &["--input", "a:0=one.npy"]), "missing input 'b=c' (give --input b=c=PATH.npy)");
+        assert_eq!(
+            e(&TWO, &["--input", "a:0=one.npy"]),
+            "missing input 'b=c' (give --input b=c=PATH.npy)"
+        );
         assert!(e(&TWO, &["--input", "one.npy"]).contains("needs NAME=PATH.npy"));
-        assert!(e(&TWO, &["--input", "zz=one.npy"]).contains("unknown input 'zz' (inputs: a:0, b=c)"));
+        assert!(
+            e(&TWO, &["--input", "zz=one.npy"]).contains("unknown input 'zz' (inputs: a:0, b=c)")
+        );
         assert!(e(&ONE, &["--input", "x.npy", "--input", "x=y.npy"]).contains("given twice"));
         assert!(e(&ONE, &["--input"]).contains("--input needs a value"));
         assert!(e(&ONE, &["--input", "x.npy", "--bench", "0"]).contains("positive"));
         assert!(e(&ONE, &["--input", "x.npy", "--bench", "ten"]).contains("'ten'"));
-        assert!(e(&ONE, &["--input", "x.npy", "--frobnicate"]).contains("unknown argument '--frobnicate'"));
+        assert!(e(&ONE, &["--input", "x.npy", "--frobnicate"])
+            .contains("unknown argument '--frobnicate'"));
         assert!(e(&ONE, &["--input", "x.npy", "--print=yes"]).contains("takes no value"));
         assert!(e(&ONE, &[]).contains("missing input 'x'"));
-        assert_eq!(parse_args(&ONE, &args(&["--bogus-but-later", "--help"])).unwrap_err(), "unknown argument '--bogus-but-later' (see --help)");
+        assert_eq!(
+            parse_args(&ONE, &args(&["--bogus-but-later", "--help"])).unwrap_err(),
+            "unknown argument '--bogus-but-later' (see --help)"
+        );
         assert_eq!(parse_args(&ONE, &args(&["-h"])), Ok(Command::Help));
-        assert_eq!(parse_args(&TWO, &args(&["--input", "a:0=x", "--help"])), Ok(Command::Help));
+        assert_eq!(
+            parse_args(&TWO, &args(&["--input", "a:0=x", "--help"])),
+            Ok(Command::Help)
+        );
     }
 
     #[test]
@@ -534,17 +666,32 @@ mod tests {
     #[test]
     fn output_names_are_sanitized_and_unique() {
         assert_eq!(sanitize("a/b:c d.é-_9"), "a_b_c_d._-_9");
-        assert_eq!(output_file_names(&TWO), vec!["out_sum_0.npy", "out_sum_0_1.npy", "output.npy"]);
+        assert_eq!(
+            output_file_names(&TWO),
+            vec!["out_sum_0.npy", "out_sum_0_1.npy", "output.npy"]
+        );
         assert_eq!(sanitize("../x"), ".._x");
     }
 
     #[test]
     fn bench_statistics() {
-        assert_eq!(bench_line(&mut [3.0, 1.0, 2.0]), "median_us=2.000 p90_us=3.000 runs=3");
-        assert_eq!(bench_line(&mut [4.0, 1.0, 2.0, 3.0]), "median_us=2.500 p90_us=4.000 runs=4");
+        assert_eq!(
+            bench_line(&mut [3.0, 1.0, 2.0]),
+            "median_us=2.000 p90_us=3.000 runs=3"
+        );
+        assert_eq!(
+            bench_line(&mut [4.0, 1.0, 2.0, 3.0]),
+            "median_us=2.500 p90_us=4.000 runs=4"
+        );
         let mut many: Vec<f64> = (1..=100).rev().map(f64::from).collect();
-        assert_eq!(bench_line(&mut many), "median_us=50.500 p90_us=90.000 runs=100");
-        assert_eq!(bench_line(&mut [7.25]), "median_us=7.250 p90_us=7.250 runs=1");
+        assert_eq!(
+            bench_line(&mut many),
+            "median_us=50.500 p90_us=90.000 runs=100"
+        );
+        assert_eq!(
+            bench_line(&mut [7.25]),
+            "median_us=7.250 p90_us=7.250 runs=1"
+        );
     }
 
     #[test]
@@ -562,14 +709,23 @@ mod tests {
              min=-5 max=14 mean=4.5\n"
         );
         let n = NpyArray::from_f32(&[], &[f32::NAN]);
-        assert_eq!(summary("n", n.dtype, &n.shape, &n.data), "n: f32 []\n  values: [NaN]\n  min=nan max=nan mean=nan nan=1\n");
+        assert_eq!(
+            summary("n", n.dtype, &n.shape, &n.data),
+            "n: f32 []\n  values: [NaN]\n  min=nan max=nan mean=nan nan=1\n"
+        );
         let m = NpyArray::from_f64(&[3], &[f64::NAN, 0.1, -0.2]);
-        assert!(summary("m", m.dtype, &m.shape, &m.data).ends_with("min=-0.2 max=0.1 mean=-0.05 nan=1\n"));
+        assert!(summary("m", m.dtype, &m.shape, &m.data)
+            .ends_with("min=-0.2 max=0.1 mean=-0.05 nan=1\n"));
         let b = NpyArray::from_bool(&[2], &[true, false]);
-        assert!(summary("b", b.dtype, &b.shape, &b.data).contains("values: [true, false]\n  min=false max=true mean=0.5"));
+        assert!(summary("b", b.dtype, &b.shape, &b.data)
+            .contains("values: [true, false]\n  min=false max=true mean=0.5"));
         let h = NpyArray::from_f16_bits(&[2], &[0x3c00, 0xc400]);
-        assert!(summary("h", h.dtype, &h.shape, &h.data).contains("values: [1, -4]\n  min=-4 max=1 mean=-1.5"));
-        assert_eq!(summary("e", NpyDtype::U8, &[0, 2], &[]), "e: u8 [0, 2]\n  (no elements)\n");
+        assert!(summary("h", h.dtype, &h.shape, &h.data)
+            .contains("values: [1, -4]\n  min=-4 max=1 mean=-1.5"));
+        assert_eq!(
+            summary("e", NpyDtype::U8, &[0, 2], &[]),
+            "e: u8 [0, 2]\n  (no elements)\n"
+        );
     }
 
     fn temp_dir(tag: &str) -> PathBuf {
@@ -598,18 +754,33 @@ mod tests {
         let out_dir = dir.join("out");
 
         // Write outputs, no printing.
-        let o = options(&ONE, &["--input", input.to_str().unwrap(), "--output-dir", out_dir.to_str().unwrap()]).unwrap();
+        let o = options(
+            &ONE,
+            &[
+                "--input",
+                input.to_str().unwrap(),
+                "--output-dir",
+                out_dir.to_str().unwrap(),
+            ],
+        )
+        .unwrap();
         let mut text = Vec::new();
         run(&ONE, &o, &mut add_one, &mut text).unwrap();
         assert!(text.is_empty());
         let y = npy::read(out_dir.join("y.npy")).unwrap();
-        assert_eq!((y.shape.clone(), y.to_f32().unwrap()), (vec![2, 2], vec![2.0, 3.0, 4.0, 5.0]));
+        assert_eq!(
+            (y.shape.clone(), y.to_f32().unwrap()),
+            (vec![2, 2], vec![2.0, 3.0, 4.0, 5.0])
+        );
 
         // Default: print.
         let o = options(&ONE, &["--input", input.to_str().unwrap()]).unwrap();
         let mut text = Vec::new();
         run(&ONE, &o, &mut add_one, &mut text).unwrap();
-        assert_eq!(String::from_utf8(text).unwrap(), "y: f32 [2, 2]\n  values: [2, 3, 4, 5]\n  min=2 max=5 mean=3.5\n");
+        assert_eq!(
+            String::from_utf8(text).unwrap(),
+            "y: f32 [2, 2]\n  values: [2, 3, 4, 5]\n  min=2 max=5 mean=3.5\n"
+        );
 
         // Bench: 10 warm-up runs plus N.
         let mut calls = 0;
@@ -622,7 +793,10 @@ mod tests {
         run(&ONE, &o, &mut counting, &mut text).unwrap();
         assert_eq!(calls, 17);
         let line = String::from_utf8(text).unwrap();
-        assert!(line.starts_with("median_us=") && line.ends_with(" runs=7\n"), "{line}");
+        assert!(
+            line.starts_with("median_us=") && line.ends_with(" runs=7\n"),
+            "{line}"
+        );
         assert!(line.contains(" p90_us="));
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -638,7 +812,13 @@ mod tests {
         std::fs::write(&garbage, b"not numpy").unwrap();
         let err = |path: &Path| {
             let o = options(&ONE, &["--input", path.to_str().unwrap()]).unwrap();
-            run(&ONE, &o, &mut |_, _| panic!("must not run"), &mut Vec::new()).unwrap_err()
+            run(
+                &ONE,
+                &o,
+                &mut |_, _| panic!("must not run"),
+                &mut Vec::new(),
+            )
+            .unwrap_err()
         };
         assert!(err(&f64_file).contains("expected f32 [2, 2], got f64 [2, 2]"));
         assert!(err(&wrong_shape).contains("expected f32 [2, 2], got f32 [4]"));

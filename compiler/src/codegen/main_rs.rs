@@ -51,7 +51,7 @@ pub fn main_rs(graph: &Graph, crate_name: &str) -> Result<String> {
     for (i, p) in outputs.iter().enumerate() {
         let len = format!("{krate}::{}_LEN", screaming(&p.ident));
         buffers.push_str(&format!("let mut {} = vec![{}; {len}].into_boxed_slice();\n", p.ident, zero(p.info.dtype)));
-        encode.push_str(&format!("encode(&{}, &mut outputs[{i}]);\n", p.ident));
+        encode.push_str(&format!("encode(&{}, outputs[{i}]);\n", p.ident));
         args.push(format!("to_array_mut(&mut {})", p.ident));
     }
     let source = format!(
@@ -61,7 +61,7 @@ pub fn main_rs(graph: &Graph, crate_name: &str) -> Result<String> {
 mod runner;
 
 use runner::npy::NpyDtype;
-use runner::runner::{{ModelSpec, TensorSpec}};
+use runner::cli::{{ModelSpec, TensorSpec}};
 use std::process::ExitCode;
 
 const SPEC: ModelSpec = ModelSpec {{
@@ -83,7 +83,7 @@ fn main() -> ExitCode {{
 fn run_model() -> ExitCode {{
     let mut arena = {krate}::Arena::new();
     {buffers}
-    runner::runner::main(&SPEC, &mut |inputs, outputs| {{
+    runner::cli::main(&SPEC, &mut |inputs, outputs| {{
         {decode}
         {krate}::run(&mut arena, {args});
         {encode}

@@ -37,10 +37,11 @@ pub const RUNTIME: &[Source] = &[
     Source { module: "view", text: include_str!("../../../runtime-min/src/view.rs") },
 ];
 
-/// The `std` runner modules for the generated binary, as `runner/<module>.rs`.
+/// The `std` runner modules for the generated binary, as `runner/<module>.rs` (`runner.rs`
+/// becomes `cli.rs` there, so the module is not named like its parent).
 pub const RUNNER: &[Source] = &[
     Source { module: "npy", text: include_str!("../../../runtime-min/src/npy.rs") },
-    Source { module: "runner", text: include_str!("../../../runtime-min/src/runner.rs") },
+    Source { module: "cli", text: include_str!("../../../runtime-min/src/runner.rs") },
 ];
 
 /// The module of `codegen-templates` that defines the public type `name`, if any.

@@ -7,8 +7,8 @@ use super::graph::{Graph, ValueRef};
 use super::op::Op;
 use super::tensor::Tensor;
 use super::text::{
-    group_digits, node_attributes, node_name, preview_n, shape_label, value_info, value_label,
-    walk_order,
+    group_digits, node_attributes, preview_n, shape_label, value_info, value_label, walk_order,
+    DisplayNames,
 };
 use petgraph::stable_graph::NodeIndex;
 use std::fmt::Write as _;
@@ -31,6 +31,7 @@ const VIEW_FILL: &str = "#ffffff";
 /// The whole graph as a Graphviz `digraph`, deterministic for a given graph.
 pub fn to_dot(graph: &Graph) -> String {
     let (order, cycle) = walk_order(graph);
+    let names = DisplayNames::new(graph);
     let mut out = String::new();
     let ops = order
         .iter()
@@ -71,7 +72,7 @@ pub fn to_dot(graph: &Graph) -> String {
         let id = node_id(n);
         match &node.op {
             Op::Input => {
-                let lines: Vec<String> = std::iter::once(short(&node_name(graph, n)))
+                let lines: Vec<String> = std::iter::once(short(&names.node(graph, n)))
                     .chain(
                         node.outputs
                             .iter()
@@ -88,7 +89,7 @@ pub fn to_dot(graph: &Graph) -> String {
             }
             Op::Constant(t) => {
                 if graph.outputs.iter().any(|o| o.value.node == n) {
-                    let lines = vec![short(&node_name(graph, n)), constant_summary(t)];
+                    let lines = vec![short(&names.node(graph, n)), constant_summary(t)];
                     let _ = writeln!(
                         out,
                         "  {id} [label=\"{}\", shape=plaintext, style=\"\"];",
@@ -97,40 +98,32 @@ pub fn to_dot(graph: &Graph) -> String {
                 }
             }
             op => {
-                let mut lines = vec![short(&node_name(graph, n))];
+                let mut lines = vec![short(&names.node(graph, n))];
                 lines.extend(wrap(
                     &format!("{} {}", op.name(), node_attributes(graph, n)),
                     WRAP,
                 ));
-                for (slot, input) in graph.inputs(n).iter().enumerate() {
-                    if let Some(t) = input.and_then(|v| graph.constant(v).map(|t| (v, t))) {
-                        let (v, t) = t;
-                        let name = value_info(graph, v)
-                            .map_or_else(|| format!("#{slot}"), |i| short(&i.name));
-                        lines.push(format!("{name}: {}", constant_summary(t)));
-                    }
+                for (slot, input) in graph.inputs(n).into_iter().enumerate() {
+                    let Some(v) = input else { continue };
+                    let Some(t) = graph.constant(v) else { continue };
+                    let name = match value_info(graph, v) {
+                        Some(_) => short(&names.value(graph, v)),
+                        None => format!("#{slot}"),
+                    };
+                    lines.push(format!("{name}: {}", constant_summary(t)));
                 }
-                let (fill, style) = if op.is_view() {
-                    (VIEW_FILL, "rounded,filled,dashed")
-                } else if matches!(
+                let heavy = matches!(
                     op,
                     Op::Conv(_) | Op::ConvTranspose(_) | Op::Gemm(_) | Op::MatMul(_)
-                ) {
-                    (HEAVY_FILL, "rounded,filled")
+                );
+                let look = if op.is_view() {
+                    format!(", fillcolor=\"{VIEW_FILL}\", style=\"rounded,filled,dashed\"")
+                } else if heavy {
+                    format!(", fillcolor=\"{HEAVY_FILL}\"")
                 } else {
-                    (OP_FILL, "rounded,filled")
-                };
-                let style = if style == "rounded,filled" {
                     String::new()
-                } else {
-                    format!(", style=\"{style}\"")
                 };
-                let fill = if fill == OP_FILL {
-                    String::new()
-                } else {
-                    format!(", fillcolor=\"{fill}\"")
-                };
-                let _ = writeln!(out, "  {id} [label=\"{}\"{fill}{style}];", label(&lines));
+                let _ = writeln!(out, "  {id} [label=\"{}\"{look}];", label(&lines));
             }
         }
     }

@@ -19,8 +19,8 @@ use super::graph::{Graph, ValueInfo};
 use super::op::Op;
 use super::tensor::{f16_to_f32, Data, Tensor};
 use super::text::{
-    attribute_list, element_strings, fmt_f32, node_name, value_info, value_name, walk_order,
-    with_kernel, AttrValue,
+    attribute_list, constants_in_use_order, element_strings, fmt_f32, node_name, value_info,
+    value_name, walk_order, with_kernel, AttrValue,
 };
 use std::fmt::Write as _;
 
@@ -112,48 +112,50 @@ pub fn to_json(graph: &Graph) -> String {
         .collect();
 
     let mut nodes = Vec::new();
-    let mut constants = Vec::new();
     for &n in &order {
         let node = graph.node(n);
-        match &node.op {
-            Op::Input => {}
-            Op::Constant(t) => {
-                let name = node
-                    .outputs
-                    .first()
-                    .map_or(node.name.as_str(), |v| v.name.as_str());
-                constants.push(object(vec![
-                    ("name", s(name)),
-                    ("dtype", s(t.dtype().name())),
-                    (
-                        "shape",
-                        Json::Array(t.shape.iter().map(|&d| int(d as u64)).collect()),
-                    ),
-                    ("bytes", int(t.byte_len() as u64)),
-                    ("splat", splat(t)),
-                ]));
-            }
-            op => {
-                let attributes: Vec<(String, Json)> = attribute_list(&with_kernel(graph, n))
-                    .into_iter()
-                    .map(|a| (a.key.to_string(), attr_json(&a.value)))
-                    .collect();
-                let args: Vec<Json> = graph
-                    .inputs(n)
-                    .iter()
-                    .map(|v| v.map_or(Json::Null, |v| s(&value_name(graph, v))))
-                    .collect();
-                nodes.push(object(vec![
-                    ("name", s(&node_name(graph, n))),
-                    ("op", s(&op.name())),
-                    ("attributes", Json::Object(attributes)),
-                    ("inputs", Json::Array(args)),
-                    (
-                        "outputs",
-                        Json::Array(node.outputs.iter().map(value).collect()),
-                    ),
-                ]));
-            }
+        if matches!(node.op, Op::Input | Op::Constant(_)) {
+            continue;
+        }
+        let attributes: Vec<(String, Json)> = attribute_list(&with_kernel(graph, n))
+            .into_iter()
+            .map(|a| (a.key.to_string(), attr_json(&a.value)))
+            .collect();
+        let args: Vec<Json> = graph
+            .inputs(n)
+            .iter()
+            .map(|v| v.map_or(Json::Null, |v| s(&value_name(graph, v))))
+            .collect();
+        nodes.push(object(vec![
+            ("name", s(&node_name(graph, n))),
+            ("op", s(&node.op.name())),
+            ("attributes", Json::Object(attributes)),
+            ("inputs", Json::Array(args)),
+            (
+                "outputs",
+                Json::Array(node.outputs.iter().map(value).collect()),
+            ),
+        ]));
+    }
+
+    let mut constants = Vec::new();
+    for n in constants_in_use_order(graph, &order) {
+        let node = graph.node(n);
+        if let Op::Constant(t) = &node.op {
+            let name = node
+                .outputs
+                .first()
+                .map_or(node.name.as_str(), |v| v.name.as_str());
+            constants.push(object(vec![
+                ("name", s(name)),
+                ("dtype", s(t.dtype().name())),
+                (
+                    "shape",
+                    Json::Array(t.shape.iter().map(|&d| int(d as u64)).collect()),
+                ),
+                ("bytes", int(t.byte_len() as u64)),
+                ("splat", splat(t)),
+            ]));
         }
     }
 

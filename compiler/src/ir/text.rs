@@ -17,19 +17,23 @@
 //! ```
 //!
 //! Attributes equal to their ONNX default are left out of the text form (the JSON form has
-//! them all); the typed attribute list both forms share is [`attribute_list`].
+//! them all); the typed attribute list both forms share is [`attribute_list`]. Exporter scope
+//! paths in names are folded for reading (`/features/features.1/conv/Conv_output_0` shows as
+//! `features.1/conv/Conv`, never colliding with another name), and an output that carries its
+//! node's name shows as `-> f32[…]` alone; the JSON dump keeps every name in full.
 
 use super::graph::{Graph, ValueInfo, ValueRef};
-use super::op::{activation_name, Activation, AutoPad, Op, Window};
+use super::op::{activation_name, Activation, AutoPad, Conv, ConvTranspose, Op, Window};
 use super::tensor::{f16_to_f32, Data, Tensor};
 use petgraph::stable_graph::NodeIndex;
-use std::collections::BTreeMap;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
 
 /// Widest node-name column before names stop being padded.
-const NAME_COLUMN_MAX: usize = 32;
+const NAME_COLUMN_MAX: usize = 48;
 /// Widest `%name = Op(…) attrs` column before the outputs stop being aligned.
-const CALL_COLUMN_MAX: usize = 100;
+const CALL_COLUMN_MAX: usize = 140;
 /// How many leading values a constant preview shows.
 const PREVIEW_VALUES: usize = 4;
 
@@ -49,21 +53,15 @@ pub(crate) fn shape_label(dtype: &str, shape: &[usize]) -> String {
 pub fn to_text(graph: &Graph) -> String {
     let mut out = String::new();
     let (order, cycle) = walk_order(graph);
-    let inputs: Vec<NodeIndex> = order
-        .iter()
-        .copied()
-        .filter(|&n| matches!(graph.node(n).op, Op::Input))
-        .collect();
-    let constants: Vec<NodeIndex> = order
-        .iter()
-        .copied()
-        .filter(|&n| matches!(graph.node(n).op, Op::Constant(_)))
-        .collect();
-    let ops: Vec<NodeIndex> = order
-        .iter()
-        .copied()
-        .filter(|&n| !matches!(graph.node(n).op, Op::Input | Op::Constant(_)))
-        .collect();
+    let names = DisplayNames::new(graph);
+    let kind = |n: NodeIndex| match graph.node(n).op {
+        Op::Input => 0,
+        Op::Constant(_) => 1,
+        _ => 2,
+    };
+    let inputs: Vec<NodeIndex> = order.iter().copied().filter(|&n| kind(n) == 0).collect();
+    let constants = constants_in_use_order(graph, &order);
+    let ops: Vec<NodeIndex> = order.iter().copied().filter(|&n| kind(n) == 2).collect();
 
     let _ = writeln!(
         out,
@@ -76,6 +74,11 @@ pub fn to_text(graph: &Graph) -> String {
     );
     if let Some(msg) = cycle {
         let _ = writeln!(out, "# warning: {msg}; nodes listed in insertion order");
+    }
+    if names.shortened {
+        out.push_str(
+            "# names: exporter scopes folded and `_output_0` dropped; --format json has them in full\n",
+        );
     }
 
     // Inputs, in the model's order (graph.inputs), then any stray Input nodes.
@@ -95,11 +98,8 @@ pub fn to_text(graph: &Graph) -> String {
         .iter()
         .flat_map(|&n| graph.node(n).outputs.iter())
         .map(|v| {
-            [
-                v.name.clone(),
-                value_label(v),
-                format!("{} B", group_digits(v.bytes())),
-            ]
+            let bytes = format!("{} B", group_digits(v.bytes()));
+            [v.name.clone(), value_label(v), bytes]
         })
         .collect();
     push_rows(&mut out, &rows, &[Align::Left, Align::Left, Align::Right]);
@@ -109,14 +109,12 @@ pub fn to_text(graph: &Graph) -> String {
         .outputs
         .iter()
         .map(|o| {
+            let producer = names.node(graph, o.value.node);
             let (label, source) = match value_info(graph, o.value) {
-                Some(info) if info.name == o.name => (
-                    value_label(info),
-                    format!("<- %{}", node_name(graph, o.value.node)),
-                ),
+                Some(info) if info.name == o.name => (value_label(info), format!("<- %{producer}")),
                 Some(info) => (
                     value_label(info),
-                    format!("<- {} (%{})", info.name, node_name(graph, o.value.node)),
+                    format!("<- {} (%{producer})", names.value(graph, o.value)),
                 ),
                 None => (
                     "?".to_string(),
@@ -129,19 +127,11 @@ pub fn to_text(graph: &Graph) -> String {
     push_rows(&mut out, &rows, &[Align::Left, Align::Left, Align::Left]);
 
     // Constants: one aligned row each, with a preview of the values.
-    let tensors: Vec<(&str, &Tensor)> = constants
+    let tensors: Vec<(String, &Tensor)> = constants
         .iter()
-        .filter_map(|&n| {
-            let node = graph.node(n);
-            match &node.op {
-                Op::Constant(t) => Some((
-                    node.outputs
-                        .first()
-                        .map_or(node.name.as_str(), |v| v.name.as_str()),
-                    t,
-                )),
-                _ => None,
-            }
+        .filter_map(|&n| match &graph.node(n).op {
+            Op::Constant(t) => Some((names.value(graph, ValueRef { node: n, slot: 0 }), t)),
+            _ => None,
         })
         .collect();
     let total: usize = tensors.iter().map(|(_, t)| t.byte_len()).sum();
@@ -170,71 +160,62 @@ pub fn to_text(graph: &Graph) -> String {
         .iter()
         .map(|(name, t)| {
             [
-                name.to_string(),
+                name.clone(),
                 shape_label(t.dtype().name(), &t.shape),
                 format!("{} B", group_digits(t.byte_len())),
                 preview(t),
             ]
         })
         .collect();
-    push_rows(
-        &mut out,
-        &rows,
-        &[Align::Left, Align::Left, Align::Right, Align::Left],
-    );
+    let align = [Align::Left, Align::Left, Align::Right, Align::Left];
+    push_rows(&mut out, &rows, &align);
 
-    // Nodes: `%name = Op(args) attrs` in one column, outputs aligned in the next.
+    // Nodes: `%name = Op(args) attrs` in one column, outputs aligned in the next. An output
+    // that carries the node's own name is shown by its type alone.
     out.push_str("nodes:\n");
-    let name_width = ops
-        .iter()
-        .map(|&n| node_name(graph, n).chars().count() + 1)
-        .filter(|&w| w <= NAME_COLUMN_MAX)
-        .max()
-        .unwrap_or(0);
+    let name_width = column_width(
+        ops.iter()
+            .map(|&n| names.node(graph, n).chars().count() + 1),
+        NAME_COLUMN_MAX,
+    );
     let calls: Vec<(String, String)> = ops
         .iter()
         .map(|&n| {
             let node = graph.node(n);
+            let name = names.node(graph, n);
             let args: Vec<String> = graph
                 .inputs(n)
                 .iter()
-                .map(|v| v.map_or_else(|| "_".to_string(), |v| value_name(graph, v)))
+                .map(|v| v.map_or_else(|| "_".to_string(), |v| names.value(graph, v)))
                 .collect();
-            let mut call = format!(
-                "{} = {}({})",
-                pad(
-                    &format!("%{}", node_name(graph, n)),
-                    name_width,
-                    Align::Left
-                ),
-                node.op.name(),
-                args.join(", ")
-            );
+            let head = pad(&format!("%{name}"), name_width, Align::Left);
+            let mut call = format!("{head} = {}({})", node.op.name(), args.join(", "));
             let attrs = node_attributes(graph, n);
             if !attrs.is_empty() {
                 call.push(' ');
                 call.push_str(&attrs);
             }
-            let results: Vec<String> = node
-                .outputs
-                .iter()
-                .map(|v| format!("{}: {}", v.name, value_label(v)))
+            let results: Vec<String> = (0..node.outputs.len())
+                .map(|slot| {
+                    let label = value_label(&node.outputs[slot]);
+                    let value = names.value(graph, ValueRef { node: n, slot });
+                    if node.outputs.len() == 1 && value == name {
+                        label
+                    } else {
+                        format!("{value}: {label}")
+                    }
+                })
                 .collect();
             (call, results.join(", "))
         })
         .collect();
-    let call_width = calls
-        .iter()
-        .map(|(c, _)| c.chars().count())
-        .filter(|&w| w <= CALL_COLUMN_MAX)
-        .max()
-        .unwrap_or(0);
+    let call_width = column_width(
+        calls.iter().map(|(c, _)| c.chars().count()),
+        CALL_COLUMN_MAX,
+    );
     for (call, results) in &calls {
-        let _ = writeln!(
-            out,
-            "  {}  -> {results}",
-            pad(call, call_width, Align::Left)
-        );
+        let call = pad(call, call_width, Align::Left);
+        let _ = writeln!(out, "  {call}  -> {results}");
     }
 
     // Summary: op histogram and the activation footprint (every op output, before planning).
@@ -245,33 +226,155 @@ pub fn to_text(graph: &Graph) -> String {
     let mut counts: Vec<(String, usize)> = histogram.into_iter().collect();
     counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
     let counts: Vec<String> = counts.iter().map(|(op, c)| format!("{op} {c}")).collect();
-    let values: Vec<&ValueInfo> = ops
+    let values: Vec<(ValueRef, usize)> = ops
         .iter()
-        .flat_map(|&n| graph.node(n).outputs.iter())
+        .flat_map(|&n| {
+            let outputs = &graph.node(n).outputs;
+            (0..outputs.len()).map(move |slot| (ValueRef { node: n, slot }, outputs[slot].bytes()))
+        })
         .collect();
-    let value_bytes: usize = values.iter().map(|v| v.bytes()).sum();
+    let value_bytes: usize = values.iter().map(|(_, b)| b).sum();
     let _ = write!(out, "summary: {}", plural(ops.len(), "op"));
     if !counts.is_empty() {
         let _ = write!(out, " ({})", counts.join(", "));
     }
     let _ = write!(out, "; values {} bytes", group_digits(value_bytes));
     // The first of the largest, so ties resolve to the earliest value.
-    if let Some(big) = values
+    if let Some((v, bytes)) = values
         .iter()
-        .fold(None::<&&ValueInfo>, |best, v| match best {
-            Some(b) if b.bytes() >= v.bytes() => Some(b),
+        .fold(None::<&(ValueRef, usize)>, |best, v| match best {
+            Some(b) if b.1 >= v.1 => Some(b),
             _ => Some(v),
         })
     {
         let _ = write!(
             out,
             ", largest {} ({} B)",
-            big.name,
-            group_digits(big.bytes())
+            names.value(graph, *v),
+            group_digits(*bytes)
         );
     }
     out.push('\n');
     out
+}
+
+/// Names as the text and dot dumps show them: exporter scope paths folded
+/// (`/features/features.1/conv/conv.0/Conv_output_0` → `features.1/conv.0/Conv`), never two
+/// the same. Values named as graph inputs and outputs keep their names: they are the caller's API.
+pub(crate) struct DisplayNames {
+    values: HashMap<ValueRef, String>,
+    nodes: HashMap<NodeIndex, String>,
+    /// True when at least one name differs from the model's.
+    pub shortened: bool,
+}
+
+impl DisplayNames {
+    pub(crate) fn new(graph: &Graph) -> DisplayNames {
+        let mut values = Vec::new();
+        let mut nodes = Vec::new();
+        for n in graph.graph.node_indices() {
+            let node = graph.node(n);
+            let full = node_name(graph, n);
+            nodes.push((n, shorten(&full), full));
+            for (slot, info) in node.outputs.iter().enumerate() {
+                let v = ValueRef { node: n, slot };
+                let shown = if matches!(node.op, Op::Input)
+                    || graph
+                        .outputs
+                        .iter()
+                        .any(|o| o.value == v && o.name == info.name)
+                {
+                    info.name.clone()
+                } else {
+                    shorten(&info.name)
+                };
+                values.push((v, shown, info.name.clone()));
+            }
+        }
+        let shortened = resolve_collisions(&mut values) | resolve_collisions(&mut nodes);
+        DisplayNames {
+            values: values.into_iter().map(|(k, shown, _)| (k, shown)).collect(),
+            nodes: nodes.into_iter().map(|(k, shown, _)| (k, shown)).collect(),
+            shortened,
+        }
+    }
+
+    /// The shown name of a value (`%node:slot?` for a dangling reference).
+    pub(crate) fn value(&self, graph: &Graph, v: ValueRef) -> String {
+        self.values
+            .get(&v)
+            .cloned()
+            .unwrap_or_else(|| value_name(graph, v))
+    }
+
+    /// The shown name of a node.
+    pub(crate) fn node(&self, graph: &Graph, n: NodeIndex) -> String {
+        self.nodes
+            .get(&n)
+            .cloned()
+            .unwrap_or_else(|| node_name(graph, n))
+    }
+}
+
+/// Puts back the full name wherever two shortened names meet, until all shown names are
+/// distinct; returns whether any shortened name remains.
+fn resolve_collisions<K>(entries: &mut [(K, String, String)]) -> bool {
+    loop {
+        let mut count: HashMap<&str, usize> = HashMap::new();
+        for (_, shown, _) in entries.iter() {
+            *count.entry(shown.as_str()).or_default() += 1;
+        }
+        let clash: Vec<bool> = entries
+            .iter()
+            .map(|(_, shown, full)| shown != full && count[shown.as_str()] > 1)
+            .collect();
+        if !clash.contains(&true) {
+            break;
+        }
+        for ((_, shown, full), clash) in entries.iter_mut().zip(clash) {
+            if clash {
+                *shown = full.clone();
+            }
+        }
+    }
+    entries.iter().any(|(_, shown, full)| shown != full)
+}
+
+/// Folds an exporter's scope path: a segment is dropped when the next one extends it
+/// (`features/features.1` → `features.1`), a leading `/` goes, and `_output_N` becomes
+/// nothing (N = 0) or `:N`. Names without `/` are left alone.
+pub(crate) fn shorten(name: &str) -> String {
+    if !name.contains('/') {
+        return name.to_string();
+    }
+    let segments: Vec<&str> = name.trim_start_matches('/').split('/').collect();
+    let kept: Vec<&str> = segments
+        .iter()
+        .enumerate()
+        .filter(|&(i, seg)| {
+            !segments.get(i + 1).is_some_and(|next| {
+                next.len() > seg.len() + 1
+                    && next.starts_with(seg)
+                    && next[seg.len()..].starts_with('.')
+            })
+        })
+        .map(|(_, seg)| *seg)
+        .collect();
+    let mut short = kept.join("/");
+    if let Some((stem, slot)) = short.rsplit_once("_output_") {
+        if !stem.is_empty() && !slot.is_empty() && slot.bytes().all(|b| b.is_ascii_digit()) {
+            short = if slot == "0" {
+                stem.to_string()
+            } else {
+                format!("{stem}:{slot}")
+            };
+        }
+    }
+    if short.is_empty() {
+        name.to_string()
+    } else {
+        short
+    }
 }
 
 /// The salient attributes of `op` in the text form, e.g. `k=5x5 s=2x2 p=1 g=32 act=Relu`.
@@ -291,24 +394,28 @@ pub(crate) fn node_attributes(graph: &Graph, n: NodeIndex) -> String {
     attributes(&with_kernel(graph, n))
 }
 
-/// A copy of the node's op with an empty Conv/ConvTranspose kernel filled from the weight shape.
-pub(crate) fn with_kernel(graph: &Graph, n: NodeIndex) -> Op {
-    let mut op = graph.node(n).op.clone();
-    let weight = graph
-        .input(n, 1)
-        .and_then(|w| value_info(graph, w))
-        .map(|w| w.shape.clone());
-    let window = match &mut op {
-        Op::Conv(c) => Some(&mut c.window),
-        Op::ConvTranspose(c) => Some(&mut c.window),
-        _ => None,
+/// The node's op, with an empty Conv/ConvTranspose kernel filled from the weight shape
+/// (a copy only in that case).
+pub(crate) fn with_kernel(graph: &Graph, n: NodeIndex) -> Cow<'_, Op> {
+    let op = &graph.node(n).op;
+    let kernel_missing = match op {
+        Op::Conv(c) => c.window.kernel.is_empty(),
+        Op::ConvTranspose(c) => c.window.kernel.is_empty(),
+        _ => false,
     };
-    if let (Some(window), Some(shape)) = (window, weight) {
-        if window.kernel.is_empty() && shape.len() > 2 {
-            window.kernel = shape[2..].to_vec();
+    let weight = graph.input(n, 1).and_then(|w| value_info(graph, w));
+    match weight {
+        Some(w) if kernel_missing && w.shape.len() > 2 => {
+            let mut op = op.clone();
+            if let Op::Conv(Conv { window, .. }) | Op::ConvTranspose(ConvTranspose { window, .. }) =
+                &mut op
+            {
+                window.kernel = w.shape[2..].to_vec();
+            }
+            Cow::Owned(op)
         }
+        _ => Cow::Borrowed(op),
     }
-    op
 }
 
 /// One typed attribute value, as the dumps print it.
@@ -705,7 +812,8 @@ pub(crate) fn element_strings(data: &Data, end: usize) -> Vec<String> {
     }
 }
 
-/// `[0.1, -0.25, …]`, `[1, -1]` (all values when there are few), `splat(0)` or `[]`.
+/// `[0.1, -0.25, …]`, `[1, -1]` (all values when there are few), `splat(0)`, `[]`, or the bare
+/// value of a scalar.
 pub(crate) fn preview(t: &Tensor) -> String {
     preview_n(t, PREVIEW_VALUES)
 }
@@ -714,6 +822,9 @@ pub(crate) fn preview(t: &Tensor) -> String {
 pub(crate) fn preview_n(t: &Tensor, n: usize) -> String {
     if t.len() > 1 && t.is_uniform() {
         return format!("splat({})", element_strings(&t.data, 1).join(""));
+    }
+    if t.shape.is_empty() {
+        return element_strings(&t.data, 1).join("");
     }
     let mut values = element_strings(&t.data, n);
     if t.len() > n {
@@ -728,6 +839,28 @@ pub(crate) fn walk_order(graph: &Graph) -> (Vec<NodeIndex>, Option<String>) {
         Ok(order) => (order, None),
         Err(e) => (graph.graph.node_indices().collect(), Some(e.to_string())),
     }
+}
+
+/// The constant nodes ordered by their first reader in `order` (so weights are listed in the
+/// order the layers run), then by their own place; constants nobody reads come last.
+pub(crate) fn constants_in_use_order(graph: &Graph, order: &[NodeIndex]) -> Vec<NodeIndex> {
+    let position: HashMap<NodeIndex, usize> =
+        order.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let mut constants: Vec<(usize, usize, NodeIndex)> = order
+        .iter()
+        .filter(|&&n| matches!(graph.node(n).op, Op::Constant(_)))
+        .map(|&n| {
+            let first_reader = graph
+                .graph
+                .neighbors_directed(n, petgraph::Direction::Outgoing)
+                .filter_map(|reader| position.get(&reader).copied())
+                .min()
+                .unwrap_or(usize::MAX);
+            (first_reader, position[&n], n)
+        })
+        .collect();
+    constants.sort_unstable();
+    constants.into_iter().map(|(_, _, n)| n).collect()
 }
 
 /// The value's metadata, or `None` when the reference is dangling (dumps never panic).
@@ -765,6 +898,18 @@ pub(crate) fn group_digits(n: usize) -> String {
         out.push(c);
     }
     out
+}
+
+/// The width that aligns a column: the widest cell no wider than 1.25 × the 90th percentile
+/// and `max`; the few wider cells overflow instead of pushing everything right.
+fn column_width(widths: impl Iterator<Item = usize>, max: usize) -> usize {
+    let mut widths: Vec<usize> = widths.collect();
+    widths.sort_unstable();
+    let Some(&p90) = widths.get((widths.len() * 9 / 10).min(widths.len().saturating_sub(1))) else {
+        return 0;
+    };
+    let cap = (p90 + p90 / 4).min(max);
+    widths.into_iter().filter(|&w| w <= cap).max().unwrap_or(0)
 }
 
 fn plural(n: usize, word: &str) -> String {
@@ -1096,6 +1241,111 @@ pub(crate) mod tests {
         assert_eq!(fmt_short(1.5e-7), "1.5e-7");
         let t = Tensor::from_f32(vec![5], vec![1.0, 2.0, 3.0, 4.0, 5.0]).unwrap();
         assert_eq!(preview(&t), "[1, 2, 3, 4, …]");
+        let scalar = Tensor::from_f32(vec![], vec![2.5]).unwrap();
+        assert_eq!(preview(&scalar), "2.5");
+        assert_eq!(column_width([3, 5, 4].into_iter(), 100), 5);
+        assert_eq!(column_width(1..=20, 100), 20);
+        assert_eq!(column_width([10, 200].into_iter(), 140), 10);
+        assert_eq!(column_width([10; 19].into_iter().chain([12]), 140), 12);
+        assert_eq!(column_width([10; 19].into_iter().chain([13]), 140), 10);
+        assert_eq!(column_width(std::iter::empty(), 140), 0);
+    }
+
+    #[test]
+    fn exporter_scopes_are_folded_without_collisions() {
+        assert_eq!(
+            shorten("/features/features.1/conv/conv.0/conv.0.2/Clip_output_0"),
+            "features.1/conv.0.2/Clip"
+        );
+        assert_eq!(
+            shorten("/features/features.1/conv/conv.0/conv.0.0/Conv"),
+            "features.1/conv.0.0/Conv"
+        );
+        assert_eq!(shorten("/Split_output_1"), "Split:1");
+        assert_eq!(shorten("/conv1/Conv.bias"), "conv1/Conv.bias");
+        assert_eq!(shorten("plain_output_0"), "plain_output_0");
+        assert_eq!(shorten("/"), "/");
+        assert_eq!(shorten("a/ab.1"), "a/ab.1");
+
+        // `/b/Add_output_0` would show as `b/Add`, which is another value's real name.
+        let mut g = Graph::new("clash");
+        let x = g.add_node("x", Op::Input, &[], vec![info("x", DType::F32, &[4])]);
+        g.inputs.push(x);
+        let x = ValueRef { node: x, slot: 0 };
+        let relu = |g: &mut Graph, name: &str, value: &str, from: ValueRef| {
+            let n = g.add_node(
+                name,
+                Op::Unary(Activation::Relu),
+                &[Some(from)],
+                vec![info(value, DType::F32, &[4])],
+            );
+            ValueRef { node: n, slot: 0 }
+        };
+        let a = relu(&mut g, "/b/Add", "/b/Add_output_0", x);
+        let b = relu(&mut g, "/m/m.1/Relu", "b/Add", a);
+        let c = relu(&mut g, "/m/m.2/Relu", "/m/m.2/Relu_output_0", b);
+        g.outputs.push(GraphOutput {
+            name: "y".into(),
+            value: c,
+        });
+        let text = to_text(&g);
+        assert!(text.contains("# names: exporter scopes folded"));
+        assert!(
+            text.contains("%b/Add    = Relu(x)                -> /b/Add_output_0: f32[4]\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("%m.1/Relu = Relu(/b/Add_output_0)  -> b/Add: f32[4]\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("%m.2/Relu = Relu(b/Add)            -> f32[4]\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("  y  f32[4]  <- m.2/Relu (%m.2/Relu)\n"),
+            "{text}"
+        );
+        assert!(!to_text(&tiny_graph()).contains("# names"));
+    }
+
+    #[test]
+    fn constants_are_listed_in_the_order_they_are_used() {
+        let mut g = tiny_graph();
+        g.add_constant("unused", Tensor::from_i64(vec![1], vec![7]).unwrap());
+        let late = g.add_constant("late", Tensor::from_i64(vec![], vec![3]).unwrap());
+        let pool = g
+            .graph
+            .node_indices()
+            .find(|&n| g.node(n).name == "pool1")
+            .unwrap();
+        g.set_input(pool, 1, Some(late));
+        let text = to_text(&g);
+        let listed: Vec<&str> = text
+            .split("\nnodes:\n")
+            .next()
+            .unwrap()
+            .split("bytes)\n")
+            .nth(1)
+            .unwrap()
+            .lines()
+            .map(|l| l.split_whitespace().next().unwrap())
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                "conv1.weight",
+                "conv1.bias",
+                "late",
+                "shape",
+                "fc.weight",
+                "unused"
+            ]
+        );
+        assert!(
+            text.contains("  late          i64[]           8 B  3\n"),
+            "{text}"
+        );
     }
 
     #[test]

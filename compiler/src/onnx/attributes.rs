@@ -49,11 +49,9 @@ impl<'a> Attrs<'a> {
         let declared = AttributeType::try_from(attr.r#type).ok();
         match declared {
             Some(t) if t == want || t == AttributeType::Undefined => Ok(Some(attr)),
-            Some(t) => Err(Error::invalid(format!(
-                "attribute '{name}' must be {}, found {}",
-                want.spec_name(),
-                t.spec_name()
-            ))),
+            Some(t) => {
+                Err(Error::invalid(format!("attribute '{name}' must be {}, found {}", want.spec_name(), t.spec_name())))
+            }
             None => Err(Error::invalid(format!("attribute '{name}' has unknown type code {}", attr.r#type))),
         }
     }
@@ -137,7 +135,9 @@ impl<'a> Attrs<'a> {
             .iter()
             .map(|&v| {
                 if v < min {
-                    return Err(Error::invalid(format!("attribute '{name}' must hold values ≥ {min}, found {values:?}")));
+                    return Err(Error::invalid(format!(
+                        "attribute '{name}' must hold values ≥ {min}, found {values:?}"
+                    )));
                 }
                 usize::try_from(v)
                     .map_err(|_| Error::limit(format!("attribute '{name}' value {v} does not fit in memory")))

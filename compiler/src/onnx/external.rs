@@ -28,12 +28,9 @@ pub(crate) fn read(entries: &[StringStringEntryProto], model_dir: Option<&Path>,
         )));
     };
     let path = resolve(location, model_dir)?;
-    let mut file = File::open(&path)
-        .map_err(|e| Error::io(format!("cannot open external data '{location}': {e}")))?;
-    let file_len = file
-        .metadata()
-        .map_err(|e| Error::io(format!("cannot read external data '{location}': {e}")))?
-        .len();
+    let mut file = File::open(&path).map_err(|e| Error::io(format!("cannot open external data '{location}': {e}")))?;
+    let file_len =
+        file.metadata().map_err(|e| Error::io(format!("cannot read external data '{location}': {e}")))?.len();
     let end = offset.checked_add(bytes as u64);
     if end.is_none_or(|end| end > file_len) {
         return Err(Error::invalid(format!(
@@ -43,8 +40,7 @@ pub(crate) fn read(entries: &[StringStringEntryProto], model_dir: Option<&Path>,
     file.seek(SeekFrom::Start(offset))
         .map_err(|e| Error::io(format!("cannot read external data '{location}': {e}")))?;
     let mut data = vec![0u8; bytes];
-    file.read_exact(&mut data)
-        .map_err(|e| Error::io(format!("cannot read external data '{location}': {e}")))?;
+    file.read_exact(&mut data).map_err(|e| Error::io(format!("cannot read external data '{location}': {e}")))?;
     Ok(data)
 }
 
@@ -137,7 +133,10 @@ mod tests {
             assert_eq!(err.kind, crate::error::ErrorKind::Invalid, "{location}: {err}");
         }
         let err = read(&entries("../secret.bin", None, None), Some(&model_dir), 4).unwrap_err();
-        assert_eq!(err.message, "external data location '../secret.bin' contains '..'; it must stay inside the model's folder");
+        assert_eq!(
+            err.message,
+            "external data location '../secret.bin' contains '..'; it must stay inside the model's folder"
+        );
         let err = read(&entries("/abs/w.bin", None, None), Some(&model_dir), 4).unwrap_err();
         assert!(err.message.contains("is absolute"), "{err}");
         let err = read(&entries("w.bin", None, None), None, 4).unwrap_err();

@@ -5,7 +5,7 @@
 
 use super::attributes::Attrs;
 use super::ops::{self, Lowered, NodeCtx};
-use super::proto::{type_proto, tensor_shape_proto::dimension, GraphProto, ModelProto, NodeProto, ValueInfoProto};
+use super::proto::{tensor_shape_proto::dimension, type_proto, GraphProto, ModelProto, NodeProto, ValueInfoProto};
 use super::tensor::TensorReader;
 use crate::error::{Error, Result};
 use crate::ir::{DType, Graph, GraphOutput, Op, ValueInfo, ValueRef};
@@ -72,7 +72,11 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<ModelProto> {
 enum Source {
     Value(ValueRef),
     /// An output onnxc does not compute (Dropout's mask, BatchNorm's statistics, …).
-    Dropped { node: String, op_type: String, index: usize },
+    Dropped {
+        node: String,
+        op_type: String,
+        index: usize,
+    },
     /// An output of a node that could not be converted (its error is reported instead).
     Failed,
 }
@@ -90,10 +94,13 @@ struct Builder<'m> {
 /// Converts a decoded model without running shape inference.
 pub(crate) fn build(model: &ModelProto, model_dir: Option<&Path>, opts: &ImportOptions) -> Result<Graph> {
     let g = model.graph.as_ref().ok_or_else(|| Error::invalid("not a valid ONNX model: it has no graph"))?;
-    let (opset, opsets) = opsets(model)?;
+    let (opset, opsets) = opsets(model, g)?;
     for (what, count) in [("nodes", g.node.len()), ("initializers", g.initializer.len())] {
         if count > opts.max_nodes {
-            return Err(Error::limit(format!("the model has {count} {what}, more than the limit of {}", opts.max_nodes)));
+            return Err(Error::limit(format!(
+                "the model has {count} {what}, more than the limit of {}",
+                opts.max_nodes
+            )));
         }
     }
     if let Some(s) = g.sparse_initializer.first() {
@@ -117,7 +124,10 @@ pub(crate) fn build(model: &ModelProto, model_dir: Option<&Path>, opts: &ImportO
 }
 
 /// The default domain's opset (checked against [`OPSET_RANGE`]) and every domain's version.
-fn opsets(model: &ModelProto) -> Result<(i64, HashMap<&str, i64>)> {
+///
+/// A model that imports no ai.onnx opset is only let through when all its nodes are in other
+/// domains, so that they are reported together as unsupported operators.
+fn opsets<'a>(model: &'a ModelProto, g: &GraphProto) -> Result<(i64, HashMap<&'a str, i64>)> {
     let mut opsets: HashMap<&str, i64> = HashMap::new();
     for o in &model.opset_import {
         let domain = if o.domain == "ai.onnx" { "" } else { o.domain.as_str() };
@@ -125,7 +135,12 @@ fn opsets(model: &ModelProto) -> Result<(i64, HashMap<&str, i64>)> {
         *v = (*v).max(o.version);
     }
     let Some(&opset) = opsets.get("") else {
-        return Err(Error::invalid("the model imports no ai.onnx opset (opset_import has no entry for the default domain)"));
+        if g.node.is_empty() || g.node.iter().any(|n| is_default_domain(&n.domain)) {
+            return Err(Error::invalid(
+                "the model imports no ai.onnx opset (opset_import has no entry for the default domain)",
+            ));
+        }
+        return Ok((0, opsets));
     };
     if !OPSET_RANGE.contains(&opset) {
         return Err(Error::unsupported(format!(
@@ -135,6 +150,10 @@ fn opsets(model: &ModelProto) -> Result<(i64, HashMap<&str, i64>)> {
         )));
     }
     Ok((opset, opsets))
+}
+
+fn is_default_domain(domain: &str) -> bool {
+    domain.is_empty() || domain == "ai.onnx"
 }
 
 impl<'m> Builder<'m> {
@@ -205,7 +224,7 @@ impl<'m> Builder<'m> {
         for (index, node) in g.node.iter().enumerate() {
             let base = if node.name.is_empty() { format!("{}_{index}", node.op_type) } else { node.name.clone() };
             let name = self.unique_node_name(base);
-            let default_domain = node.domain.is_empty() || node.domain == "ai.onnx";
+            let default_domain = is_default_domain(&node.domain);
             let opset = if default_domain { Some(self.opset) } else { self.opsets.get(node.domain.as_str()).copied() };
             let context = match opset {
                 Some(v) if default_domain => format!("node '{name}' ({}, opset {v})", node.op_type),
@@ -311,7 +330,8 @@ impl<'m> Builder<'m> {
         let mut outputs = Vec::with_capacity(computed);
         let mut names = Vec::with_capacity(computed);
         for (i, out) in node.output.iter().take(computed).enumerate() {
-            let value_name = if out.is_empty() { self.fresh_value_name(&format!("{name}_output{i}"), &names) } else { out.clone() };
+            let value_name =
+                if out.is_empty() { self.fresh_value_name(&format!("{name}_output{i}"), &names) } else { out.clone() };
             let (dtype, shape) = match &lowered.op {
                 Op::Constant(t) => (t.dtype(), t.shape.clone()),
                 _ => (DType::F32, Vec::new()),
@@ -352,9 +372,9 @@ impl<'m> Builder<'m> {
                 Some(Source::Value(v)) => *v,
                 Some(Source::Dropped { node, op_type, index }) => {
                     return Err(Error::unsupported(format!(
-                        "graph output '{}' is output {index} of node '{node}' ({op_type}), which onnxc does not compute",
-                        out.name
-                    )))
+                    "graph output '{}' is output {index} of node '{node}' ({op_type}), which onnxc does not compute",
+                    out.name
+                )))
                 }
                 Some(Source::Failed) => return Err(Error::internal(format!("output '{}' of a failed node", out.name))),
                 None => {
@@ -392,8 +412,9 @@ fn input_info(input: &ValueInfoProto, dims: &BTreeMap<String, usize>) -> Result<
     let mut shape = Vec::with_capacity(shape_proto.dim.len().min(64));
     for (i, dim) in shape_proto.dim.iter().enumerate() {
         let size = match &dim.value {
-            Some(dimension::Value::DimValue(v)) => usize::try_from(*v)
-                .map_err(|_| Error::invalid(format!("input '{x}': dimension {i} has size {v}")))?,
+            Some(dimension::Value::DimValue(v)) => {
+                usize::try_from(*v).map_err(|_| Error::invalid(format!("input '{x}': dimension {i} has size {v}")))?
+            }
             Some(dimension::Value::DimParam(p)) if !p.is_empty() => *dims.get(p).ok_or_else(|| {
                 Error::invalid(format!("input '{x}': dimension '{p}' is symbolic; bind it with --dim {p}=N"))
             })?,

@@ -109,6 +109,14 @@ fn opsets_are_checked() {
     assert!(build_model(&m).is_ok());
     m.opset_import = vec![OperatorSetIdProto { domain: "com.microsoft".into(), version: 1 }];
     assert!(build_model(&m).unwrap_err().message.contains("no ai.onnx opset"));
+    // Without any ai.onnx node, the other domains' nodes are listed as unsupported.
+    m.graph.as_mut().unwrap().node =
+        vec![NodeProto { domain: "ai.onnx.ml".into(), ..node("Binarizer", &["x"], &["y"], vec![]) }];
+    m.opset_import = vec![OperatorSetIdProto { domain: "ai.onnx.ml".into(), version: 1 }];
+    assert_eq!(
+        build_model(&m).unwrap_err().message,
+        "unsupported: 1 node(s): 'Binarizer_0' (ai.onnx.ml.Binarizer, opset 1); see SUPPORTED_OPS.md for the supported list"
+    );
     for v in [6, 24] {
         let err = build_graph(v, add_graph()).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Unsupported, "{err}");
@@ -350,7 +358,10 @@ fn multiple_and_unnamed_outputs() {
 #[test]
 fn corrupted_bytes_never_panic() {
     let mut graph = add_graph();
-    graph.node.insert(0, node("Conv", &["x", "b"], &["c"], vec![attr_ints("kernel_shape", &[3]), attr_s("auto_pad", "VALID")]));
+    graph.node.insert(
+        0,
+        node("Conv", &["x", "b"], &["c"], vec![attr_ints("kernel_shape", &[3]), attr_s("auto_pad", "VALID")]),
+    );
     let bytes = model(13, graph).encode_to_vec();
     let opts = ImportOptions::default();
     for i in 0..bytes.len() {

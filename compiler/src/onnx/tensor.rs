@@ -109,7 +109,9 @@ fn inline_data(tp: &TensorProto, dtype: DType, count: usize) -> Result<Data> {
         DType::U32 => Data::U32(
             tp.uint64_data
                 .iter()
-                .map(|&v| u32::try_from(v).map_err(|_| Error::invalid(format!("uint64_data value {v} is not a uint32"))))
+                .map(|&v| {
+                    u32::try_from(v).map_err(|_| Error::invalid(format!("uint64_data value {v} is not a uint32")))
+                })
                 .collect::<Result<_>>()?,
         ),
         DType::I32 => Data::I32(ints.clone()),
@@ -131,8 +133,7 @@ mod tests {
     const READER: TensorReader<'static> = TensorReader { model_dir: None, max_bytes: 1 << 20 };
 
     fn proto(dtype: DType, dims: &[i64]) -> TensorProto {
-        let code = (1..=16).find(|&c| DType::from_onnx(c) == Some(dtype)).unwrap_or(0);
-        TensorProto { dims: dims.to_vec(), data_type: code, ..TensorProto::default() }
+        TensorProto { dims: dims.to_vec(), data_type: crate::onnx::test_util::code(dtype), ..TensorProto::default() }
     }
 
     #[test]
@@ -176,7 +177,10 @@ mod tests {
         let err = READER.read(&proto(DType::F32, &[i64::MAX, i64::MAX])).unwrap_err();
         assert_eq!(err.kind, ErrorKind::Limit);
         let err = READER.read(&TensorProto { data_type: 8, dims: vec![1], ..TensorProto::default() }).unwrap_err();
-        assert_eq!((err.kind, err.message.as_str()), (ErrorKind::Unsupported, "element type STRING (code 8) is not supported"));
+        assert_eq!(
+            (err.kind, err.message.as_str()),
+            (ErrorKind::Unsupported, "element type STRING (code 8) is not supported")
+        );
         let err = READER.read(&TensorProto { data_location: 1, ..proto(DType::F32, &[1]) }).unwrap_err();
         assert!(err.message.contains("external"), "{err}");
     }

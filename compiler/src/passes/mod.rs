@@ -18,6 +18,8 @@ pub mod simplify;
 
 mod rewrite;
 #[cfg(test)]
+mod golden_tests;
+#[cfg(test)]
 mod testutil;
 
 use crate::error::{Context, Error, Result};

@@ -3,7 +3,7 @@
 use super::geometry::{broadcast_shapes, conv_transpose_geometry, normalize_axis, window_geometry};
 use super::Inferred;
 use crate::error::{Error, Result};
-use crate::ir::op::{Op, PoolKind};
+use crate::ir::op::Op;
 use crate::ir::tensor::element_count;
 use crate::ir::{DType, Tensor, ValueInfo};
 

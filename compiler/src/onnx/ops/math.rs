@@ -36,7 +36,10 @@ pub(super) fn constant(ctx: &NodeCtx) -> Result<Lowered> {
     }
     if values.len() != 1 {
         if let Some(name) = a.first_unread() {
-            return Err(Error::invalid(format!("attribute '{name}' is not defined for Constant at opset {}", ctx.opset)));
+            return Err(Error::invalid(format!(
+                "attribute '{name}' is not defined for Constant at opset {}",
+                ctx.opset
+            )));
         }
         return Err(Error::invalid(format!("needs exactly one value attribute, found {}", values.len())));
     }
@@ -44,7 +47,8 @@ pub(super) fn constant(ctx: &NodeCtx) -> Result<Lowered> {
     Ok(Lowered { op: Op::Constant(value), inputs: vec![], outputs: 1 })
 }
 
-/// Two-input arithmetic with broadcasting; Max/Min also take a single input (a copy).
+/// Two-input arithmetic with broadcasting. The variadic Max, Min and Sum take one input (a
+/// copy) or two; more are not supported yet.
 pub(super) fn binary(ctx: &NodeCtx) -> Result<Lowered> {
     ctx.expect_outputs(1, 1)?;
     let op = match ctx.node.op_type.as_str() {
@@ -61,7 +65,7 @@ pub(super) fn binary(ctx: &NodeCtx) -> Result<Lowered> {
                 BinaryOp::Mod
             }
         }
-        "Max" | "Min" => {
+        "Max" | "Min" | "Sum" => {
             let n = ctx.node.input.len();
             ctx.expect_inputs(n.max(1), usize::MAX)?;
             if n == 1 {
@@ -70,10 +74,10 @@ pub(super) fn binary(ctx: &NodeCtx) -> Result<Lowered> {
             if n > 2 {
                 return Err(unsupported(format!("{} of {n} inputs is not supported (at most 2)", ctx.node.op_type)));
             }
-            if ctx.node.op_type == "Max" {
-                BinaryOp::Max
-            } else {
-                BinaryOp::Min
+            match ctx.node.op_type.as_str() {
+                "Max" => BinaryOp::Max,
+                "Min" => BinaryOp::Min,
+                _ => BinaryOp::Add,
             }
         }
         other => return Err(Error::internal(format!("{other} is not a binary op"))),
@@ -204,8 +208,9 @@ pub(super) fn cast(ctx: &NodeCtx) -> Result<Lowered> {
     }
     let code = ctx.attrs.int("to")?.ok_or_else(|| Error::invalid("attribute 'to' is required"))?;
     let code32 = i32::try_from(code).map_err(|_| Error::invalid(format!("'to' = {code} is not a data type")))?;
-    let to = DType::from_onnx(code32)
-        .ok_or_else(|| unsupported(format!("cast to {} (code {code}) is not supported", DType::onnx_code_name(code32))))?;
+    let to = DType::from_onnx(code32).ok_or_else(|| {
+        unsupported(format!("cast to {} (code {code}) is not supported", DType::onnx_code_name(code32)))
+    })?;
     Ok(ctx.lowered(Op::Cast { to }))
 }
 

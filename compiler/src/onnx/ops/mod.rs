@@ -89,6 +89,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Sqrt", 1),
     ("Squeeze", 1),
     ("Sub", 1),
+    ("Sum", 1),
     ("Tanh", 1),
     ("Tile", 1),
     ("Transpose", 1),
@@ -136,12 +137,12 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
     }
     let lowered = match op_type {
         "Constant" => math::constant(ctx)?,
-        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "PRelu" | "Max" | "Min" => math::binary(ctx)?,
+        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "PRelu" | "Max" | "Min" | "Sum" => math::binary(ctx)?,
         "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" => math::compare(ctx)?,
         "And" | "Or" | "Xor" => math::logic(ctx)?,
         "Not" => math::not(ctx)?,
-        "Relu" | "Sigmoid" | "Tanh" | "Exp" | "Log" | "Sqrt" | "Reciprocal" | "Neg" | "Abs" | "Erf"
-        | "LeakyRelu" | "Elu" | "HardSigmoid" | "HardSwish" | "Gelu" => math::unary(ctx)?,
+        "Relu" | "Sigmoid" | "Tanh" | "Exp" | "Log" | "Sqrt" | "Reciprocal" | "Neg" | "Abs" | "Erf" | "LeakyRelu"
+        | "Elu" | "HardSigmoid" | "HardSwish" | "Gelu" => math::unary(ctx)?,
         "Clip" => math::clip(ctx)?,
         "Softmax" | "LogSoftmax" => math::softmax(ctx)?,
         "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceProd" | "ReduceL1" | "ReduceL2"

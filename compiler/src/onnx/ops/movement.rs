@@ -174,7 +174,9 @@ pub(super) fn resize(ctx: &NodeCtx) -> Result<Lowered> {
         "pytorch_half_pixel" => CoordinateMode::PytorchHalfPixel,
         "align_corners" => CoordinateMode::AlignCorners,
         "asymmetric" => CoordinateMode::Asymmetric,
-        m @ "tf_crop_and_resize" => return Err(unsupported(format!("coordinate_transformation_mode {m:?} is not supported"))),
+        m @ "tf_crop_and_resize" => {
+            return Err(unsupported(format!("coordinate_transformation_mode {m:?} is not supported")))
+        }
         m @ "tf_half_pixel_for_nn" if ctx.opset < 13 => {
             return Err(unsupported(format!("coordinate_transformation_mode {m:?} is not supported")))
         }

@@ -44,9 +44,7 @@ fn window(ctx: &NodeCtx, kernel_required: bool, has_dilations: bool) -> Result<W
             (_, None) => {}
             (None, Some(r)) => rank = Some((name, r)),
             (Some((first, n)), Some(r)) if n != r => {
-                return Err(Error::invalid(format!(
-                    "'{first}' is for {n} spatial axes but '{name}' is for {r}"
-                )));
+                return Err(Error::invalid(format!("'{first}' is for {n} spatial axes but '{name}' is for {r}")));
             }
             _ => {}
         }
@@ -206,7 +204,9 @@ pub(super) fn dropout(ctx: &NodeCtx) -> Result<Lowered> {
             };
             match training {
                 Some(false) => {}
-                Some(true) => return Err(unsupported("training_mode = true is not supported (onnxc compiles inference)")),
+                Some(true) => {
+                    return Err(unsupported("training_mode = true is not supported (onnxc compiles inference)"))
+                }
                 None => return Err(unsupported(format!("training_mode '{name}' must be a constant false scalar"))),
             }
         }

@@ -42,13 +42,19 @@ fn err_at(opset: i64, op: &str, inputs: &[&str], outputs: &[&str], attrs: Vec<At
 fn softmax_axis_default_depends_on_opset() {
     assert_eq!(op_at(11, "Softmax", &["x"], vec![]), Op::Softmax { axis: 1, log: false, legacy: true });
     assert_eq!(op_at(13, "Softmax", &["x"], vec![]), Op::Softmax { axis: -1, log: false, legacy: false });
-    assert_eq!(op_at(7, "LogSoftmax", &["x"], vec![attr_i("axis", 2)]), Op::Softmax { axis: 2, log: true, legacy: true });
+    assert_eq!(
+        op_at(7, "LogSoftmax", &["x"], vec![attr_i("axis", 2)]),
+        Op::Softmax { axis: 2, log: true, legacy: true }
+    );
 }
 
 #[test]
 fn clip_bounds_are_attributes_before_opset_11() {
     assert_eq!(op_at(6 + 1, "Clip", &["x"], vec![]), Op::Clip { min: Some(f32::MIN), max: Some(f32::MAX) });
-    assert_eq!(op_at(7, "Clip", &["x"], vec![attr_f("min", 0.0), attr_f("max", 6.0)]), Op::Clip { min: Some(0.0), max: Some(6.0) });
+    assert_eq!(
+        op_at(7, "Clip", &["x"], vec![attr_f("min", 0.0), attr_f("max", 6.0)]),
+        Op::Clip { min: Some(0.0), max: Some(6.0) }
+    );
     let l = lower_at(13, "Clip", &["x", "", "hi"], &["y"], vec![]).unwrap();
     assert_eq!((l.op, l.inputs), (Op::Clip { min: None, max: None }, vec![Some(0), None, Some(2)]));
     let e = err_at(11, "Clip", &["x"], &["y"], vec![attr_f("min", 0.0)]);
@@ -59,7 +65,10 @@ fn clip_bounds_are_attributes_before_opset_11() {
 fn activations_take_their_defaults() {
     assert_eq!(op_at(16, "LeakyRelu", &["x"], vec![]), Op::Unary(Activation::LeakyRelu { alpha: 0.01 }));
     assert_eq!(op_at(7, "Elu", &["x"], vec![]), Op::Unary(Activation::Elu { alpha: 1.0 }));
-    assert_eq!(op_at(7, "HardSigmoid", &["x"], vec![attr_f("beta", 0.25)]), Op::Unary(Activation::HardSigmoid { alpha: 0.2, beta: 0.25 }));
+    assert_eq!(
+        op_at(7, "HardSigmoid", &["x"], vec![attr_f("beta", 0.25)]),
+        Op::Unary(Activation::HardSigmoid { alpha: 0.2, beta: 0.25 })
+    );
     assert_eq!(op_at(20, "Gelu", &["x"], vec![]), Op::Unary(Activation::Gelu));
     assert_eq!(op_at(20, "Gelu", &["x"], vec![attr_s("approximate", "tanh")]), Op::Unary(Activation::GeluTanh));
     let e = err_at(18, "Gelu", &["x"], &["y"], vec![]);
@@ -75,6 +84,8 @@ fn binary_ops_and_their_variants() {
     assert_eq!(op_at(13, "Mod", &["a", "b"], vec![attr_i("fmod", 1)]), Op::Binary(BinaryOp::FMod));
     assert_eq!(op_at(13, "Max", &["a", "b"], vec![]), Op::Binary(BinaryOp::Max));
     assert_eq!(op_at(13, "Min", &["a"], vec![]), Op::Identity);
+    assert_eq!(op_at(8, "Sum", &["a", "b"], vec![]), Op::Binary(BinaryOp::Add));
+    assert_eq!(err_at(8, "Sum", &["a", "b", "c"], &["y"], vec![]).kind, ErrorKind::Unsupported);
     let e = err_at(13, "Max", &["a", "b", "c"], &["y"], vec![]);
     assert_eq!(e.kind, ErrorKind::Unsupported);
     let e = err_at(13, "Add", &["a"], &["y"], vec![]);
@@ -96,15 +107,19 @@ fn conv_window_defaults_follow_kernel_shape() {
     assert_eq!(c.window.auto_pad, AutoPad::SameUpper);
     let e = err_at(11, "Conv", &["x", "w"], &["y"], vec![attr_s("auto_pad", "SAME_WHATEVER")]);
     assert_eq!(e.kind, ErrorKind::Unsupported);
-    let e = err_at(11, "Conv", &["x", "w"], &["y"], vec![attr_ints("kernel_shape", &[3, 3]), attr_ints("strides", &[2])]);
+    let e =
+        err_at(11, "Conv", &["x", "w"], &["y"], vec![attr_ints("kernel_shape", &[3, 3]), attr_ints("strides", &[2])]);
     assert_eq!(e.message, "'kernel_shape' is for 2 spatial axes but 'strides' is for 1");
     let e = err_at(11, "Conv", &["x", "w"], &["y"], vec![attr_i("group", 0)]);
     assert_eq!(e.kind, ErrorKind::Invalid);
     let e = err_at(11, "Conv", &["x", "w"], &["y"], vec![attr_ints("pads", &[1, 1, 1])]);
     assert_eq!(e.kind, ErrorKind::Invalid);
-    let Op::ConvTranspose(c) =
-        op_at(11, "ConvTranspose", &["x", "w"], vec![attr_ints("strides", &[2, 2]), attr_ints("output_shape", &[8, 8])])
-    else {
+    let Op::ConvTranspose(c) = op_at(
+        11,
+        "ConvTranspose",
+        &["x", "w"],
+        vec![attr_ints("strides", &[2, 2]), attr_ints("output_shape", &[8, 8])],
+    ) else {
         panic!()
     };
     assert_eq!((c.output_padding, c.output_shape), (vec![0, 0], vec![8, 8]));
@@ -125,7 +140,9 @@ fn pooling_attributes_per_opset() {
     assert_eq!(e.message, "attribute 'kernel_shape' is required");
     let Op::Pool(p) = op_at(7, "AveragePool", &["x"], vec![k(), attr_i("count_include_pad", 1)]) else { panic!() };
     assert_eq!((p.kind, p.count_include_pad), (PoolKind::Average, true));
-    assert!(err_at(18, "AveragePool", &["x"], &["y"], vec![k(), attr_ints("dilations", &[2, 2])]).message.contains("dilations"));
+    assert!(err_at(18, "AveragePool", &["x"], &["y"], vec![k(), attr_ints("dilations", &[2, 2])])
+        .message
+        .contains("dilations"));
     let Op::Pool(p) = op_at(19, "AveragePool", &["x"], vec![k(), attr_ints("dilations", &[2, 2])]) else { panic!() };
     assert_eq!(p.window.dilations, vec![2, 2]);
     assert_eq!(op_at(7, "GlobalMaxPool", &["x"], vec![]), Op::GlobalPool(PoolKind::Max));
@@ -143,9 +160,16 @@ fn normalizations_in_inference_mode() {
     assert_eq!(e.kind, ErrorKind::Invalid, "spatial was removed in opset 9");
     let e = err_at(15, "BatchNormalization", &bn, &["y"], vec![attr_i("training_mode", 1)]);
     assert_eq!(e.kind, ErrorKind::Unsupported);
-    let l = lower_at(17, "LayerNormalization", &["x", "g"], &["y", "mean", "inv"], vec![attr_i("stash_type", 1)]).unwrap();
-    assert_eq!((l.op, l.inputs, l.outputs), (Op::LayerNorm { axis: -1, epsilon: 1e-5 }, vec![Some(0), Some(1), None], 1));
-    assert_eq!(op_at(7, "InstanceNormalization", &["x", "s", "b"], vec![attr_f("epsilon", 1e-3)]), Op::InstanceNorm { epsilon: 1e-3 });
+    let l =
+        lower_at(17, "LayerNormalization", &["x", "g"], &["y", "mean", "inv"], vec![attr_i("stash_type", 1)]).unwrap();
+    assert_eq!(
+        (l.op, l.inputs, l.outputs),
+        (Op::LayerNorm { axis: -1, epsilon: 1e-5 }, vec![Some(0), Some(1), None], 1)
+    );
+    assert_eq!(
+        op_at(7, "InstanceNormalization", &["x", "s", "b"], vec![attr_f("epsilon", 1e-3)]),
+        Op::InstanceNorm { epsilon: 1e-3 }
+    );
 }
 
 #[test]
@@ -191,19 +215,43 @@ fn resize_per_opset() {
     let l = lower_at(11, "Resize", &["x", "roi", "", "sizes"], &["y"], vec![]).unwrap();
     assert_eq!(l.inputs, vec![Some(0), Some(1), None, Some(3)]);
     let Op::Resize(r) = l.op else { panic!() };
-    assert_eq!((r.mode, r.coordinate_mode, r.nearest_mode), (ResizeMode::Nearest, CoordinateMode::HalfPixel, NearestMode::RoundPreferFloor));
+    assert_eq!(
+        (r.mode, r.coordinate_mode, r.nearest_mode),
+        (ResizeMode::Nearest, CoordinateMode::HalfPixel, NearestMode::RoundPreferFloor)
+    );
     assert_eq!((r.cubic_coeff_a, r.exclude_outside, r.axes), (-0.75, false, None));
     let e = err_at(13, "Resize", &["x", "", "s"], &["y"], vec![attr_s("mode", "cubic")]);
     assert_eq!(e.kind, ErrorKind::Unsupported);
-    let e = err_at(13, "Resize", &["x", "", "s"], &["y"], vec![attr_s("coordinate_transformation_mode", "tf_crop_and_resize")]);
+    let e = err_at(
+        13,
+        "Resize",
+        &["x", "", "s"],
+        &["y"],
+        vec![attr_s("coordinate_transformation_mode", "tf_crop_and_resize")],
+    );
     assert_eq!(e.kind, ErrorKind::Unsupported);
-    let e = err_at(18, "Resize", &["x", "", "s"], &["y"], vec![attr_s("coordinate_transformation_mode", "half_pixel_symmetric")]);
+    let e = err_at(
+        18,
+        "Resize",
+        &["x", "", "s"],
+        &["y"],
+        vec![attr_s("coordinate_transformation_mode", "half_pixel_symmetric")],
+    );
     assert_eq!(e.kind, ErrorKind::Invalid);
-    let Op::Resize(r) = op_at(19, "Resize", &["x", "", "s"], vec![attr_s("coordinate_transformation_mode", "half_pixel_symmetric"), attr_ints("axes", &[2, 3])]) else { panic!() };
+    let Op::Resize(r) = op_at(
+        19,
+        "Resize",
+        &["x", "", "s"],
+        vec![attr_s("coordinate_transformation_mode", "half_pixel_symmetric"), attr_ints("axes", &[2, 3])],
+    ) else {
+        panic!()
+    };
     assert_eq!((r.coordinate_mode, r.axes), (CoordinateMode::HalfPixelSymmetric, Some(vec![2, 3])));
     let e = err_at(18, "Resize", &["x", "", "s"], &["y"], vec![attr_i("antialias", 1)]);
     assert_eq!(e.kind, ErrorKind::Unsupported);
-    let Op::Resize(r) = op_at(8, "Upsample", &["x"], vec![attr_floats("scales", &[1.0, 1.0, 2.0, 2.0])]) else { panic!() };
+    let Op::Resize(r) = op_at(8, "Upsample", &["x"], vec![attr_floats("scales", &[1.0, 1.0, 2.0, 2.0])]) else {
+        panic!()
+    };
     assert_eq!(r.scales_attr, Some(vec![1.0, 1.0, 2.0, 2.0]));
     assert_eq!(lower_at(9, "Upsample", &["x", "s"], &["y"], vec![]).unwrap().inputs, vec![Some(0), None, Some(1)]);
     assert_eq!(err_at(10, "Upsample", &["x", "s"], &["y"], vec![]).kind, ErrorKind::Invalid);
@@ -220,18 +268,28 @@ fn movement_ops_per_opset() {
     assert!(split(18, &["x"], &["a", "b"], vec![attr_i("num_outputs", 3)]).is_err());
     assert!(split(17, &["x"], &["a", "b"], vec![attr_i("num_outputs", 2)]).is_err());
 
-    let Op::Slice(s) = op_at(9, "Slice", &["x"], vec![attr_ints("starts", &[0]), attr_ints("ends", &[2])]) else { panic!() };
+    let Op::Slice(s) = op_at(9, "Slice", &["x"], vec![attr_ints("starts", &[0]), attr_ints("ends", &[2])]) else {
+        panic!()
+    };
     assert_eq!((s.starts, s.ends, s.axes), (Some(vec![0]), Some(vec![2]), None));
-    assert_eq!(op_at(10, "Slice", &["x", "s", "e"], vec![]), Op::Slice(crate::ir::op::Slice { starts: None, ends: None, axes: None }));
+    assert_eq!(
+        op_at(10, "Slice", &["x", "s", "e"], vec![]),
+        Op::Slice(crate::ir::op::Slice { starts: None, ends: None, axes: None })
+    );
 
     assert_eq!(op_at(11, "Unsqueeze", &["x"], vec![attr_ints("axes", &[0])]), Op::Unsqueeze { axes: Some(vec![0]) });
     assert!(err_at(11, "Unsqueeze", &["x"], &["y"], vec![]).message.contains("required"));
     assert_eq!(op_at(13, "Unsqueeze", &["x", "axes"], vec![]), Op::Unsqueeze { axes: None });
     assert_eq!(op_at(13, "Squeeze", &["x"], vec![]), Op::Squeeze { axes: None });
 
-    let Op::Pad(p) = op_at(10, "Pad", &["x"], vec![attr_ints("pads", &[0, 1, 0, 1]), attr_s("mode", "reflect")]) else { panic!() };
+    let Op::Pad(p) = op_at(10, "Pad", &["x"], vec![attr_ints("pads", &[0, 1, 0, 1]), attr_s("mode", "reflect")]) else {
+        panic!()
+    };
     assert_eq!((p.mode, p.pads, p.value), (PadMode::Reflect, Some(vec![0, 1, 0, 1]), 0.0));
-    assert_eq!(op_at(19, "Pad", &["x", "p", "", "axes"], vec![attr_s("mode", "wrap")]), Op::Pad(crate::ir::op::Pad { mode: PadMode::Wrap, pads: None, value: 0.0 }));
+    assert_eq!(
+        op_at(19, "Pad", &["x", "p", "", "axes"], vec![attr_s("mode", "wrap")]),
+        Op::Pad(crate::ir::op::Pad { mode: PadMode::Wrap, pads: None, value: 0.0 })
+    );
     assert!(err_at(18, "Pad", &["x", "p"], &["y"], vec![attr_s("mode", "wrap")]).message.contains("wrap"));
 
     assert_eq!(op_at(13, "Flatten", &["x"], vec![]), Op::Flatten { axis: 1 });
@@ -249,8 +307,14 @@ fn movement_ops_per_opset() {
 fn constants_casts_and_gemm() {
     let t = Tensor::from_f32(vec![2], vec![1.0, 2.0]).unwrap();
     assert_eq!(op_at(7, "Constant", &[], vec![attr_t("value", tensor_proto("", &t))]), Op::Constant(t));
-    assert_eq!(op_at(12, "Constant", &[], vec![attr_f("value_float", 0.5)]), Op::Constant(Tensor::from_f32(vec![], vec![0.5]).unwrap()));
-    assert_eq!(op_at(13, "Constant", &[], vec![attr_ints("value_ints", &[1, 2])]), Op::Constant(Tensor::from_i64(vec![2], vec![1, 2]).unwrap()));
+    assert_eq!(
+        op_at(12, "Constant", &[], vec![attr_f("value_float", 0.5)]),
+        Op::Constant(Tensor::from_f32(vec![], vec![0.5]).unwrap())
+    );
+    assert_eq!(
+        op_at(13, "Constant", &[], vec![attr_ints("value_ints", &[1, 2])]),
+        Op::Constant(Tensor::from_i64(vec![2], vec![1, 2]).unwrap())
+    );
     assert!(err_at(11, "Constant", &[], &["y"], vec![attr_f("value_float", 0.5)]).message.contains("not defined"));
     assert!(err_at(13, "Constant", &[], &["y"], vec![]).message.contains("exactly one"));
     assert_eq!(err_at(13, "Constant", &[], &["y"], vec![attr_s("value_string", "a")]).kind, ErrorKind::Unsupported);
@@ -258,10 +322,15 @@ fn constants_casts_and_gemm() {
     let Op::ConstantOfShape { value } = op_at(9, "ConstantOfShape", &["s"], vec![]) else { panic!() };
     assert_eq!(value, Tensor::from_f32(vec![1], vec![0.0]).unwrap());
     let two = Tensor::from_i64(vec![2], vec![1, 2]).unwrap();
-    assert!(err_at(9, "ConstantOfShape", &["s"], &["y"], vec![attr_t("value", tensor_proto("", &two))]).message.contains("one element"));
+    assert!(err_at(9, "ConstantOfShape", &["s"], &["y"], vec![attr_t("value", tensor_proto("", &two))])
+        .message
+        .contains("one element"));
 
     assert_eq!(op_at(13, "Cast", &["x"], vec![attr_i("to", 7)]), Op::Cast { to: crate::ir::DType::I64 });
-    assert_eq!(err_at(13, "Cast", &["x"], &["y"], vec![attr_i("to", 8)]).message, "cast to STRING (code 8) is not supported");
+    assert_eq!(
+        err_at(13, "Cast", &["x"], &["y"], vec![attr_i("to", 8)]).message,
+        "cast to STRING (code 8) is not supported"
+    );
     assert_eq!(err_at(13, "Cast", &["x"], &["y"], vec![]).message, "attribute 'to' is required");
     assert!(err_at(13, "Cast", &["x"], &["y"], vec![attr_f("to", 1.0)]).message.contains("must be INT"));
 
