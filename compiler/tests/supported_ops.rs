@@ -12,11 +12,13 @@ fn render() -> String {
          given here up to {hi}. Element types: float32 for arithmetic; int64, int32 and bool wherever shape \
          arithmetic needs them (data movement ops accept every integer type). Targets: generic.\n\n"
     ));
-    s.push_str("| op | since opset |\n|---|---:|\n");
+    s.push_str("| op | opsets |\n|---|---|\n");
     let mut ops: Vec<_> = onnxc::onnx::SUPPORTED_OPS.to_vec();
     ops.sort();
     for (op, since) in ops {
-        s.push_str(&format!("| {op} | {} |\n", since.max(lo)));
+        // Upsample was removed from the standard at opset 10 (Resize replaces it).
+        let until = if op == "Upsample" { 9 } else { *hi };
+        s.push_str(&format!("| {op} | {}–{until} |\n", since.max(*lo)));
     }
     s
 }

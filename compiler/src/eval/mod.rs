@@ -96,7 +96,7 @@ fn f32s<'a>(kernel: &Kernel, t: &'a Tensor) -> Result<&'a [f32]> {
     }
 }
 
-fn f32s_mut<'a>(t: &'a mut Tensor) -> Result<&'a mut [f32]> {
+fn f32s_mut(t: &mut Tensor) -> Result<&mut [f32]> {
     match &mut t.data {
         Data::F32(v) => Ok(v),
         other => Err(Error::internal(format!("f32 output expected, found {}", other.dtype()))),

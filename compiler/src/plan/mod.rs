@@ -124,10 +124,10 @@ pub fn plan(graph: &Graph) -> Result<Plan> {
     }
     for copy in &copies {
         if let Some(t) = graph.constant(copy.from) {
-            if !storage.contains_key(&copy.from) {
+            storage.entry(copy.from).or_insert_with(|| {
                 let (offset, bytes) = weights.add(t);
-                storage.insert(copy.from, Storage::Weight { offset, bytes });
-            }
+                Storage::Weight { offset, bytes }
+            });
         }
     }
     for (&value, &index) in &output_home {
