@@ -32,7 +32,9 @@ pub struct Compiled {
 /// Loads a model and runs the pass pipeline (stopping after `stop_after` if given).
 pub fn load_and_optimize(path: &Path, import: &ImportOptions, target: &Target, stop_after: Option<&str>) -> Result<Graph> {
     let mut graph = onnx::load(path, import)?;
-    if graph.name.is_empty() || graph.name == "model" {
+    // Exporters' default graph names say nothing; the file name says more.
+    const GENERIC_NAMES: &[&str] = &["", "model", "graph", "main_graph", "torch_jit", "torch-jit-export", "tf2onnx"];
+    if GENERIC_NAMES.contains(&graph.name.as_str()) {
         if let Some(stem) = path.file_stem() {
             graph.name = stem.to_string_lossy().into_owned();
         }

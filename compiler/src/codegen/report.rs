@@ -156,7 +156,8 @@ pub fn readme(graph: &Graph, plan: &Plan, header: &str, crate_name: &str) -> Str
         .map(|p| format!("&{}", p.ident))
         .chain(outputs.iter().map(|p| format!("&mut {}", p.ident)))
         .collect();
-    let _ = writeln!(s, "\n## Use\n\n```rust\nlet mut arena = {crate_name}::Arena::new(); // or a `static`\n{crate_name}::run(&mut arena, {});\n```\n", params.join(", "));
+    let krate = crate_name.replace('-', "_");
+    let _ = writeln!(s, "\n## Use\n\n```rust\nlet mut arena = {krate}::Arena::new(); // `const fn`: a `static` works too\n{krate}::run(&mut arena, {});\n```\n", params.join(", "));
     let _ = writeln!(s, "With the `std` feature, a command-line runner reads `.npy` inputs and writes `.npy` outputs:\n");
     let input_args: Vec<String> = inputs.iter().map(|p| format!("--input {}=FILE.npy", p.name)).collect();
     let _ = writeln!(s, "```sh\ncargo run --release --features std -- {} --output-dir out\ncargo run --release --features std -- {} --bench 1000\n```\n", input_args.join(" "), input_args.join(" "));
