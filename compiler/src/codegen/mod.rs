@@ -134,7 +134,33 @@ fn print(tokens: proc_macro2::TokenStream) -> Result<String> {
         rest = tail[end..].strip_prefix('\n').unwrap_or(&tail[end..]);
     }
     out.push_str(rest);
-    Ok(out)
+    Ok(space_items(&out))
+}
+
+/// Adds the blank lines a person would: between top-level items (keeping runs of `use` and
+/// `mod` lines together) and between the per-layer blocks of a function body.
+fn space_items(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 16);
+    let mut prev: Option<&str> = None;
+    for line in text.lines() {
+        if let Some(p) = prev {
+            let top = !line.starts_with(' ') && !line.is_empty() && !line.starts_with('}');
+            let prev_top_end = !p.starts_with(' ') && (p.ends_with('}') || p.ends_with(';'));
+            let same_group = |kw: &str| line.starts_with(kw) && p.starts_with(kw);
+            let item_break = top && prev_top_end && !same_group("use ") && !same_group("mod ") && !same_group("pub mod ");
+            let indent = line.len() - line.trim_start().len();
+            let block_break = indent > 0 && p.trim_start() == "}" && p.len() - p.trim_start().len() == indent && !line.trim_start().starts_with('}');
+            let after_inner_attrs = p.starts_with("#![") && !line.starts_with("#![");
+            let after_header = p.starts_with("//!") && !line.starts_with("//!");
+            if item_break || block_break || after_inner_attrs || after_header {
+                out.push('\n');
+            }
+        }
+        out.push_str(line);
+        out.push('\n');
+        prev = Some(line);
+    }
+    out
 }
 
 fn cargo_toml(opts: &CodegenOptions, target: &Target) -> String {
