@@ -14,6 +14,7 @@ pub mod fold;
 pub mod fold_batchnorm;
 pub mod fuse_activation;
 pub mod matmul_add;
+pub mod pretranspose;
 pub mod simplify;
 
 mod rewrite;
@@ -37,6 +38,7 @@ pub const PIPELINE: &[(&str, PassFn)] = &[
     ("fold-batchnorm", fold_batchnorm::run),
     ("matmul-add", matmul_add::run),
     ("fuse-activation", fuse_activation::run),
+    ("pretranspose", pretranspose::run),
     ("cleanup", cleanup),
 ];
 
