@@ -51,7 +51,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
     let digest = Sha256::digest(&bytes);
     let sha: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     let graph = load_and_optimize(path, &opts.import, &opts.target, None)?;
-    let plan = plan::plan(&graph)?;
+    let plan = plan::plan_with_limits(&graph, &opts.import.limits)?;
     let file_name = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     let crate_name = opts.crate_name.clone().unwrap_or_else(|| {
         let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_else(|| "model".into());

@@ -10,6 +10,7 @@ pub mod driver;
 pub mod error;
 pub mod eval;
 pub mod ir;
+pub mod limits;
 pub mod lower;
 pub mod npy_io;
 pub mod onnx;

@@ -3,6 +3,7 @@
 use clap::{Parser, Subcommand, ValueEnum};
 use onnxc::driver::{self, CompileOptions};
 use onnxc::error::{Error, Result};
+use onnxc::limits;
 use onnxc::onnx::ImportOptions;
 use onnxc::target::Target;
 use std::collections::BTreeMap;
@@ -77,6 +78,21 @@ struct ImportArgs {
     /// Bind a symbolic input dimension, as NAME=VALUE (repeatable).
     #[arg(long = "dim", value_name = "NAME=VALUE")]
     dims: Vec<String>,
+    /// Largest single tensor (initializer, constant, input or intermediate) [default: 1GiB].
+    #[arg(long, value_name = "SIZE")]
+    max_tensor_bytes: Option<String>,
+    /// Largest total of initializers and constants [default: 4GiB].
+    #[arg(long, value_name = "SIZE")]
+    max_weight_bytes: Option<String>,
+    /// Largest activation arena [default: 1GiB].
+    #[arg(long, value_name = "SIZE")]
+    max_arena_bytes: Option<String>,
+    /// Most nodes (and, separately, initializers) in the graph [default: 1000000].
+    #[arg(long, value_name = "COUNT")]
+    max_nodes: Option<String>,
+    /// Most memory decoding the file may take, as a multiple of its size plus 16 MiB [default: 16].
+    #[arg(long, value_name = "FACTOR")]
+    max_decode_expansion: Option<String>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -89,6 +105,24 @@ enum Format {
 impl ImportArgs {
     fn options(&self) -> Result<ImportOptions> {
         let mut opts = ImportOptions::default();
+        let size = |flag: &str, value: &Option<String>, field: &mut usize| -> Result<()> {
+            if let Some(v) = value {
+                *field = limits::parse_size(v).map_err(|e| e.context(flag))?;
+            }
+            Ok(())
+        };
+        let l = &mut opts.limits;
+        size("--max-tensor-bytes", &self.max_tensor_bytes, &mut l.max_tensor_bytes)?;
+        size("--max-weight-bytes", &self.max_weight_bytes, &mut l.max_total_weight_bytes)?;
+        size("--max-arena-bytes", &self.max_arena_bytes, &mut l.max_arena_bytes)?;
+        for (flag, value, field) in [
+            ("--max-nodes", &self.max_nodes, &mut l.max_nodes),
+            ("--max-decode-expansion", &self.max_decode_expansion, &mut l.max_decode_expansion),
+        ] {
+            if let Some(v) = value {
+                *field = limits::parse_count(v).map_err(|e| e.context(flag))?;
+            }
+        }
         for d in &self.dims {
             let (name, value) = d
                 .split_once('=')
@@ -164,9 +198,10 @@ fn execute(cli: Cli) -> Result<()> {
                 return Ok(());
             }
             let target = Target::named(&target)?;
-            let graph = driver::load_and_optimize(&model, &import.options()?, &target, after.as_deref())?;
+            let options = import.options()?;
+            let graph = driver::load_and_optimize(&model, &options, &target, after.as_deref())?;
             if plan {
-                let planned = onnxc::plan::plan(&graph)?;
+                let planned = onnxc::plan::plan_with_limits(&graph, &options.limits)?;
                 print!("{}", onnxc::codegen::report::arena_table(&planned));
                 return Ok(());
             }

@@ -57,24 +57,29 @@ pub fn cast_mut<T: Element>(bytes: &mut [u8]) -> &mut [T] {
 #[inline(always)]
 pub fn split<const N: usize>(arena: &mut [u8], regions: [(usize, usize); N]) -> [&mut [u8]; N] {
     // Visit the regions in increasing offset order, cutting each off the remaining tail.
-    let mut order = [0usize; N];
-    for (i, slot) in order.iter_mut().enumerate() {
-        *slot = i;
+    let mut order = [(0usize, (0usize, 0usize)); N];
+    for (slot, entry) in order.iter_mut().zip(regions.into_iter().enumerate()) {
+        *slot = entry;
     }
-    order.sort_unstable_by_key(|&i| regions[i].0);
+    order.sort_unstable_by_key(|&(_, (offset, _))| offset);
     let mut out: [&mut [u8]; N] = core::array::from_fn(|_| -> &mut [u8] { &mut [] });
     let mut rest: &mut [u8] = arena;
     let mut consumed = 0usize;
-    for &i in order.iter() {
-        let (offset, len) = regions[i];
+    for (i, (offset, len)) in order {
         let Some(skip) = offset.checked_sub(consumed) else { continue };
         if skip > rest.len() || len > rest.len() - skip {
             continue;
         }
         let tail = core::mem::take(&mut rest);
-        let (_, tail) = tail.split_at_mut(skip);
-        let (region, tail) = tail.split_at_mut(len);
-        out[i] = region;
+        let Some((region, tail)) = tail
+            .split_at_mut_checked(skip)
+            .and_then(|(_, tail)| tail.split_at_mut_checked(len))
+        else {
+            break; // not reached: the lengths were checked above
+        };
+        if let Some(slot) = out.get_mut(i) {
+            *slot = region;
+        }
         rest = tail;
         consumed = offset + len;
     }
@@ -82,6 +87,7 @@ pub fn split<const N: usize>(arena: &mut [u8], regions: [(usize, usize); N]) -> 
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     use super::*;
 

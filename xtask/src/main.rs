@@ -4,6 +4,7 @@
 //! `pub fn main(args: &[String]) -> ExitCode` and add one row to
 //! [`SUBCOMMANDS`].
 
+mod fuzz;
 mod golden;
 
 use std::path::PathBuf;
@@ -15,11 +16,18 @@ struct Subcommand {
     run: fn(&[String]) -> ExitCode,
 }
 
-const SUBCOMMANDS: &[Subcommand] = &[Subcommand {
-    name: "golden",
-    about: "regenerate golden/models/ (ONNX models + onnxruntime reference outputs)",
-    run: golden::main,
-}];
+const SUBCOMMANDS: &[Subcommand] = &[
+    Subcommand {
+        name: "golden",
+        about: "regenerate golden/models/ (ONNX models + onnxruntime reference outputs)",
+        run: golden::main,
+    },
+    Subcommand {
+        name: "fuzz",
+        about: "run the fuzz targets of compiler/fuzz/ with cargo-fuzz on stable (--seconds N each)",
+        run: fuzz::main,
+    },
+];
 
 fn usage() -> String {
     let mut s = String::from("usage: cargo xtask <subcommand> [args...]\n\nsubcommands:\n");

@@ -71,8 +71,8 @@ pub fn valid_range(
 
 /// `y = act(conv(x, w) + bias)` for NCHW `x`, `w` as `[M, C/groups, kh, kw]`, `y` as `[N, M, oh, ow]`.
 ///
-/// Taps that fall outside the input read zero. Does nothing if a buffer is too short or the
-/// channel counts do not divide by `groups`.
+/// Taps that fall outside the input read zero. Does nothing if a buffer is too short, a stride
+/// is 0, or the channel counts do not divide by `groups`.
 #[inline(always)]
 pub fn conv2d(p: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
     if p.groups == 0 {
@@ -86,12 +86,18 @@ pub fn conv2d(p: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
     let in_plane = p.in_h * p.in_w;
     let out_plane = p.out_h * p.out_w;
     let k_plane = p.kernel_h * p.kernel_w;
-    if x.len() < p.batch * p.in_channels * in_plane
-        || w.len() < p.out_channels * icg * k_plane
-        || y.len() < p.batch * p.out_channels * out_plane
-        || bias.is_some_and(|b| b.len() < p.out_channels)
-    {
+    let (Some(x), Some(w), Some(y)) = (
+        x.get(..p.batch * p.in_channels * in_plane),
+        w.get(..p.out_channels * icg * k_plane),
+        y.get_mut(..p.batch * p.out_channels * out_plane),
+    ) else {
         return;
+    };
+    if bias.is_some_and(|b| b.len() < p.out_channels) || p.stride_h == 0 || p.stride_w == 0 {
+        return;
+    }
+    if out_plane == 0 || ocg == 0 {
+        return; // nothing to write
     }
     let pointwise = p.kernel_h == 1
         && p.kernel_w == 1
@@ -102,66 +108,82 @@ pub fn conv2d(p: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
         && p.out_h == p.in_h
         && p.out_w == p.in_w;
 
-    for n in 0..p.batch {
-        for g in 0..p.groups {
-            let x_group = &x[(n * p.in_channels + g * icg) * in_plane..][..icg * in_plane];
-            for ocl in 0..ocg {
-                let oc = g * ocg + ocl;
-                let y_plane = &mut y[(n * p.out_channels + oc) * out_plane..][..out_plane];
-                let b = match bias {
-                    Some(b) => b[oc],
-                    None => 0.0,
-                };
-                y_plane.fill(b);
-                let w_oc = &w[oc * icg * k_plane..][..icg * k_plane];
-                if pointwise {
-                    // 1x1, stride 1, no padding: one row of a GEMM.
-                    for (ic, &wv) in w_oc.iter().enumerate() {
-                        let x_plane = &x_group[ic * in_plane..][..in_plane];
-                        for (yv, &xv) in y_plane.iter_mut().zip(x_plane.iter()) {
-                            *yv += wv * xv;
-                        }
-                    }
-                } else {
-                    for ic in 0..icg {
-                        let x_plane = &x_group[ic * in_plane..][..in_plane];
-                        let w_k = &w_oc[ic * k_plane..][..k_plane];
-                        conv_plane(p, x_plane, w_k, y_plane);
-                    }
+    // One output plane per (n, oc), in memory order.
+    for (plane, y_plane) in y.chunks_exact_mut(out_plane).enumerate() {
+        let (n, oc) = (plane / p.out_channels, plane % p.out_channels);
+        let g = oc / ocg;
+        let x_start = (n * p.in_channels + g * icg) * in_plane;
+        let w_start = oc * icg * k_plane;
+        let (Some(x_group), Some(w_oc)) = (
+            x.get(x_start..x_start + icg * in_plane),
+            w.get(w_start..w_start + icg * k_plane),
+        ) else {
+            return;
+        };
+        y_plane.fill(bias.and_then(|b| b.get(oc)).copied().unwrap_or(0.0));
+        if pointwise {
+            // 1x1, stride 1, no padding: one row of a GEMM (`in_plane == out_plane > 0`).
+            for (&wv, x_plane) in w_oc.iter().zip(x_group.chunks_exact(in_plane)) {
+                for (yv, &xv) in y_plane.iter_mut().zip(x_plane) {
+                    *yv += wv * xv;
                 }
-                apply_in_place(p.act, y_plane);
+            }
+        } else if in_plane > 0 && k_plane > 0 {
+            for (x_plane, w_k) in x_group
+                .chunks_exact(in_plane)
+                .zip(w_oc.chunks_exact(k_plane))
+            {
+                conv_plane(p, x_plane, w_k, y_plane);
             }
         }
+        apply_in_place(p.act, y_plane);
     }
 }
 
 /// Accumulates one input channel convolved with one `kh x kw` filter into one output plane.
+///
+/// Does nothing if a buffer is too short or a stride is 0.
 #[inline(always)]
 pub fn conv_plane(p: &ConvParams, x_plane: &[f32], w_k: &[f32], y_plane: &mut [f32]) {
-    for kh in 0..p.kernel_h {
+    let (Some(x_plane), Some(w_k), Some(y_plane)) = (
+        x_plane.get(..p.in_h * p.in_w),
+        w_k.get(..p.kernel_h * p.kernel_w),
+        y_plane.get_mut(..p.out_h * p.out_w),
+    ) else {
+        return;
+    };
+    if p.kernel_w == 0 || p.stride_h == 0 || p.stride_w == 0 {
+        return;
+    }
+    for (kh, w_row) in w_k.chunks_exact(p.kernel_w).enumerate() {
         let tap_h = kh * p.dilation_h;
         let (oh0, oh1) = valid_range(p.out_h, p.in_h, p.stride_h, tap_h, p.pad_top);
-        for kw in 0..p.kernel_w {
-            let wv = w_k[kh * p.kernel_w + kw];
+        for (kw, &wv) in w_row.iter().enumerate() {
             let tap_w = kw * p.dilation_w;
             let (ow0, ow1) = valid_range(p.out_w, p.in_w, p.stride_w, tap_w, p.pad_left);
             if ow0 >= ow1 {
                 continue;
             }
             let len = ow1 - ow0;
+            // In range by construction of `valid_range`: the `len` outputs read the input
+            // columns `iw0, iw0 + stride, …`, a span of `span` columns.
+            let iw0 = ow0 * p.stride_w + tap_w - p.pad_left;
+            let span = (len - 1) * p.stride_w + 1;
             for oh in oh0..oh1 {
-                // In range by construction of `valid_range`.
                 let ih = oh * p.stride_h + tap_h - p.pad_top;
-                let iw0 = ow0 * p.stride_w + tap_w - p.pad_left;
-                let y_row = &mut y_plane[oh * p.out_w + ow0..][..len];
-                let x_row = &x_plane[ih * p.in_w..][..p.in_w];
+                let (y_start, x_start) = (oh * p.out_w + ow0, ih * p.in_w + iw0);
+                let (Some(y_row), Some(x_row)) = (
+                    y_plane.get_mut(y_start..y_start + len),
+                    x_plane.get(x_start..x_start + span),
+                ) else {
+                    return;
+                };
                 if p.stride_w == 1 {
-                    for (yv, &xv) in y_row.iter_mut().zip(x_row[iw0..][..len].iter()) {
+                    for (yv, &xv) in y_row.iter_mut().zip(x_row) {
                         *yv += wv * xv;
                     }
                 } else {
-                    let xs = x_row[iw0..].iter().step_by(p.stride_w);
-                    for (yv, &xv) in y_row.iter_mut().zip(xs) {
+                    for (yv, &xv) in y_row.iter_mut().zip(x_row.iter().step_by(p.stride_w)) {
                         *yv += wv * xv;
                     }
                 }
@@ -171,6 +193,7 @@ pub fn conv_plane(p: &ConvParams, x_plane: &[f32], w_k: &[f32], y_plane: &mut [f
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     extern crate std;
     use super::*;

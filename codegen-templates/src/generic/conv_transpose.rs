@@ -46,7 +46,7 @@ pub struct ConvTransposeParams {
 ///
 /// Scatter form: `y[oh][ow] += x[ih][iw] * w[kh][kw]` with `oh = ih*stride - pad_top + kh*dilation`
 /// (likewise for width); contributions outside `y` are dropped. Does nothing if a buffer is
-/// too short or the channel counts do not divide by `groups`.
+/// too short, a stride is 0, or the channel counts do not divide by `groups`.
 #[inline(always)]
 pub fn conv_transpose2d(
     p: &ConvTransposeParams,
@@ -66,36 +66,42 @@ pub fn conv_transpose2d(
     let in_plane = p.in_h * p.in_w;
     let out_plane = p.out_h * p.out_w;
     let k_plane = p.kernel_h * p.kernel_w;
-    if x.len() < p.batch * p.in_channels * in_plane
-        || w.len() < p.in_channels * ocg * k_plane
-        || y.len() < p.batch * p.out_channels * out_plane
-        || bias.is_some_and(|b| b.len() < p.out_channels)
-    {
+    let (Some(x), Some(w), Some(y)) = (
+        x.get(..p.batch * p.in_channels * in_plane),
+        w.get(..p.in_channels * ocg * k_plane),
+        y.get_mut(..p.batch * p.out_channels * out_plane),
+    ) else {
+        return;
+    };
+    if bias.is_some_and(|b| b.len() < p.out_channels) || p.stride_h == 0 || p.stride_w == 0 {
         return;
     }
-    for n in 0..p.batch {
-        for g in 0..p.groups {
-            for ocl in 0..ocg {
-                let oc = g * ocg + ocl;
-                let y_plane = &mut y[(n * p.out_channels + oc) * out_plane..][..out_plane];
-                let b = match bias {
-                    Some(b) => b[oc],
-                    None => 0.0,
-                };
-                y_plane.fill(b);
-                for icl in 0..icg {
-                    let ic = g * icg + icl;
-                    let x_plane = &x[(n * p.in_channels + ic) * in_plane..][..in_plane];
-                    let w_k = &w[(ic * ocg + ocl) * k_plane..][..k_plane];
-                    conv_transpose_plane(p, x_plane, w_k, y_plane);
-                }
-                apply_in_place(p.act, y_plane);
-            }
+    if out_plane == 0 || ocg == 0 {
+        return; // nothing to write
+    }
+    // One output plane per (n, oc), in memory order.
+    for (plane, y_plane) in y.chunks_exact_mut(out_plane).enumerate() {
+        let (n, oc) = (plane / p.out_channels, plane % p.out_channels);
+        let (g, ocl) = (oc / ocg, oc % ocg);
+        y_plane.fill(bias.and_then(|b| b.get(oc)).copied().unwrap_or(0.0));
+        for ic in g * icg..(g + 1) * icg {
+            let x_start = (n * p.in_channels + ic) * in_plane;
+            let w_start = (ic * ocg + ocl) * k_plane;
+            let (Some(x_plane), Some(w_k)) = (
+                x.get(x_start..x_start + in_plane),
+                w.get(w_start..w_start + k_plane),
+            ) else {
+                return;
+            };
+            conv_transpose_plane(p, x_plane, w_k, y_plane);
         }
+        apply_in_place(p.act, y_plane);
     }
 }
 
 /// Scatters one input channel through one `kh x kw` filter into one output plane.
+///
+/// Does nothing if a buffer is too short or a stride is 0.
 #[inline(always)]
 pub fn conv_transpose_plane(
     p: &ConvTransposeParams,
@@ -103,29 +109,45 @@ pub fn conv_transpose_plane(
     w_k: &[f32],
     y_plane: &mut [f32],
 ) {
-    for kh in 0..p.kernel_h {
+    let (Some(x_plane), Some(w_k), Some(y_plane)) = (
+        x_plane.get(..p.in_h * p.in_w),
+        w_k.get(..p.kernel_h * p.kernel_w),
+        y_plane.get_mut(..p.out_h * p.out_w),
+    ) else {
+        return;
+    };
+    if p.kernel_w == 0 || p.stride_h == 0 || p.stride_w == 0 {
+        return;
+    }
+    for (kh, w_row) in w_k.chunks_exact(p.kernel_w).enumerate() {
         let tap_h = kh * p.dilation_h;
         // Input rows whose target row `ih*stride + tap - pad` is inside the output.
         let (ih0, ih1) = valid_range(p.in_h, p.out_h, p.stride_h, tap_h, p.pad_top);
-        for kw in 0..p.kernel_w {
-            let wv = w_k[kh * p.kernel_w + kw];
+        for (kw, &wv) in w_row.iter().enumerate() {
             let tap_w = kw * p.dilation_w;
             let (iw0, iw1) = valid_range(p.in_w, p.out_w, p.stride_w, tap_w, p.pad_left);
             if iw0 >= iw1 {
                 continue;
             }
+            // In range by construction of `valid_range`: the `iw1 - iw0` inputs land on the
+            // output columns `ow0, ow0 + stride, …`, a span of `span` columns.
+            let ow0 = iw0 * p.stride_w + tap_w - p.pad_left;
+            let span = (iw1 - iw0 - 1) * p.stride_w + 1;
             for ih in ih0..ih1 {
                 let oh = ih * p.stride_h + tap_h - p.pad_top;
-                let ow0 = iw0 * p.stride_w + tap_w - p.pad_left;
-                let x_row = &x_plane[ih * p.in_w + iw0..ih * p.in_w + iw1];
-                let y_row = &mut y_plane[oh * p.out_w..][..p.out_w];
+                let (x_start, y_start) = (ih * p.in_w + iw0, oh * p.out_w + ow0);
+                let (Some(x_row), Some(y_row)) = (
+                    x_plane.get(x_start..x_start + iw1 - iw0),
+                    y_plane.get_mut(y_start..y_start + span),
+                ) else {
+                    return;
+                };
                 if p.stride_w == 1 {
-                    for (yv, &xv) in y_row[ow0..].iter_mut().zip(x_row.iter()) {
+                    for (yv, &xv) in y_row.iter_mut().zip(x_row) {
                         *yv += wv * xv;
                     }
                 } else {
-                    let ys = y_row[ow0..].iter_mut().step_by(p.stride_w);
-                    for (yv, &xv) in ys.zip(x_row.iter()) {
+                    for (yv, &xv) in y_row.iter_mut().step_by(p.stride_w).zip(x_row) {
                         *yv += wv * xv;
                     }
                 }
@@ -135,6 +157,7 @@ pub fn conv_transpose_plane(
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     extern crate std;
     use super::*;

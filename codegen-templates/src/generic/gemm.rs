@@ -60,9 +60,9 @@ pub struct GemmParams {
 #[inline(always)]
 pub fn gemm(p: &GemmParams, a: &[f32], b: &[f32], c: Option<&[f32]>, y: &mut [f32]) {
     let (m, n, k) = (p.m, p.n, p.k);
-    if a.len() < m * k || b.len() < k * n || y.len() < m * n {
+    let (Some(a), Some(b), Some(y)) = (a.get(..m * k), b.get(..k * n), y.get_mut(..m * n)) else {
         return;
-    }
+    };
     let c = match (p.bias, c) {
         (GemmBias::None, _) | (_, None) => None,
         _ if p.beta == 0.0 => None,
@@ -74,44 +74,21 @@ pub fn gemm(p: &GemmParams, a: &[f32], b: &[f32], c: Option<&[f32]>, y: &mut [f3
                 GemmBias::Column => m,
                 GemmBias::Full => m * n,
             };
-            if c.len() < need {
-                return;
+            match c.get(..need) {
+                Some(c) => Some(c),
+                None => return,
             }
-            Some(c)
         }
     };
-    for i in 0..m {
-        let y_row = &mut y[i * n..][..n];
-        y_row.fill(0.0);
-        if p.trans_b {
-            // B is [n, k]: each output is a dot product of two contiguous rows when !trans_a.
-            for (j, yv) in y_row.iter_mut().enumerate() {
-                let b_row = &b[j * k..][..k];
-                let mut acc = 0.0f32;
-                if p.trans_a {
-                    for (kk, &bv) in b_row.iter().enumerate() {
-                        acc += a[kk * m + i] * bv;
-                    }
-                } else {
-                    for (&av, &bv) in a[i * k..][..k].iter().zip(b_row.iter()) {
-                        acc += av * bv;
-                    }
-                }
-                *yv = acc;
-            }
-        } else {
-            // i-k-j: the innermost loop streams a contiguous row of B into the output row.
-            for kk in 0..k {
-                let av = if p.trans_a {
-                    a[kk * m + i]
-                } else {
-                    a[i * k + kk]
-                };
-                let b_row = &b[kk * n..][..n];
-                for (yv, &bv) in y_row.iter_mut().zip(b_row.iter()) {
-                    *yv += av * bv;
-                }
-            }
+    if n == 0 {
+        return; // nothing to write
+    }
+    for (i, y_row) in y.chunks_exact_mut(n).enumerate() {
+        if p.trans_a {
+            // A is stored [k, m]: row i of op(A) is column i, every m-th element (m > i).
+            gemm_row(a.iter().skip(i).step_by(m), b, k, p.trans_b, y_row);
+        } else if let Some(a_row) = a.get(i * k..i * k + k) {
+            gemm_row(a_row.iter(), b, k, p.trans_b, y_row);
         }
         if p.alpha != 1.0 {
             for yv in y_row.iter_mut() {
@@ -123,30 +100,67 @@ pub fn gemm(p: &GemmParams, a: &[f32], b: &[f32], c: Option<&[f32]>, y: &mut [f3
             match p.bias {
                 GemmBias::None => {}
                 GemmBias::Scalar => {
-                    let cv = beta * c[0];
+                    let cv = beta * c.first().copied().unwrap_or(0.0);
                     for yv in y_row.iter_mut() {
                         *yv += cv;
                     }
                 }
                 GemmBias::Row => {
-                    for (yv, &cv) in y_row.iter_mut().zip(c[..n].iter()) {
+                    for (yv, &cv) in y_row.iter_mut().zip(c) {
                         *yv += beta * cv;
                     }
                 }
                 GemmBias::Column => {
-                    let cv = beta * c[i];
+                    let cv = beta * c.get(i).copied().unwrap_or(0.0);
                     for yv in y_row.iter_mut() {
                         *yv += cv;
                     }
                 }
                 GemmBias::Full => {
-                    for (yv, &cv) in y_row.iter_mut().zip(c[i * n..][..n].iter()) {
+                    let c_row = c.get(i * n..i * n + n).unwrap_or_default();
+                    for (yv, &cv) in y_row.iter_mut().zip(c_row) {
                         *yv += beta * cv;
                     }
                 }
             }
         }
         apply_in_place(p.act, y_row);
+    }
+}
+
+/// One output row of [`gemm`] before scaling: `y_row = a_row · op(b)`, overwriting `y_row`.
+///
+/// `a_row` yields the `k` values of row `i` of `op(A)`; `b` is `[k, n]`, or `[n, k]` when
+/// `trans_b`. Each output sums its products in `k` order.
+#[inline(always)]
+pub fn gemm_row<'a, I>(a_row: I, b: &[f32], k: usize, trans_b: bool, y_row: &mut [f32])
+where
+    I: Iterator<Item = &'a f32> + Clone,
+{
+    y_row.fill(0.0);
+    if trans_b {
+        // B is [n, k]: each output is a dot product with a contiguous row of B.
+        if k == 0 {
+            return;
+        }
+        for (yv, b_row) in y_row.iter_mut().zip(b.chunks_exact(k)) {
+            let mut acc = 0.0f32;
+            for (&av, &bv) in a_row.clone().zip(b_row) {
+                acc += av * bv;
+            }
+            *yv = acc;
+        }
+    } else {
+        // k-j: the innermost loop streams a contiguous row of B into the output row.
+        let n = y_row.len();
+        if n == 0 {
+            return;
+        }
+        for (&av, b_row) in a_row.zip(b.chunks_exact(n)) {
+            for (yv, &bv) in y_row.iter_mut().zip(b_row) {
+                *yv += av * bv;
+            }
+        }
     }
 }
 
@@ -180,10 +194,7 @@ pub struct MatMulParams {
 pub fn matmul(p: &MatMulParams, a: &[f32], b: &[f32], y: &mut [f32]) {
     let (m, n, k) = (p.m, p.n, p.k);
     let rank = if p.batch_rank < 6 { p.batch_rank } else { 6 };
-    let mut batches = 1usize;
-    for &d in &p.batch_shape[..rank] {
-        batches *= d;
-    }
+    let batches: usize = p.batch_shape.iter().take(rank).product();
     let mut idx = [0usize; 6];
     let (mut a_off, mut b_off) = (0usize, 0usize);
     for bi in 0..batches {
@@ -196,41 +207,52 @@ pub fn matmul(p: &MatMulParams, a: &[f32], b: &[f32], y: &mut [f32]) {
             apply_in_place(p.act, ym);
         }
         // Advance the row-major batch counter, keeping the operand offsets in step.
-        let mut d = rank;
-        while d > 0 {
-            d -= 1;
-            idx[d] += 1;
-            a_off += p.a_batch_strides[d];
-            b_off += p.b_batch_strides[d];
-            if idx[d] < p.batch_shape[d] {
+        let dims = idx.iter_mut().zip(&p.batch_shape);
+        let strides = p.a_batch_strides.iter().zip(&p.b_batch_strides);
+        for ((i, &len), (&sa, &sb)) in dims.zip(strides).take(rank).rev() {
+            *i += 1;
+            a_off += sa;
+            b_off += sb;
+            if *i < len {
                 break;
             }
-            a_off -= p.a_batch_strides[d] * idx[d];
-            b_off -= p.b_batch_strides[d] * idx[d];
-            idx[d] = 0;
+            a_off -= sa * *i;
+            b_off -= sb * *i;
+            *i = 0;
         }
     }
 }
 
 /// One row-major `[m, k] x [k, n]` product into `y` (overwritten), in i-k-j order.
+///
+/// Does nothing if a buffer is too short.
 #[inline(always)]
 pub fn matmul_one(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], y: &mut [f32]) {
+    let (Some(a), Some(b), Some(y)) = (a.get(..m * k), b.get(..k * n), y.get_mut(..m * n)) else {
+        return;
+    };
+    if k == 0 {
+        y.fill(0.0);
+        return;
+    }
     if n == 1 {
         // Matrix-vector: dot products over contiguous rows of A.
-        for (i, yv) in y.iter_mut().take(m).enumerate() {
+        for (yv, a_row) in y.iter_mut().zip(a.chunks_exact(k)) {
             let mut acc = 0.0f32;
-            for (&av, &bv) in a[i * k..][..k].iter().zip(b[..k].iter()) {
+            for (&av, &bv) in a_row.iter().zip(b) {
                 acc += av * bv;
             }
             *yv = acc;
         }
         return;
     }
-    for i in 0..m {
-        let y_row = &mut y[i * n..][..n];
+    if n == 0 {
+        return;
+    }
+    for (y_row, a_row) in y.chunks_exact_mut(n).zip(a.chunks_exact(k)) {
         y_row.fill(0.0);
-        for (kk, &av) in a[i * k..][..k].iter().enumerate() {
-            for (yv, &bv) in y_row.iter_mut().zip(b[kk * n..][..n].iter()) {
+        for (&av, b_row) in a_row.iter().zip(b.chunks_exact(n)) {
+            for (yv, &bv) in y_row.iter_mut().zip(b_row) {
                 *yv += av * bv;
             }
         }
@@ -238,6 +260,7 @@ pub fn matmul_one(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], y: &mut [f
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     extern crate std;
     use super::*;

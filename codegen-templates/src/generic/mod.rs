@@ -7,6 +7,7 @@ pub mod elementwise;
 pub mod gemm;
 pub mod movement;
 pub mod norm;
+pub mod number;
 pub mod pool;
 pub mod reduce;
 pub mod resize;

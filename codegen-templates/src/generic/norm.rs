@@ -32,26 +32,31 @@ pub fn batch_norm(
 ) {
     let c = p.channels;
     let total = p.batch * c * p.spatial;
-    if x.len() < total
-        || y.len() < total
-        || scale.len() < c
-        || bias.len() < c
-        || mean.len() < c
-        || var.len() < c
-        || p.spatial == 0
-    {
+    let (Some(x), Some(y)) = (x.get(..total), y.get_mut(..total)) else {
         return;
+    };
+    let (Some(scale), Some(bias), Some(mean), Some(var)) =
+        (scale.get(..c), bias.get(..c), mean.get(..c), var.get(..c))
+    else {
+        return;
+    };
+    if total == 0 {
+        return; // nothing to write
     }
-    for (i, (xp, yp)) in x[..total]
-        .chunks_exact(p.spatial)
-        .zip(y[..total].chunks_exact_mut(p.spatial))
-        .enumerate()
+    let channel_params = scale.iter().zip(bias).zip(mean.iter().zip(var));
+    for (xn, yn) in x
+        .chunks_exact(c * p.spatial)
+        .zip(y.chunks_exact_mut(c * p.spatial))
     {
-        let ch = i % c;
-        let a = scale[ch] / math::sqrt(var[ch] + p.epsilon);
-        let b = bias[ch] - mean[ch] * a;
-        for (yv, &xv) in yp.iter_mut().zip(xp.iter()) {
-            *yv = xv * a + b;
+        let planes = xn
+            .chunks_exact(p.spatial)
+            .zip(yn.chunks_exact_mut(p.spatial));
+        for ((xp, yp), ((&s, &bv), (&mv, &vv))) in planes.zip(channel_params.clone()) {
+            let a = s / math::sqrt(vv + p.epsilon);
+            let b = bv - mv * a;
+            for (yv, &xv) in yp.iter_mut().zip(xp) {
+                *yv = xv * a + b;
+            }
         }
     }
 }
@@ -82,27 +87,28 @@ pub fn layer_norm(
 ) {
     let n = p.inner;
     let total = p.outer * n;
-    if n == 0
-        || x.len() < total
-        || y.len() < total
-        || scale.len() < n
-        || bias.is_some_and(|b| b.len() < n)
-    {
+    let (Some(x), Some(y), Some(scale)) = (x.get(..total), y.get_mut(..total), scale.get(..n))
+    else {
+        return;
+    };
+    let bias = match bias.map(|b| b.get(..n)) {
+        Some(None) => return,
+        Some(Some(b)) => Some(b),
+        None => None,
+    };
+    if n == 0 {
         return;
     }
-    for (xr, yr) in x[..total]
-        .chunks_exact(n)
-        .zip(y[..total].chunks_exact_mut(n))
-    {
+    for (xr, yr) in x.chunks_exact(n).zip(y.chunks_exact_mut(n)) {
         let (mean, inv_std) = mean_inv_std(xr, p.epsilon);
         match bias {
             Some(b) => {
-                for (((yv, &xv), &s), &bv) in yr.iter_mut().zip(xr).zip(&scale[..n]).zip(&b[..n]) {
+                for (((yv, &xv), &s), &bv) in yr.iter_mut().zip(xr).zip(scale).zip(b) {
                     *yv = (xv - mean) * inv_std * s + bv;
                 }
             }
             None => {
-                for ((yv, &xv), &s) in yr.iter_mut().zip(xr).zip(&scale[..n]) {
+                for ((yv, &xv), &s) in yr.iter_mut().zip(xr).zip(scale) {
                     *yv = (xv - mean) * inv_std * s;
                 }
             }
@@ -154,25 +160,37 @@ pub fn instance_norm(
 ) {
     let c = p.channels;
     let total = p.batch * c * p.spatial;
-    if p.spatial == 0 || x.len() < total || y.len() < total || scale.len() < c || bias.len() < c {
+    let (Some(x), Some(y), Some(scale), Some(bias)) = (
+        x.get(..total),
+        y.get_mut(..total),
+        scale.get(..c),
+        bias.get(..c),
+    ) else {
         return;
+    };
+    if total == 0 {
+        return; // nothing to write
     }
-    for (i, (xp, yp)) in x[..total]
-        .chunks_exact(p.spatial)
-        .zip(y[..total].chunks_exact_mut(p.spatial))
-        .enumerate()
+    for (xn, yn) in x
+        .chunks_exact(c * p.spatial)
+        .zip(y.chunks_exact_mut(c * p.spatial))
     {
-        let ch = i % c;
-        let (mean, inv_std) = mean_inv_std(xp, p.epsilon);
-        let a = inv_std * scale[ch];
-        let b = bias[ch] - mean * a;
-        for (yv, &xv) in yp.iter_mut().zip(xp.iter()) {
-            *yv = xv * a + b;
+        let planes = xn
+            .chunks_exact(p.spatial)
+            .zip(yn.chunks_exact_mut(p.spatial));
+        for ((xp, yp), (&s, &bv)) in planes.zip(scale.iter().zip(bias)) {
+            let (mean, inv_std) = mean_inv_std(xp, p.epsilon);
+            let a = inv_std * s;
+            let b = bv - mean * a;
+            for (yv, &xv) in yp.iter_mut().zip(xp) {
+                *yv = xv * a + b;
+            }
         }
     }
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     extern crate std;
     use super::*;

@@ -136,10 +136,14 @@ pub fn original_coord(
 /// Input positions for output index `o` on axis `d`: `(lo, hi, weight of hi)`.
 ///
 /// Nearest mode returns `(i, i, 0)`. Coordinates are clamped to `[0, in - 1]` (edge padding).
-/// Axes that keep their length with scale 1 map identically.
+/// Axes that keep their length with scale 1 map identically; an axis `d >= 8` gives `(0, 0, 0)`.
 #[inline(always)]
 pub fn axis_source(p: &ResizeParams, d: usize, o: usize) -> (usize, usize, f32) {
-    let (len_in, len_out, scale) = (p.in_shape[d], p.out_shape[d], p.scales[d]);
+    let (Some(&len_in), Some(&len_out), Some(&scale)) =
+        (p.in_shape.get(d), p.out_shape.get(d), p.scales.get(d))
+    else {
+        return (0, 0, 0.0);
+    };
     if len_in <= 1 || (len_in == len_out && scale == 1.0) {
         let i = if o < len_in {
             o
@@ -188,6 +192,37 @@ pub fn axis_source(p: &ResizeParams, d: usize, o: usize) -> (usize, usize, f32) 
     }
 }
 
+/// Per-axis state of [`resize`] at the current output index.
+#[derive(Clone, Copy)]
+struct ResizeAxis {
+    /// Output length.
+    len: usize,
+    /// Input element stride.
+    stride: usize,
+    /// Blends two input positions (linear mode on a resized axis).
+    linear: bool,
+    /// Current output index.
+    idx: usize,
+    /// Offset of the low source position: `lo * stride`.
+    lo_off: usize,
+    /// From the low to the high source position: `(hi - lo) * stride`.
+    step: usize,
+    /// Weight of the high source position.
+    wt: f32,
+}
+
+impl ResizeAxis {
+    /// Points the axis at output index `idx` (axis `d` of `p`).
+    #[inline(always)]
+    fn seek(&mut self, p: &ResizeParams, d: usize, idx: usize) {
+        let (lo, hi, wt) = axis_source(p, d, idx);
+        self.idx = idx;
+        self.lo_off = lo * self.stride;
+        self.step = (hi - lo) * self.stride;
+        self.wt = wt;
+    }
+}
+
 /// ONNX `Resize` of `x` (shape `in_shape`) into `y` (shape `out_shape`), row-major.
 ///
 /// Nearest mode copies one element per output; linear mode blends the `2^k` corners of the
@@ -196,77 +231,67 @@ pub fn axis_source(p: &ResizeParams, d: usize, o: usize) -> (usize, usize, f32) 
 #[inline(always)]
 pub fn resize(p: &ResizeParams, x: &[f32], y: &mut [f32]) {
     let rank = if p.rank < 8 { p.rank } else { 8 };
-    let mut in_strides = [0usize; 8];
+    let init = ResizeAxis {
+        len: 1,
+        stride: 0,
+        linear: false,
+        idx: 0,
+        lo_off: 0,
+        step: 0,
+        wt: 0.0,
+    };
+    let mut axes = [init; 8];
     let mut total_in = 1usize;
     let mut total_out = 1usize;
-    let mut d = rank;
-    while d > 0 {
-        d -= 1;
-        in_strides[d] = total_in;
-        total_in *= p.in_shape[d];
-        total_out *= p.out_shape[d];
+    let shapes = p.in_shape.iter().zip(&p.out_shape).zip(&p.scales);
+    for (d, (ax, ((&len_in, &len_out), &scale))) in
+        axes.iter_mut().zip(shapes).enumerate().take(rank).rev()
+    {
+        ax.len = len_out;
+        ax.stride = total_in;
+        ax.linear = p.mode == ResizeMode::Linear && !(len_in == len_out && scale == 1.0);
+        ax.seek(p, d, 0);
+        total_in *= len_in;
+        total_out *= len_out;
     }
-    if total_out == 0 {
+    if total_out == 0 || total_in == 0 {
         return;
     }
-    if total_in == 0 || x.len() < total_in || y.len() < total_out {
+    let (Some(x), Some(y)) = (x.get(..total_in), y.get_mut(..total_out)) else {
         return;
-    }
-    // Axes that interpolate (linear mode only), and the per-axis source of the current index.
-    let mut lin_axes = [0usize; 8];
-    let mut n_lin = 0usize;
-    let mut idx = [0usize; 8];
-    let mut lo = [0usize; 8];
-    let mut hi = [0usize; 8];
-    let mut wt = [0.0f32; 8];
-    for d in 0..rank {
-        let (l, h, w) = axis_source(p, d, 0);
-        lo[d] = l;
-        hi[d] = h;
-        wt[d] = w;
-        if p.mode == ResizeMode::Linear && !(p.in_shape[d] == p.out_shape[d] && p.scales[d] == 1.0)
-        {
-            lin_axes[n_lin] = d;
-            n_lin += 1;
-        }
-    }
-    for yv in y[..total_out].iter_mut() {
-        let mut base = 0usize;
-        for d in 0..rank {
-            base += lo[d] * in_strides[d];
-        }
+    };
+    let Some(axes) = axes.get_mut(..rank) else {
+        return;
+    };
+    let n_lin = axes.iter().filter(|a| a.linear).count();
+    for yv in y.iter_mut() {
+        let base: usize = axes.iter().map(|a| a.lo_off).sum();
         if n_lin == 0 {
-            *yv = x[base];
+            let Some(&v) = x.get(base) else { return };
+            *yv = v;
         } else {
             let mut acc = 0.0f32;
             for mask in 0..(1usize << n_lin) {
                 let mut off = base;
                 let mut w = 1.0f32;
-                for (bit, &d) in lin_axes[..n_lin].iter().enumerate() {
+                for (bit, a) in axes.iter().filter(|a| a.linear).enumerate() {
                     if mask & (1 << bit) != 0 {
-                        off += (hi[d] - lo[d]) * in_strides[d];
-                        w *= wt[d];
+                        off += a.step;
+                        w *= a.wt;
                     } else {
-                        w *= 1.0 - wt[d];
+                        w *= 1.0 - a.wt;
                     }
                 }
-                acc += w * x[off];
+                let Some(&v) = x.get(off) else { return };
+                acc += w * v;
             }
             *yv = acc;
         }
         // Advance the row-major output index and refresh the axes that changed.
-        let mut d = rank;
-        while d > 0 {
-            d -= 1;
-            idx[d] += 1;
-            let wrapped = idx[d] >= p.out_shape[d];
-            if wrapped {
-                idx[d] = 0;
-            }
-            let (l, h, w) = axis_source(p, d, idx[d]);
-            lo[d] = l;
-            hi[d] = h;
-            wt[d] = w;
+        for (d, a) in axes.iter_mut().enumerate().rev() {
+            let next = a.idx + 1;
+            let wrapped = next >= a.len;
+            a.seek(p, d, if wrapped { 0 } else { next });
             if !wrapped {
                 break;
             }
@@ -275,6 +300,7 @@ pub fn resize(p: &ResizeParams, x: &[f32], y: &mut [f32]) {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     extern crate std;
     use super::*;

@@ -62,7 +62,9 @@ pub fn pack(shape: &[usize]) -> Option<[usize; MAX_RANK]> {
         return None;
     }
     let mut out = [1usize; MAX_RANK];
-    out[..shape.len()].copy_from_slice(shape);
+    for (o, &n) in out.iter_mut().zip(shape) {
+        *o = n;
+    }
     Some(out)
 }
 
@@ -74,18 +76,15 @@ pub fn broadcast_shape(a: &[usize], b: &[usize], out: &mut [usize; MAX_RANK]) ->
         return None;
     }
     *out = [1; MAX_RANK];
-    for d in 0..rank {
-        let da = if d + a.len() >= rank {
-            a[d + a.len() - rank]
-        } else {
-            1
-        };
-        let db = if d + b.len() >= rank {
-            b[d + b.len() - rank]
-        } else {
-            1
-        };
-        out[d] = if da == db || db == 1 {
+    // Right-aligned: walk both shapes from the last dim, the shorter one padded with 1s.
+    let ones = core::iter::repeat(&1usize);
+    let dims = a
+        .iter()
+        .rev()
+        .chain(ones.clone())
+        .zip(b.iter().rev().chain(ones));
+    for (o, (&da, &db)) in out.iter_mut().take(rank).rev().zip(dims) {
+        *o = if da == db || db == 1 {
             da
         } else if da == 1 {
             db
@@ -101,27 +100,27 @@ pub fn broadcast_shape(a: &[usize], b: &[usize], out: &mut [usize; MAX_RANK]) ->
 /// Writes `out[..output.len()]`; returns `false` if `input` does not broadcast to `output`.
 #[inline(always)]
 pub fn broadcast_strides(input: &[usize], output: &[usize], out: &mut [usize]) -> bool {
-    if input.len() > output.len() || out.len() < output.len() {
-        return false;
-    }
-    if input.len() > MAX_RANK {
+    if input.len() > output.len() || input.len() > MAX_RANK {
         return false;
     }
     let lead = output.len() - input.len();
+    let Some((lead_out, tail_out)) = out
+        .get_mut(..output.len())
+        .and_then(|o| o.split_at_mut_checked(lead))
+    else {
+        return false;
+    };
     let mut dense = [0usize; MAX_RANK];
     strides(input, &mut dense);
-    for (d, s) in out.iter_mut().enumerate().take(output.len()) {
-        *s = if d < lead {
+    lead_out.fill(0);
+    let dims = input.iter().zip(output.iter().skip(lead)).zip(&dense);
+    for (s, ((&n, &o), &ds)) in tail_out.iter_mut().zip(dims) {
+        *s = if n == 1 {
             0
+        } else if n == o {
+            ds
         } else {
-            let n = input[d - lead];
-            if n == 1 {
-                0
-            } else if n == output[d] {
-                dense[d - lead]
-            } else {
-                return false;
-            }
+            return false;
         };
     }
     true
@@ -139,48 +138,76 @@ pub fn coalesce<const K: usize>(
     strides: &mut [[usize; MAX_RANK]; K],
 ) -> usize {
     let rank = rank.min(MAX_RANK);
-    if shape[..rank].contains(&0) {
+    let sizes = *shape;
+    if sizes.iter().take(rank).any(|&n| n == 0) {
         // Empty tensor: keep one dim of size 0 so that loops do nothing.
         *shape = [1; MAX_RANK];
         shape[0] = 0;
-        for s in strides.iter_mut() {
-            *s = [0; MAX_RANK];
-        }
+        *strides = [[0; MAX_RANK]; K];
         return 1;
     }
-    let mut new_rank = 0usize;
-    for d in 0..rank {
-        let n = shape[d];
-        if n == 1 {
-            continue;
-        }
-        let mergeable = new_rank > 0
-            && strides
-                .iter()
-                .all(|s| s[new_rank - 1] == s[d].wrapping_mul(n));
-        if mergeable {
-            shape[new_rank - 1] *= n;
-            for s in strides.iter_mut() {
-                s[new_rank - 1] = s[d];
+    // Bit `d` set: dim `d` merges into the last kept dim before it, i.e. for every operand the
+    // stride of that dim is `stride[d] * shape[d]` (size-1 dims are dropped and do not count).
+    let mut merge = u32::MAX;
+    for row in strides.iter() {
+        let mut outer: Option<usize> = None;
+        for (d, (&n, &s)) in sizes.iter().zip(row).enumerate().take(rank) {
+            if n == 1 {
+                continue;
             }
-        } else {
-            shape[new_rank] = n;
-            for s in strides.iter_mut() {
-                s[new_rank] = s[d];
+            if outer != Some(s.wrapping_mul(n)) {
+                merge &= !(1u32 << d);
             }
-            new_rank += 1;
+            outer = Some(s);
         }
     }
-    for d in new_rank..MAX_RANK {
-        shape[d] = 1;
-        for s in strides.iter_mut() {
-            s[d] = 0;
-        }
+    let new_rank = compact(shape, &sizes, rank, merge, 1, |outer, n| outer * n);
+    for row in strides.iter_mut() {
+        // A merged dim is walked with the stride of its inner part.
+        compact(row, &sizes, rank, merge, 0, |_, inner| inner);
     }
     new_rank
 }
 
+/// Rewrites `row[..rank]` for [`coalesce`]: drops the entries of size-1 dims, folds each entry
+/// whose `merge` bit is set into the last kept one with `fold` (keeps it if there is none yet),
+/// and fills the rest with `unused`.
+/// Returns the number of kept entries.
+#[inline(always)]
+fn compact(
+    row: &mut [usize; MAX_RANK],
+    sizes: &[usize; MAX_RANK],
+    rank: usize,
+    merge: u32,
+    unused: usize,
+    fold: impl Fn(usize, usize) -> usize,
+) -> usize {
+    let src = *row;
+    *row = [unused; MAX_RANK];
+    let mut slots = row.iter_mut();
+    let mut last: Option<&mut usize> = None;
+    let mut kept = 0usize;
+    for (d, (&v, &n)) in src.iter().zip(sizes).enumerate().take(rank) {
+        if n == 1 {
+            continue;
+        }
+        if merge & (1u32 << d) != 0 && last.is_some() {
+            if let Some(l) = last.as_deref_mut() {
+                *l = fold(*l, v);
+            }
+        } else {
+            last = slots.next();
+            if let Some(l) = last.as_deref_mut() {
+                *l = v;
+                kept += 1;
+            }
+        }
+    }
+    kept
+}
+
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     extern crate std;
     use super::*;

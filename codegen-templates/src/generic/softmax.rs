@@ -23,41 +23,43 @@ pub fn softmax(p: &SoftmaxParams, x: &[f32], y: &mut [f32]) {
     let (len, inner) = (p.axis_len, p.inner);
     let block = len * inner;
     let total = p.outer * block;
-    if block == 0 || x.len() < total || y.len() < total {
+    let (Some(x), Some(y)) = (x.get(..total), y.get_mut(..total)) else {
+        return;
+    };
+    if block == 0 {
         return;
     }
-    for (xb, yb) in x[..total]
-        .chunks_exact(block)
-        .zip(y[..total].chunks_exact_mut(block))
-    {
+    for (xb, yb) in x.chunks_exact(block).zip(y.chunks_exact_mut(block)) {
         if inner == 1 {
             softmax_row(xb, yb, p.log);
             continue;
         }
+        // Position `i` of the inner dims: the axis runs over every `inner`-th element from `i`.
         for i in 0..inner {
+            let xs = || xb.iter().skip(i).step_by(inner);
             let mut max = f32::MIN;
-            for a in 0..len {
-                let v = xb[a * inner + i];
+            for &v in xs() {
                 if v > max || v.is_nan() {
                     max = v;
                 }
             }
             let mut sum = 0.0f32;
-            for a in 0..len {
-                let e = math::exp(xb[a * inner + i] - max);
-                sum += e;
-                if !p.log {
-                    yb[a * inner + i] = e;
-                }
-            }
             if p.log {
+                for &v in xs() {
+                    sum += math::exp(v - max);
+                }
                 let off = max + math::ln(sum);
-                for a in 0..len {
-                    yb[a * inner + i] = xb[a * inner + i] - off;
+                for (yv, &v) in yb.iter_mut().skip(i).step_by(inner).zip(xs()) {
+                    *yv = v - off;
                 }
             } else {
-                for a in 0..len {
-                    yb[a * inner + i] /= sum;
+                for (yv, &v) in yb.iter_mut().skip(i).step_by(inner).zip(xs()) {
+                    let e = math::exp(v - max);
+                    *yv = e;
+                    sum += e;
+                }
+                for yv in yb.iter_mut().skip(i).step_by(inner) {
+                    *yv /= sum;
                 }
             }
         }
@@ -95,6 +97,7 @@ pub fn softmax_row(x: &[f32], y: &mut [f32], log: bool) {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)]
 mod tests {
     extern crate std;
     use super::*;

@@ -24,6 +24,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "gemm", text: include_str!("../../../codegen-templates/src/generic/gemm.rs") },
     Source { module: "movement", text: include_str!("../../../codegen-templates/src/generic/movement.rs") },
     Source { module: "norm", text: include_str!("../../../codegen-templates/src/generic/norm.rs") },
+    Source { module: "number", text: include_str!("../../../codegen-templates/src/generic/number.rs") },
     Source { module: "pool", text: include_str!("../../../codegen-templates/src/generic/pool.rs") },
     Source { module: "reduce", text: include_str!("../../../codegen-templates/src/generic/reduce.rs") },
     Source { module: "resize", text: include_str!("../../../codegen-templates/src/generic/resize.rs") },
@@ -38,10 +39,13 @@ pub const RUNTIME: &[Source] = &[
 ];
 
 /// The `std` runner modules for the generated binary, as `runner/<module>.rs` (`runner.rs`
-/// becomes `cli.rs` there, so the module is not named like its parent).
+/// becomes `cli.rs` there, so the module is not named like its parent). They are copied whole,
+/// so their unit tests come along: the `*_tests.rs` files their `#[cfg(test)]` modules load.
 pub const RUNNER: &[Source] = &[
     Source { module: "npy", text: include_str!("../../../runtime-min/src/npy.rs") },
+    Source { module: "npy_tests", text: include_str!("../../../runtime-min/src/npy_tests.rs") },
     Source { module: "cli", text: include_str!("../../../runtime-min/src/runner.rs") },
+    Source { module: "runner_tests", text: include_str!("../../../runtime-min/src/runner_tests.rs") },
 ];
 
 /// The module of `codegen-templates` that defines the public type `name`, if any.

@@ -17,6 +17,11 @@ pub mod tensor;
 pub mod text;
 pub mod validate;
 
+// Parts of the dumps, reached through `text` (which re-exports what dot.rs and json.rs use).
+mod attributes;
+mod display_names;
+mod number_format;
+
 pub use dtype::DType;
 pub use graph::{Edge, Graph, GraphOutput, Node, ValueInfo, ValueRef};
 pub use op::Op;

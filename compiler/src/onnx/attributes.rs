@@ -17,11 +17,13 @@ pub(crate) struct Attrs<'a> {
 impl<'a> Attrs<'a> {
     /// Wraps a node's attribute list; rejects duplicate names and function-only references.
     pub(crate) fn new(list: &'a [AttributeProto]) -> Result<Attrs<'a>> {
-        for (i, a) in list.iter().enumerate() {
+        // A set, not pairwise comparison: a hostile node may carry a hundred thousand attributes.
+        let mut seen = std::collections::HashSet::with_capacity(list.len().min(64));
+        for a in list {
             if a.name.is_empty() {
                 return Err(Error::invalid("an attribute has no name"));
             }
-            if list.iter().take(i).any(|b| b.name == a.name) {
+            if !seen.insert(a.name.as_str()) {
                 return Err(Error::invalid(format!("attribute '{}' is given twice", a.name)));
             }
             if !a.ref_attr_name.is_empty() {
@@ -121,7 +123,7 @@ impl<'a> Attrs<'a> {
         match self.get(name, AttributeType::Tensor)? {
             None => Ok(None),
             Some(a) => {
-                a.t.as_ref().map(Some).ok_or_else(|| Error::invalid(format!("attribute '{name}' holds no tensor")))
+                a.t.as_deref().map(Some).ok_or_else(|| Error::invalid(format!("attribute '{name}' holds no tensor")))
             }
         }
     }

@@ -9,7 +9,9 @@ use super::proto::{tensor_shape_proto::dimension, type_proto, GraphProto, ModelP
 use super::tensor::TensorReader;
 use crate::error::{Error, Result};
 use crate::ir::{DType, Graph, GraphOutput, Op, ValueInfo, ValueRef};
+use crate::limits::{self, Bytes, Limits, DECODE_ALLOWANCE, PROTOBUF_DEPTH_LIMIT};
 use prost::Message;
+use std::cell::Cell;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
@@ -17,21 +19,16 @@ use std::path::Path;
 pub const OPSET_RANGE: std::ops::RangeInclusive<i64> = 7..=23;
 
 /// Choices the model file cannot make for itself.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ImportOptions {
     /// Sizes for symbolic input dimensions (`--dim name=value`).
     pub dims: BTreeMap<String, usize>,
-    /// Largest tensor accepted (initializer or constant), in bytes.
-    pub max_tensor_bytes: usize,
-    /// Most nodes (and, separately, initializers) accepted.
-    pub max_nodes: usize,
+    /// Caps on sizes and counts (the importer enforces all but `max_arena_bytes`).
+    pub limits: Limits,
 }
 
-impl Default for ImportOptions {
-    fn default() -> ImportOptions {
-        ImportOptions { dims: BTreeMap::new(), max_tensor_bytes: 1 << 30, max_nodes: 1_000_000 }
-    }
-}
+/// Most unsupported nodes listed by name in one error (the count is always given).
+const MAX_LISTED_UNSUPPORTED: usize = 50;
 
 /// Reads an ONNX file; external data is looked up in the file's folder.
 pub fn load(path: &Path, opts: &ImportOptions) -> Result<Graph> {
@@ -45,20 +42,50 @@ pub fn load(path: &Path, opts: &ImportOptions) -> Result<Graph> {
 
 /// Imports a model from memory; `model_dir` is where external data lives (`None`: refuse it).
 pub fn load_bytes(bytes: &[u8], model_dir: Option<&Path>, opts: &ImportOptions) -> Result<Graph> {
-    let model = decode(bytes)?;
+    let model = decode_with(bytes, &opts.limits)?;
     let mut graph = build(&model, model_dir, opts)?;
+    drop(model);
     crate::ir::infer::infer_graph(&mut graph)?;
+    check_values(&graph, &opts.limits)?;
     Ok(graph)
 }
 
-/// Decodes the protobuf, with one clear line for anything that is not an ONNX model.
+/// Decodes the protobuf with the default limits.
+#[cfg(test)]
 pub(crate) fn decode(bytes: &[u8]) -> Result<ModelProto> {
+    decode_with(bytes, &Limits::default())
+}
+
+/// Decodes the protobuf, with one clear line for anything that is not an ONNX model.
+///
+/// Before prost allocates anything, a scan of the bytes ([`super::wire`]) checks what decoding
+/// will cost against `limits.max_decode_expansion` and counts nodes and initializers against
+/// `limits.max_nodes`.
+pub(crate) fn decode_with(bytes: &[u8], limits: &Limits) -> Result<ModelProto> {
     if bytes.is_empty() {
         return Err(Error::invalid("not a valid ONNX model: the file is empty"));
     }
+    let scan = super::wire::scan(bytes)?;
+    let budget = (limits.max_decode_expansion as u128).saturating_mul(bytes.len() as u128) + DECODE_ALLOWANCE as u128;
+    if scan.decoded_bytes > budget {
+        return Err(Error::limit(format!(
+            "decoding the model needs about {} of memory for its {} messages, more than {} times the file's {} plus {} (raise the factor with --max-decode-expansion)",
+            Bytes(scan.decoded_bytes),
+            scan.messages,
+            limits.max_decode_expansion,
+            Bytes(bytes.len() as u128),
+            Bytes(DECODE_ALLOWANCE as u128),
+        )));
+    }
+    check_counts(scan.nodes, scan.initializers, limits)?;
     let model = ModelProto::decode(bytes).map_err(|e| {
         let reason = e.to_string();
         let reason = reason.strip_prefix("failed to decode Protobuf message: ").unwrap_or(&reason).to_string();
+        if reason.ends_with("recursion limit reached") {
+            return Error::invalid(format!(
+                "not a valid ONNX model: protobuf messages nested more than {PROTOBUF_DEPTH_LIMIT} levels deep ({reason})"
+            ));
+        }
         Error::invalid(format!("not a valid ONNX model: {reason}"))
     })?;
     if model.graph.is_none() {
@@ -88,33 +115,58 @@ struct Builder<'m> {
     opsets: HashMap<&'m str, i64>,
     values: HashMap<String, Source>,
     node_names: HashSet<String>,
+    /// The next suffix to try for a node name that is taken (see `unique_node_name`).
+    name_suffixes: HashMap<String, usize>,
     reader: TensorReader<'m>,
+    limits: &'m Limits,
+}
+
+/// Nodes and initializers against `limits.max_nodes`.
+fn check_counts(nodes: usize, initializers: usize, limits: &Limits) -> Result<()> {
+    for (what, count) in [("nodes", nodes), ("initializers", initializers)] {
+        if count > limits.max_nodes {
+            return Err(limits::too_many(what, count, limits.max_nodes, "--max-nodes"));
+        }
+    }
+    Ok(())
+}
+
+/// Every value's rank and size against the limits, once inference has given them shapes: the
+/// passes and the evaluator after import may allocate a value's size.
+fn check_values(graph: &Graph, limits: &Limits) -> Result<()> {
+    for node in graph.graph.node_indices() {
+        let n = graph.node(node);
+        for info in &n.outputs {
+            let what = || format!("value '{}' of node '{}' ({})", info.name, n.name, n.op.name());
+            if info.shape.len() > limits.max_rank {
+                return Err(limits::rank_exceeded(what(), info.shape.len(), limits));
+            }
+            limits::check_tensor_size(what(), &info.shape, info.dtype, limits)?;
+        }
+    }
+    Ok(())
 }
 
 /// Converts a decoded model without running shape inference.
 pub(crate) fn build(model: &ModelProto, model_dir: Option<&Path>, opts: &ImportOptions) -> Result<Graph> {
     let g = model.graph.as_ref().ok_or_else(|| Error::invalid("not a valid ONNX model: it has no graph"))?;
     let (opset, opsets) = opsets(model, g)?;
-    for (what, count) in [("nodes", g.node.len()), ("initializers", g.initializer.len())] {
-        if count > opts.max_nodes {
-            return Err(Error::limit(format!(
-                "the model has {count} {what}, more than the limit of {}",
-                opts.max_nodes
-            )));
-        }
-    }
+    check_counts(g.node.len(), g.initializer.len(), &opts.limits)?;
     if let Some(s) = g.sparse_initializer.first() {
         let name = s.values.as_ref().map(|v| v.name.as_str()).unwrap_or_default();
         return Err(Error::unsupported(format!("sparse initializers are not supported ('{name}')")));
     }
     let name = if g.name.is_empty() { "model".to_string() } else { g.name.clone() };
+    let total = Cell::new(0);
     let mut b = Builder {
         graph: Graph::new(name),
         opset,
         opsets,
         values: HashMap::new(),
         node_names: HashSet::new(),
-        reader: TensorReader { model_dir, max_bytes: opts.max_tensor_bytes },
+        name_suffixes: HashMap::new(),
+        reader: TensorReader { model_dir, limits: &opts.limits, total: &total },
+        limits: &opts.limits,
     };
     b.add_inputs(g, &opts.dims)?;
     b.add_initializers(g)?;
@@ -157,16 +209,20 @@ fn is_default_domain(domain: &str) -> bool {
 }
 
 impl<'m> Builder<'m> {
-    /// `name`, or `name_1`, `name_2`, … if a node already has it.
+    /// `name`, or `name_1`, `name_2`, … if a node already has it. The next suffix to try is
+    /// remembered per name, so that many nodes of one name cost linear time, not quadratic.
     fn unique_node_name(&mut self, name: String) -> String {
-        let mut candidate = name.clone();
-        let mut i = 1;
-        while self.node_names.contains(&candidate) {
-            candidate = format!("{name}_{i}");
-            i += 1;
+        if self.node_names.insert(name.clone()) {
+            return name;
         }
-        self.node_names.insert(candidate.clone());
-        candidate
+        let next = self.name_suffixes.entry(name.clone()).or_insert(1);
+        loop {
+            let candidate = format!("{name}_{next}");
+            *next += 1;
+            if self.node_names.insert(candidate.clone()) {
+                return candidate;
+            }
+        }
     }
 
     /// Records who produces `name`; a second producer is an error.
@@ -188,7 +244,7 @@ impl<'m> Builder<'m> {
             if input.name.is_empty() {
                 return Err(Error::invalid("a graph input has no name"));
             }
-            let info = input_info(input, dims)?;
+            let info = input_info(input, dims, self.limits)?;
             let node_name = self.unique_node_name(input.name.clone());
             let node = self.graph.add_node(node_name, Op::Input, &[], vec![info]);
             self.graph.inputs.push(node);
@@ -205,7 +261,7 @@ impl<'m> Builder<'m> {
             if self.values.contains_key(&t.name) {
                 return Err(Error::invalid(format!("initializer '{}' is defined twice", t.name)));
             }
-            let tensor = self.reader.read(t).map_err(|e| e.context(format!("initializer '{}'", t.name)))?;
+            let tensor = self.reader.read(t, &format!("initializer '{}'", t.name))?;
             let node_name = self.unique_node_name(t.name.clone());
             let value = self.graph.add_constant(node_name, tensor);
             // The value keeps the ONNX name even when the node had to be renamed.
@@ -224,6 +280,9 @@ impl<'m> Builder<'m> {
         for (index, node) in g.node.iter().enumerate() {
             let base = if node.name.is_empty() { format!("{}_{index}", node.op_type) } else { node.name.clone() };
             let name = self.unique_node_name(base);
+            if node.op_type.is_empty() {
+                return Err(Error::invalid(format!("node '{name}' (number {index}) has no op_type")));
+            }
             let default_domain = is_default_domain(&node.domain);
             let opset = if default_domain { Some(self.opset) } else { self.opsets.get(node.domain.as_str()).copied() };
             let context = match opset {
@@ -261,10 +320,14 @@ impl<'m> Builder<'m> {
             }
         }
         if !unknown.is_empty() {
+            let more = unknown.len().saturating_sub(MAX_LISTED_UNSUPPORTED);
+            let mut listed = unknown.iter().take(MAX_LISTED_UNSUPPORTED).cloned().collect::<Vec<_>>().join(", ");
+            if more > 0 {
+                listed.push_str(&format!(" and {more} more"));
+            }
             return Err(Error::unsupported(format!(
-                "unsupported: {} node(s): {}; see SUPPORTED_OPS.md for the supported list",
+                "unsupported: {} node(s): {listed}; see SUPPORTED_OPS.md for the supported list",
                 unknown.len(),
-                unknown.join(", ")
             )));
         }
         first_error.map_or(Ok(()), Err)
@@ -367,7 +430,11 @@ impl<'m> Builder<'m> {
         if g.output.is_empty() {
             return Err(Error::invalid("the graph has no outputs"));
         }
+        let mut listed = HashSet::new();
         for out in &g.output {
+            if !listed.insert(out.name.as_str()) {
+                return Err(Error::invalid(format!("graph output '{}' is listed twice", out.name)));
+            }
             let value = match self.values.get(&out.name) {
                 Some(Source::Value(v)) => *v,
                 Some(Source::Dropped { node, op_type, index }) => {
@@ -391,7 +458,7 @@ impl<'m> Builder<'m> {
 }
 
 /// An input's element type and static shape, with symbolic dims bound from `dims`.
-fn input_info(input: &ValueInfoProto, dims: &BTreeMap<String, usize>) -> Result<ValueInfo> {
+fn input_info(input: &ValueInfoProto, dims: &BTreeMap<String, usize>, limits: &Limits) -> Result<ValueInfo> {
     let x = &input.name;
     let Some(type_proto::Value::TensorType(tensor)) = input.r#type.as_ref().and_then(|t| t.value.as_ref()) else {
         return Err(Error::unsupported(format!(
@@ -409,7 +476,10 @@ fn input_info(input: &ValueInfoProto, dims: &BTreeMap<String, usize>) -> Result<
         .shape
         .as_ref()
         .ok_or_else(|| Error::invalid(format!("input '{x}' has no shape; onnxc needs static input shapes")))?;
-    let mut shape = Vec::with_capacity(shape_proto.dim.len().min(64));
+    if shape_proto.dim.len() > limits.max_rank {
+        return Err(limits::rank_exceeded(format!("input '{x}'"), shape_proto.dim.len(), limits));
+    }
+    let mut shape = Vec::with_capacity(shape_proto.dim.len());
     for (i, dim) in shape_proto.dim.iter().enumerate() {
         let size = match &dim.value {
             Some(dimension::Value::DimValue(v)) => {
@@ -426,7 +496,7 @@ fn input_info(input: &ValueInfoProto, dims: &BTreeMap<String, usize>) -> Result<
         };
         shape.push(size);
     }
-    crate::ir::tensor::element_count(&shape).map_err(|e| e.context(format!("input '{x}'")))?;
+    limits::check_tensor_size(format!("input '{x}'"), &shape, dtype, limits)?;
     Ok(ValueInfo { name: x.clone(), dtype, shape })
 }
 

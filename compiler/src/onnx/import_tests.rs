@@ -4,6 +4,7 @@ use super::*;
 use crate::error::ErrorKind;
 use crate::ir::op::BinaryOp;
 use crate::ir::Tensor;
+use crate::limits::Limits;
 use crate::onnx::proto::{OperatorSetIdProto, TensorProto};
 use crate::onnx::test_util::*;
 
@@ -267,12 +268,42 @@ fn malformed_files_give_one_line() {
 
 #[test]
 fn limits_are_enforced() {
-    let opts = ImportOptions { max_nodes: 0, ..ImportOptions::default() };
-    assert_eq!(build(&model(13, add_graph()), None, &opts).unwrap_err().kind, ErrorKind::Limit);
-    let opts = ImportOptions { max_tensor_bytes: 8, ..ImportOptions::default() };
+    let limited = |limits: Limits| ImportOptions { limits, ..ImportOptions::default() };
+    let opts = limited(Limits { max_nodes: 0, ..Limits::default() });
     let err = build(&model(13, add_graph()), None, &opts).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Limit);
-    assert!(err.message.starts_with("initializer 'b': 12 bytes"), "{err}");
+    assert_eq!(err.message, "the model has 1 nodes, above the limit of 0 (raise it with --max-nodes)");
+    // The node count is checked before decoding, too.
+    let bytes = model(13, add_graph()).encode_to_vec();
+    assert_eq!(load_bytes(&bytes, None, &opts).unwrap_err().message, err.message);
+    let opts = limited(Limits { max_tensor_bytes: 8, ..Limits::default() });
+    let mut small_input = add_graph();
+    small_input.input = vec![f32_input("x", &[1])];
+    let err = build(&model(13, small_input), None, &opts).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Limit);
+    assert_eq!(
+        err.message,
+        "initializer 'b' ([3] of f32) needs 12 bytes, above the 8 bytes limit (raise it with --max-tensor-bytes)"
+    );
+    // Inputs and inferred values are held to the same cap.
+    let opts = limited(Limits { max_tensor_bytes: 20, ..Limits::default() });
+    let err = load_bytes(&bytes, None, &opts).unwrap_err();
+    assert_eq!(
+        err.message,
+        "input 'x' ([2, 3] of f32) needs 24 bytes, above the 20 bytes limit (raise it with --max-tensor-bytes)"
+    );
+    let mut graph = add_graph();
+    graph.input = vec![f32_input("x", &[1, 3])];
+    graph.node = vec![node("Expand", &["b", "s"], &["y"], vec![])];
+    graph.initializer.push(tensor_proto("s", &Tensor::from_i64(vec![2], vec![4, 3]).unwrap()));
+    let err = load_bytes(&model(13, graph).encode_to_vec(), None, &opts).unwrap_err();
+    assert_eq!(
+        err.message,
+        "value 'y' of node 'Expand_0' (Expand) ([4, 3] of f32) needs 48 bytes, above the 20 bytes limit (raise it with --max-tensor-bytes)"
+    );
+    let opts = limited(Limits { max_rank: 1, ..Limits::default() });
+    let err = load_bytes(&bytes, None, &opts).unwrap_err();
+    assert!(err.message.starts_with("input 'x' has 2 dimensions, above the limit of 1"), "{err}");
 }
 
 /// `add_graph` with `b` stored in the external file `location`.

@@ -10,6 +10,7 @@ pub mod import;
 mod ops;
 pub mod proto;
 mod tensor;
+mod wire;
 
 pub use import::{load, load_bytes, ImportOptions, OPSET_RANGE};
 pub use ops::SUPPORTED_OPS;

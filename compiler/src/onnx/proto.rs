@@ -97,10 +97,12 @@ pub struct AttributeProto {
     pub i: i64,
     #[prost(bytes = "vec", tag = "4")]
     pub s: Vec<u8>,
-    #[prost(message, optional, tag = "5")]
-    pub t: Option<TensorProto>,
-    #[prost(message, optional, tag = "22")]
-    pub sparse_tensor: Option<SparseTensorProto>,
+    /// Boxed, like the other large optional messages, so that an attribute without a tensor
+    /// stays small in memory (see `onnx::wire`).
+    #[prost(message, optional, boxed, tag = "5")]
+    pub t: Option<Box<TensorProto>>,
+    #[prost(message, optional, boxed, tag = "22")]
+    pub sparse_tensor: Option<Box<SparseTensorProto>>,
     #[prost(float, repeated, tag = "7")]
     pub floats: Vec<f32>,
     #[prost(int64, repeated, tag = "8")]
@@ -217,10 +219,10 @@ pub mod tensor_proto {
 /// A sparse tensor (onnxc reports these as unsupported rather than skipping them silently).
 #[derive(Clone, PartialEq, prost::Message)]
 pub struct SparseTensorProto {
-    #[prost(message, optional, tag = "1")]
-    pub values: Option<TensorProto>,
-    #[prost(message, optional, tag = "2")]
-    pub indices: Option<TensorProto>,
+    #[prost(message, optional, boxed, tag = "1")]
+    pub values: Option<Box<TensorProto>>,
+    #[prost(message, optional, boxed, tag = "2")]
+    pub indices: Option<Box<TensorProto>>,
     #[prost(int64, repeated, tag = "3")]
     pub dims: Vec<i64>,
 }

@@ -55,7 +55,7 @@ pub(crate) fn attr_floats(name: &str, floats: &[f32]) -> AttributeProto {
 }
 
 pub(crate) fn attr_t(name: &str, t: TensorProto) -> AttributeProto {
-    AttributeProto { t: Some(t), ..attr(name, AttributeType::Tensor) }
+    AttributeProto { t: Some(Box::new(t)), ..attr(name, AttributeType::Tensor) }
 }
 
 /// A tensor proto with `raw_data`.

@@ -15,6 +15,7 @@ pub use weights::WeightBlob;
 
 use crate::error::{Error, Result};
 use crate::ir::{Graph, Op, ValueInfo, ValueRef};
+use crate::limits::{self, Limits};
 use crate::lower::{lower, Kernel, Lowered};
 use std::collections::BTreeMap;
 
@@ -72,8 +73,13 @@ impl Plan {
     }
 }
 
-/// Plans `graph` (which must have gone through the pass pipeline).
+/// Plans `graph` (which must have gone through the pass pipeline) with the default limits.
 pub fn plan(graph: &Graph) -> Result<Plan> {
+    plan_with_limits(graph, &Limits::default())
+}
+
+/// Plans `graph`; an arena larger than `limits.max_arena_bytes` is an error.
+pub fn plan_with_limits(graph: &Graph, limits: &Limits) -> Result<Plan> {
     let order = graph.topo_order()?;
     let mut storage: BTreeMap<ValueRef, Storage> = BTreeMap::new();
     let mut steps = Vec::new();
@@ -176,6 +182,9 @@ pub fn plan(graph: &Graph) -> Result<Plan> {
         })
         .collect();
     let arena_bytes = arena::assign_offsets(&mut tensors);
+    if arena_bytes > limits.max_arena_bytes {
+        return Err(limits::exceeded("the activation arena", arena_bytes as u128, limits.max_arena_bytes, "--max-arena-bytes"));
+    }
     arena::check_no_overlap(&tensors)?;
     let lower_bound = arena::lower_bound(&tensors);
     for t in &tensors {

@@ -104,6 +104,12 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
         }
         Op::Not => same_as(inputs, 0),
         Op::Where => {
+            if inputs.dtype(0)? != DType::Bool {
+                return Err(Error::invalid(format!("the condition must be bool, found {}", inputs.dtype(0)?)));
+            }
+            if inputs.dtype(1)? != inputs.dtype(2)? {
+                return Err(Error::invalid(format!("input types differ: {} and {}", inputs.dtype(1)?, inputs.dtype(2)?)));
+            }
             let s = broadcast_shapes(inputs.shape(0)?, inputs.shape(1)?)?;
             let s = broadcast_shapes(&s, inputs.shape(2)?)?;
             Ok(vec![(inputs.dtype(1)?, s)])
@@ -241,7 +247,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
         Op::Flatten { axis } => {
             let x = inputs.shape(0)?;
             let a = normalize_axis(*axis, x.len() + 1)?;
-            Ok(vec![(inputs.dtype(0)?, vec![x[..a].iter().product(), x[a..].iter().product()])])
+            Ok(vec![(inputs.dtype(0)?, vec![element_count(&x[..a])?, element_count(&x[a..])?])])
         }
         Op::Transpose { perm } => {
             let x = inputs.shape(0)?;
@@ -321,6 +327,12 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             if !matches!(inputs.dtype(1)?, DType::I64 | DType::I32) {
                 return Err(Error::invalid("Gather indices must be int32 or int64"));
             }
+            if let Some(Some(indices)) = inputs.values.get(1).map(|t| t.and_then(Tensor::to_i64_vec)) {
+                let n = x[a] as i64;
+                if let Some(bad) = indices.iter().find(|&&i| i < -n || i >= n) {
+                    return Err(Error::invalid(format!("index {bad} is out of range for axis {a} of size {n}")));
+                }
+            }
             let mut out = x[..a].to_vec();
             out.extend_from_slice(idx);
             out.extend_from_slice(&x[a + 1..]);
@@ -333,7 +345,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
                 .iter()
                 .zip(begin.iter().zip(&end))
                 .map(|(&d, (&b, &e))| {
-                    let v = d as i64 + b + e;
+                    let v = (d as i64).checked_add(b).and_then(|v| v.checked_add(e)).ok_or_else(|| Error::invalid(format!("Pad: padded size {d} + {b} + {e} overflows")))?;
                     dim_from_i64(v, "padded size")
                 })
                 .collect::<Result<_>>()?;
@@ -499,6 +511,10 @@ pub fn slice_plan(x: &[usize], s: &crate::ir::op::Slice, inputs: &Inputs) -> Res
         if step == 0 {
             return Err(Error::invalid("slice step cannot be 0"));
         }
+        if dim == 0 {
+            plan[a] = SliceDim { start: 0, step, len: 0 };
+            continue;
+        }
         let clamp = |v: i64, lo: i64, hi: i64| v.clamp(lo, hi);
         let fix = |v: i64| if v < 0 { v.saturating_add(dim) } else { v };
         let (start, end) = if step > 0 {
@@ -506,13 +522,18 @@ pub fn slice_plan(x: &[usize], s: &crate::ir::op::Slice, inputs: &Inputs) -> Res
         } else {
             (clamp(fix(starts[i]), 0, dim - 1), clamp(fix(ends[i]), -1, dim - 1))
         };
-        let len = if step > 0 {
-            if end > start { (end - start + step - 1) / step } else { 0 }
-        } else if start > end {
-            (start - end + (-step) - 1) / (-step)
+        // i128: steps and bounds may be anywhere in i64.
+        let (s, e, st) = (i128::from(start), i128::from(end), i128::from(step));
+        let len = if st > 0 {
+            if e > s { (e - s + st - 1) / st } else { 0 }
+        } else if s > e {
+            (s - e - st - 1) / -st
         } else {
             0
         };
+        let len = len.clamp(0, i128::from(dim)) as i64;
+        // With at most one element the step is irrelevant; keep it small so strides never overflow.
+        let step = if len <= 1 { step.signum() } else { step };
         plan[a] = SliceDim { start: start.max(0) as usize, step, len: len as usize };
     }
     Ok(plan)

@@ -12,7 +12,7 @@ pub(super) fn constant(ctx: &NodeCtx) -> Result<Lowered> {
     let a = &ctx.attrs;
     let mut values = Vec::new();
     if let Some(t) = a.tensor("value")? {
-        values.push(ctx.tensors.read(t).map_err(|e| e.context("attribute 'value'"))?);
+        values.push(ctx.tensors.read(t, "attribute 'value'")?);
     }
     if ctx.opset >= 11 && a.has("sparse_value") {
         return Err(unsupported("sparse constants (attribute 'sparse_value') are not supported"));
@@ -219,7 +219,7 @@ pub(super) fn constant_of_shape(ctx: &NodeCtx) -> Result<Lowered> {
     ctx.expect_inputs(1, 1)?;
     ctx.expect_outputs(1, 1)?;
     let value = match ctx.attrs.tensor("value")? {
-        Some(t) => ctx.tensors.read(t).map_err(|e| e.context("attribute 'value'"))?,
+        Some(t) => ctx.tensors.read(t, "attribute 'value'")?,
         None => Tensor { shape: vec![1], data: Data::F32(vec![0.0]) },
     };
     if value.len() != 1 {

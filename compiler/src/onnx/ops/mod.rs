@@ -190,12 +190,7 @@ impl NodeCtx<'_> {
     pub(crate) fn expect_inputs(&self, min: usize, max: usize) -> Result<()> {
         let n = self.node.input.len();
         if n < min || n > max {
-            let want = match (min, max) {
-                (a, b) if a == b => format!("{a}"),
-                (a, usize::MAX) => format!("at least {a}"),
-                (a, b) => format!("{a} to {b}"),
-            };
-            return Err(Error::invalid(format!("expects {want} input(s), found {n}")));
+            return Err(Error::invalid(format!("expects {} input(s), found {n}", count_range(min, max))));
         }
         if let Some(i) = (0..min).find(|&i| !self.has_input(i)) {
             return Err(Error::invalid(format!("input {i} is required but empty")));
@@ -207,7 +202,7 @@ impl NodeCtx<'_> {
     pub(crate) fn expect_outputs(&self, min: usize, max: usize) -> Result<()> {
         let n = self.node.output.len();
         if n < min || n > max {
-            return Err(Error::invalid(format!("expects {min} to {max} output(s), found {n}")));
+            return Err(Error::invalid(format!("expects {} output(s), found {n}", count_range(min, max))));
         }
         Ok(())
     }
@@ -225,6 +220,15 @@ impl NodeCtx<'_> {
     /// The usual result: the op over all inputs, computing all outputs.
     pub(crate) fn lowered(&self, op: Op) -> Lowered {
         Lowered { op, inputs: self.all_slots(), outputs: self.node.output.len() }
+    }
+}
+
+/// `2`, `1 to 3` or `at least 1`, for arity errors.
+fn count_range(min: usize, max: usize) -> String {
+    match (min, max) {
+        (a, b) if a == b => format!("{a}"),
+        (a, usize::MAX) => format!("at least {a}"),
+        (a, b) => format!("{a} to {b}"),
     }
 }
 

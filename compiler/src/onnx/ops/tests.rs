@@ -12,11 +12,13 @@ use std::collections::HashMap;
 /// Converts `node` at `opset`, with `constants` known by name.
 fn lower_with(opset: i64, node: &NodeProto, constants: &HashMap<String, Tensor>) -> Result<Option<Lowered>> {
     let lookup = |name: &str| constants.get(name);
+    let limits = crate::limits::Limits { max_tensor_bytes: 1 << 20, ..Default::default() };
+    let total = std::cell::Cell::new(0);
     let ctx = NodeCtx {
         node,
         opset,
         attrs: Attrs::new(&node.attribute)?,
-        tensors: TensorReader { model_dir: None, max_bytes: 1 << 20 },
+        tensors: TensorReader { model_dir: None, limits: &limits, total: &total },
         constant: &lookup,
     };
     lower(&ctx)
