@@ -127,6 +127,7 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, uses: &mut Uses) -> Resu
             quote!(use kernels::#m::#t;)
         })
         .collect();
+    let smoke_test = smoke_test(&inputs, &outputs);
     let header_lines: Vec<TokenStream> = header.lines().map(|l| { let l = format!(" {l}"); quote!(#![doc = #l]) }).collect();
     let _ = report::macs;
     Ok(quote! {
@@ -193,7 +194,53 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, uses: &mut Uses) -> Resu
         pub fn run(arena: &mut Arena, #(#params),*) {
             #body
         }
+
+        #smoke_test
     })
+}
+
+/// A test in the generated crate: `run` on all-zero inputs finishes and gives finite float
+/// outputs. Cheap, and under `cargo miri test` it checks the whole model for undefined behaviour.
+fn smoke_test(inputs: &[Port], outputs: &[Port]) -> TokenStream {
+    let mut decls = TokenStream::new();
+    let mut args = Vec::new();
+    let mut checks = TokenStream::new();
+    for p in inputs {
+        let (id, t, len) = (format_ident!("{}", p.ident), rust_type(&p.info), num(p.info.elements()));
+        decls.extend(quote!(let #id = vec![0 as #t; #len].into_boxed_slice();));
+        args.push(quote!((&*#id).try_into().expect("sized from the constants")));
+    }
+    for p in outputs {
+        let (id, t, len) = (format_ident!("{}", p.ident), rust_type(&p.info), num(p.info.elements()));
+        decls.extend(quote!(let mut #id = vec![0 as #t; #len].into_boxed_slice();));
+        args.push(quote!((&mut *#id).try_into().expect("sized from the constants")));
+        if p.info.dtype.is_float() && p.info.dtype == crate::ir::DType::F32 {
+            let msg = format!("output {} has a non-finite value", p.name);
+            checks.extend(quote!(assert!(#id.iter().all(|v| v.is_finite()), #msg);));
+        }
+    }
+    quote! {
+        #[cfg(test)]
+        #[allow(clippy::expect_used)]
+        mod tests {
+            extern crate std;
+            use super::*;
+            use std::boxed::Box;
+            use std::vec;
+
+            #[test]
+            fn runs_on_zero_inputs() {
+                // The arena lives on the stack: give the test thread room for it.
+                let worker = std::thread::Builder::new().stack_size(2 * ARENA_BYTES + (8 << 20)).spawn(|| {
+                    let mut arena = Box::new(Arena::new());
+                    #decls
+                    run(&mut arena, #(#args),*);
+                    #checks
+                });
+                worker.expect("spawn").join().expect("run finished");
+            }
+        }
+    }
 }
 
 /// Arena regions one step touches, deduplicated, bound to names for `rt::view::split`.
