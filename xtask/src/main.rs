@@ -6,6 +6,7 @@
 
 mod fuzz;
 mod golden;
+mod miri;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +27,11 @@ const SUBCOMMANDS: &[Subcommand] = &[
         name: "fuzz",
         about: "run the fuzz targets of compiler/fuzz/ with cargo-fuzz on stable (--seconds N each)",
         run: fuzz::main,
+    },
+    Subcommand {
+        name: "miri",
+        about: "run the generated crates of golden models (default mlp, lenet) under Miri (needs nightly + miri)",
+        run: miri::main,
     },
 ];
 
