@@ -55,3 +55,11 @@ fn pad_with_huge_pads() {
     let err = import_error("pad_overflow");
     assert!(err.contains("Pad") && err.contains("overflows"), "{err}");
 }
+
+/// Tile after an Expand to [2, 83951618, 3] with repeats [1, 126443837194241, 2]: shape
+/// inference multiplied `dim * repeats` in `usize` and overflowed (`ir/infer/rules.rs`, Op::Tile).
+#[test]
+fn tile_with_huge_repeats() {
+    let err = import_error("tile_overflow");
+    assert!(err.contains("Tile") && err.contains("overflows"), "{err}");
+}

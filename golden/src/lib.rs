@@ -82,7 +82,7 @@ pub fn build_and_run(model: &GoldenModel, compiled: &Compiled) -> Vec<(String, T
         .expect("cargo runs");
     assert!(status.success(), "{}: the generated crate does not build", model.name);
     let clippy = Command::new(env!("CARGO"))
-        .args(["clippy", "--quiet", "--features", "std", "--manifest-path"])
+        .args(["clippy", "--quiet", "--all-targets", "--features", "std", "--manifest-path"])
         .arg(crate_dir.join("Cargo.toml"))
         .args(["--", "-D", "warnings"])
         .env("CARGO_TARGET_DIR", &target_dir)

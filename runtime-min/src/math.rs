@@ -185,18 +185,27 @@ pub fn sqrt(x: f32) -> f32 {
 // ---------------------------------------------------------------------------------------------
 // f64 kernels (accurate to a few f64 ulp, far below half an f32 ulp).
 
-/// `1/n!` for n = 0..=16.
-const INV_FACT: [f64; 17] = {
-    let mut t = [1.0f64; 17];
-    let mut f = 1.0f64;
-    let mut n = 1;
-    while n < 17 {
-        f *= n as f64;
-        t[n] = 1.0 / f;
-        n += 1;
-    }
-    t
-};
+/// `1/n!` for n = 0..=16, each the f64 nearest to the exact value (`n!` is exact in f64 up to
+/// 16!, so these equal `1.0 / n! as f64`).
+const INV_FACT: [f64; 17] = [
+    1.0,
+    1.0,
+    0.5,
+    0.166_666_666_666_666_66,
+    0.041_666_666_666_666_664,
+    0.008_333_333_333_333_333,
+    0.001_388_888_888_888_889,
+    0.000_198_412_698_412_698_4,
+    2.480_158_730_158_73e-5,
+    2.755_731_922_398_589_3e-6,
+    2.755_731_922_398_589e-7,
+    2.505_210_838_544_172e-8,
+    2.087_675_698_786_81e-9,
+    1.605_904_383_682_161_3e-10,
+    1.147_074_559_772_972_5e-11,
+    7.647_163_731_819_816e-13,
+    4.779_477_332_387_385e-14,
+];
 
 /// `ln 2` split so that `k·LN2_HI` is exact for |k| < 2^11.
 const LN2_HI: f64 = 0.693_147_180_559_890_3;
@@ -231,13 +240,8 @@ fn exp64(x: f64) -> f64 {
     let r = (x - kf * LN2_HI) - kf * LN2_LO;
     // Taylor series to degree 13: truncation error < 0.35^14/14! < 2^-60.
     let mut p = INV_FACT[13];
-    let mut i = 12;
-    loop {
-        p = p * r + INV_FACT[i];
-        if i == 0 {
-            break;
-        }
-        i -= 1;
+    for &c in INV_FACT.iter().take(13).rev() {
+        p = p * r + c;
     }
     let k = kf as i32;
     if k > 1023 {
@@ -256,10 +260,8 @@ fn expm1_64(x: f64) -> f64 {
     }
     // x · (1 + x/2! + … + x^13/14!): truncation error < 0.35^15/15! relative.
     let mut p = INV_FACT[14];
-    let mut i = 13;
-    while i >= 1 {
-        p = p * x + INV_FACT[i];
-        i -= 1;
+    for &c in INV_FACT.iter().take(14).skip(1).rev() {
+        p = p * x + c;
     }
     p * x
 }
@@ -584,11 +586,15 @@ fn two_over_pi_window(s: i32) -> u128 {
     }
     let start = (s - 1) as usize;
     let (w, sh) = (start / 64, start % 64);
-    let top = ((TWO_OVER_PI[w] as u128) << 64) | TWO_OVER_PI[w + 1] as u128;
+    // w <= 1 for s <= 103, so the three words exist.
+    let Some(&[a, b, c]) = TWO_OVER_PI.get(w..w + 3) else {
+        return 0;
+    };
+    let top = ((a as u128) << 64) | b as u128;
     if sh == 0 {
         top
     } else {
-        (top << sh) | (TWO_OVER_PI[w + 2] >> (64 - sh)) as u128
+        (top << sh) | (c >> (64 - sh)) as u128
     }
 }
 
@@ -619,12 +625,11 @@ fn reduce_pio2(abs_bits: u32) -> (u32, f64) {
 fn sin_poly(r: f64) -> f64 {
     let z = r * r;
     let mut p = -INV_FACT[15];
-    let mut k = 13;
     let mut sign = 1.0;
-    while k >= 3 {
-        p = p * z + sign * INV_FACT[k];
+    // k = 13, 11, …, 3.
+    for &c in INV_FACT.iter().take(14).skip(3).rev().step_by(2) {
+        p = p * z + sign * c;
         sign = -sign;
-        k -= 2;
     }
     // p = -1/3! + z/5! - …
     r + r * z * p
@@ -635,12 +640,11 @@ fn sin_poly(r: f64) -> f64 {
 fn cos_poly(r: f64) -> f64 {
     let z = r * r;
     let mut p = INV_FACT[16];
-    let mut k = 14;
     let mut sign = -1.0;
-    while k >= 2 {
-        p = p * z + sign * INV_FACT[k];
+    // k = 14, 12, …, 2.
+    for &c in INV_FACT.iter().take(15).skip(2).rev().step_by(2) {
+        p = p * z + sign * c;
         sign = -sign;
-        k -= 2;
     }
     1.0 + z * p
 }

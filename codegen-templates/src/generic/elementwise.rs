@@ -27,12 +27,14 @@ impl BroadcastParams {
         let mut out_shape = [1usize; 8];
         let rank = super::shape::broadcast_shape(a_shape, b_shape, &mut out_shape)?;
         let mut st = [[0usize; 8]; 2];
-        if !super::shape::broadcast_strides(a_shape, &out_shape[..rank], &mut st[0])
-            || !super::shape::broadcast_strides(b_shape, &out_shape[..rank], &mut st[1])
+        let out = out_shape.get(..rank)?;
+        let [st_a, st_b] = &mut st;
+        if !super::shape::broadcast_strides(a_shape, out, st_a)
+            || !super::shape::broadcast_strides(b_shape, out, st_b)
         {
             return None;
         }
-        let len = super::shape::numel(&out_shape[..rank]);
+        let len = super::shape::numel(out);
         let rank = super::shape::coalesce(rank, &mut out_shape, &mut st);
         Some(BroadcastParams {
             rank,
@@ -147,21 +149,29 @@ pub fn broadcast_map<A: Copy, B: Copy, O, F: Fn(A, B) -> O>(
     f: F,
 ) {
     let r = p.rank.min(8);
-    let shape = &p.out_shape[..r];
+    let (Some(shape), Some(a_st), Some(b_st)) = (
+        p.out_shape.get(..r),
+        p.a_strides.get(..r),
+        p.b_strides.get(..r),
+    ) else {
+        return;
+    };
     let len = p.len.min(y.len());
-    let y = &mut y[..len];
-    if len == 0 {
+    let Some(y) = y.get_mut(..len) else {
+        return;
+    };
+    if y.is_empty() {
         return;
     }
     let mut dense = [0usize; 8];
     super::shape::strides(shape, &mut dense);
     let (mut a_dense, mut b_dense, mut a_scalar, mut b_scalar) = (true, true, true, true);
-    for d in 0..r {
-        if shape[d] > 1 {
-            a_dense &= p.a_strides[d] == dense[d];
-            b_dense &= p.b_strides[d] == dense[d];
-            a_scalar &= p.a_strides[d] == 0;
-            b_scalar &= p.b_strides[d] == 0;
+    for (((&n, &dn), &sa), &sb) in shape.iter().zip(&dense).zip(a_st).zip(b_st) {
+        if n > 1 {
+            a_dense &= sa == dn;
+            b_dense &= sb == dn;
+            a_scalar &= sa == 0;
+            b_scalar &= sb == 0;
         }
     }
     if a_dense && b_dense {
@@ -187,17 +197,22 @@ pub fn broadcast_map<A: Copy, B: Copy, O, F: Fn(A, B) -> O>(
         return;
     }
     // General walk: one output row (innermost dim) at a time. r >= 1 here.
-    let n = shape[r - 1];
+    let (Some((&n, outer)), Some((&sa, a_outer)), Some((&sb, b_outer))) =
+        (shape.split_last(), a_st.split_last(), b_st.split_last())
+    else {
+        return;
+    };
     if n == 0 {
         return;
     }
-    let (sa, sb) = (p.a_strides[r - 1], p.b_strides[r - 1]);
-    let outer = &shape[..r - 1];
-    let mut idx = [0usize; 8];
+    let mut idx_buf = [0usize; 8];
+    let Some(idx) = idx_buf.get_mut(..outer.len()) else {
+        return;
+    };
     for row in y.chunks_exact_mut(n) {
-        let oa = super::shape::offset(&idx[..r - 1], &p.a_strides[..r - 1]);
-        let ob = super::shape::offset(&idx[..r - 1], &p.b_strides[..r - 1]);
-        super::shape::next_index(&mut idx[..r - 1], outer);
+        let oa = super::shape::offset(idx, a_outer);
+        let ob = super::shape::offset(idx, b_outer);
+        super::shape::next_index(idx, outer);
         match (sa, sb) {
             (1, 1) => {
                 if let (Some(ra), Some(rb)) = (a.get(oa..oa + n), b.get(ob..ob + n)) {
@@ -313,21 +328,23 @@ impl WhereParams {
         let mut ab = [1usize; 8];
         let r_ab = super::shape::broadcast_shape(a, b, &mut ab)?;
         let mut out_shape = [1usize; 8];
-        let rank = super::shape::broadcast_shape(cond, &ab[..r_ab], &mut out_shape)?;
+        let rank = super::shape::broadcast_shape(cond, ab.get(..r_ab)?, &mut out_shape)?;
         let mut st = [[0usize; 8]; 3];
+        let out = out_shape.get(..rank)?;
         for (s, shape) in st.iter_mut().zip([cond, a, b]) {
-            if !super::shape::broadcast_strides(shape, &out_shape[..rank], s) {
+            if !super::shape::broadcast_strides(shape, out, s) {
                 return None;
             }
         }
-        let len = super::shape::numel(&out_shape[..rank]);
+        let len = super::shape::numel(out);
         let rank = super::shape::coalesce(rank, &mut out_shape, &mut st);
+        let [cond_strides, a_strides, b_strides] = st;
         Some(WhereParams {
             rank,
             out_shape,
-            cond_strides: st[0],
-            a_strides: st[1],
-            b_strides: st[2],
+            cond_strides,
+            a_strides,
+            b_strides,
             len,
         })
     }
@@ -337,42 +354,54 @@ impl WhereParams {
 #[inline(always)]
 pub fn select<T: Copy>(p: &WhereParams, cond: &[u8], a: &[T], b: &[T], y: &mut [T]) {
     let r = p.rank.min(8);
-    let shape = &p.out_shape[..r];
+    let (Some(shape), Some(c_st), Some(a_st), Some(b_st)) = (
+        p.out_shape.get(..r),
+        p.cond_strides.get(..r),
+        p.a_strides.get(..r),
+        p.b_strides.get(..r),
+    ) else {
+        return;
+    };
     let len = p.len.min(y.len());
-    let y = &mut y[..len];
-    if len == 0 {
+    let Some(y) = y.get_mut(..len) else {
+        return;
+    };
+    if y.is_empty() {
         return;
     }
     let mut dense = [0usize; 8];
     super::shape::strides(shape, &mut dense);
-    let all_dense = (0..r).all(|d| {
-        shape[d] <= 1
-            || (p.cond_strides[d] == dense[d]
-                && p.a_strides[d] == dense[d]
-                && p.b_strides[d] == dense[d])
-    });
+    let all_dense = shape
+        .iter()
+        .zip(&dense)
+        .zip(c_st.iter().zip(a_st).zip(b_st))
+        .all(|((&n, &dn), ((&sc, &sa), &sb))| n <= 1 || (sc == dn && sa == dn && sb == dn));
     if all_dense {
         for (((o, &c), &u), &v) in y.iter_mut().zip(cond).zip(a).zip(b) {
             *o = if c != 0 { u } else { v };
         }
         return;
     }
-    let n = shape[r - 1];
+    let (Some((&n, outer)), Some((&sc, c_outer)), Some((&sa, a_outer)), Some((&sb, b_outer))) = (
+        shape.split_last(),
+        c_st.split_last(),
+        a_st.split_last(),
+        b_st.split_last(),
+    ) else {
+        return;
+    };
     if n == 0 {
         return;
     }
-    let (sc, sa, sb) = (
-        p.cond_strides[r - 1],
-        p.a_strides[r - 1],
-        p.b_strides[r - 1],
-    );
-    let outer = &shape[..r - 1];
-    let mut idx = [0usize; 8];
+    let mut idx_buf = [0usize; 8];
+    let Some(idx) = idx_buf.get_mut(..outer.len()) else {
+        return;
+    };
     for row in y.chunks_exact_mut(n) {
-        let oc = super::shape::offset(&idx[..r - 1], &p.cond_strides[..r - 1]);
-        let oa = super::shape::offset(&idx[..r - 1], &p.a_strides[..r - 1]);
-        let ob = super::shape::offset(&idx[..r - 1], &p.b_strides[..r - 1]);
-        super::shape::next_index(&mut idx[..r - 1], outer);
+        let oc = super::shape::offset(idx, c_outer);
+        let oa = super::shape::offset(idx, a_outer);
+        let ob = super::shape::offset(idx, b_outer);
+        super::shape::next_index(idx, outer);
         if (sc, sa, sb) == (1, 1, 1) {
             if let (Some(rc), Some(ra), Some(rb)) =
                 (cond.get(oc..oc + n), a.get(oa..oa + n), b.get(ob..ob + n))

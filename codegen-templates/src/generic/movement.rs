@@ -21,26 +21,32 @@ pub fn strided_copy<T: Copy>(
 ) {
     let r = rank.min(8);
     let len = len.min(y.len());
-    let y = &mut y[..len];
+    let Some(y) = y.get_mut(..len) else {
+        return;
+    };
     if len == 0 {
         return;
     }
-    if r == 0 {
+    let (Some(shape), Some(strides)) = (shape.get(..r), strides.get(..r)) else {
+        return;
+    };
+    let (Some((&n, outer)), Some((&s, st_outer))) = (shape.split_last(), strides.split_last())
+    else {
         if let (Some(o), Some(&v)) = (y.first_mut(), x.first()) {
             *o = v;
         }
         return;
-    }
-    let n = shape[r - 1];
+    };
     if n == 0 {
         return;
     }
-    let s = strides[r - 1];
-    let outer = &shape[..r - 1];
-    let mut idx = [0usize; 8];
+    let mut idx_buf = [0usize; 8];
+    let Some(idx) = idx_buf.get_mut(..outer.len()) else {
+        return;
+    };
     for row in y.chunks_exact_mut(n) {
-        let off = super::shape::offset(&idx[..r - 1], &strides[..r - 1]);
-        super::shape::next_index(&mut idx[..r - 1], outer);
+        let off = super::shape::offset(idx, st_outer);
+        super::shape::next_index(idx, outer);
         match s {
             1 => {
                 if let Some(src) = x.get(off..off + n) {
@@ -86,18 +92,23 @@ impl TransposeParams {
         }
         let mut seen = [false; 8];
         for &q in perm {
-            if q >= rank || seen[q] {
+            if q >= rank {
                 return None;
             }
-            seen[q] = true;
+            let s = seen.get_mut(q)?;
+            if *s {
+                return None;
+            }
+            *s = true;
         }
         let mut dense = [0usize; 8];
         super::shape::strides(in_shape, &mut dense);
         let mut out_shape = [1usize; 8];
         let mut st = [[0usize; 8]; 1];
-        for (i, &q) in perm.iter().enumerate() {
-            out_shape[i] = in_shape[q];
-            st[0][i] = dense[q];
+        let [st0] = &mut st;
+        for ((o, s), &q) in out_shape.iter_mut().zip(st0.iter_mut()).zip(perm) {
+            *o = *in_shape.get(q)?;
+            *s = *dense.get(q)?;
         }
         let len = super::shape::numel(in_shape);
         let rank = super::shape::coalesce(rank, &mut out_shape, &mut st);
@@ -145,8 +156,8 @@ impl CopyBlockParams {
         out_axis_len: usize,
     ) -> Option<Self> {
         let n = *shape.get(axis)?;
-        let outer = super::shape::numel(&shape[..axis]);
-        let inner = super::shape::numel(&shape[axis + 1..]);
+        let outer = super::shape::numel(shape.get(..axis)?);
+        let inner = super::shape::numel(shape.get(axis + 1..)?);
         Some(CopyBlockParams {
             outer,
             block: n * inner,
@@ -166,8 +177,8 @@ impl CopyBlockParams {
         out_axis_len: usize,
     ) -> Option<Self> {
         let n = *in_shape.get(axis)?;
-        let outer = super::shape::numel(&in_shape[..axis]);
-        let inner = super::shape::numel(&in_shape[axis + 1..]);
+        let outer = super::shape::numel(in_shape.get(..axis)?);
+        let inner = super::shape::numel(in_shape.get(axis + 1..)?);
         Some(CopyBlockParams {
             outer,
             block: out_axis_len * inner,
@@ -225,7 +236,7 @@ impl SliceParams {
         let mut start = [0i64; 8];
         let mut step = [1i64; 8];
         let mut out_shape = [1usize; 8];
-        out_shape[..rank].copy_from_slice(in_shape);
+        out_shape.get_mut(..rank)?.copy_from_slice(in_shape);
         for (i, (&s0, &e0)) in starts.iter().zip(ends).enumerate() {
             let a = if axes.is_empty() {
                 i as i64
@@ -237,7 +248,7 @@ impl SliceParams {
                 return None;
             }
             let a = a as usize;
-            let dim = in_shape[a] as i64;
+            let dim = *in_shape.get(a)? as i64;
             let st = if steps.is_empty() { 1 } else { *steps.get(i)? };
             if st == 0 {
                 return None;
@@ -269,19 +280,25 @@ impl SliceParams {
                     },
                 )
             };
-            start[a] = s;
-            step[a] = st;
-            out_shape[a] = n as usize;
+            *start.get_mut(a)? = s;
+            *step.get_mut(a)? = st;
+            *out_shape.get_mut(a)? = n as usize;
         }
         let mut dense = [0usize; 8];
         super::shape::strides(in_shape, &mut dense);
         let mut in_strides = [0isize; 8];
         let mut start_offset = 0usize;
-        for d in 0..rank {
-            in_strides[d] = (step[d] as isize).wrapping_mul(dense[d] as isize);
-            start_offset += start[d] as usize * dense[d];
+        for (((is, &sp), &dn), &s0) in in_strides
+            .iter_mut()
+            .zip(&step)
+            .zip(&dense)
+            .zip(&start)
+            .take(rank)
+        {
+            *is = (sp as isize).wrapping_mul(dn as isize);
+            start_offset += s0 as usize * dn;
         }
-        let len = super::shape::numel(&out_shape[..rank]);
+        let len = super::shape::numel(out_shape.get(..rank)?);
         Some(SliceParams {
             rank,
             out_shape,
@@ -297,27 +314,32 @@ impl SliceParams {
 pub fn slice<T: Copy>(p: &SliceParams, x: &[T], y: &mut [T]) {
     let r = p.rank.min(8);
     let len = p.len.min(y.len());
-    let y = &mut y[..len];
+    let Some(y) = y.get_mut(..len) else {
+        return;
+    };
     if len == 0 {
         return;
     }
-    if r == 0 {
+    let (Some(shape), Some(strides)) = (p.out_shape.get(..r), p.in_strides.get(..r)) else {
+        return;
+    };
+    let (Some((&n, outer)), Some((&s, st_outer))) = (shape.split_last(), strides.split_last())
+    else {
         if let (Some(o), Some(&v)) = (y.first_mut(), x.get(p.start_offset)) {
             *o = v;
         }
         return;
-    }
-    let n = p.out_shape[r - 1];
+    };
     if n == 0 {
         return;
     }
-    let s = p.in_strides[r - 1];
-    let outer = &p.out_shape[..r - 1];
-    let mut idx = [0usize; 8];
+    let mut idx_buf = [0usize; 8];
+    let Some(idx) = idx_buf.get_mut(..outer.len()) else {
+        return;
+    };
     for row in y.chunks_exact_mut(n) {
-        let off = p.start_offset as isize
-            + super::shape::offset_signed(&idx[..r - 1], &p.in_strides[..r - 1]);
-        super::shape::next_index(&mut idx[..r - 1], outer);
+        let off = p.start_offset as isize + super::shape::offset_signed(idx, st_outer);
+        super::shape::next_index(idx, outer);
         if off < 0 {
             continue;
         }
@@ -372,9 +394,9 @@ impl GatherParams {
         }
         let a = a as usize;
         Some(GatherParams {
-            outer: super::shape::numel(&data_shape[..a]),
-            axis_len: data_shape[a],
-            inner: super::shape::numel(&data_shape[a + 1..]),
+            outer: super::shape::numel(data_shape.get(..a)?),
+            axis_len: *data_shape.get(a)?,
+            inner: super::shape::numel(data_shape.get(a + 1..)?),
             indices_len,
         })
     }
@@ -394,7 +416,9 @@ pub fn gather<T: Copy + Default, I: Copy + Into<i64>>(
     }
     let n = p.axis_len;
     let block = n * inner;
-    let indices = &indices[..p.indices_len.min(indices.len())];
+    let Some(indices) = indices.get(..p.indices_len.min(indices.len())) else {
+        return;
+    };
     let mut rows = y.chunks_exact_mut(inner);
     for o in 0..p.outer {
         let base = o * block;
@@ -473,16 +497,22 @@ impl PadParams {
             mode,
             len: 0,
         };
-        for d in 0..rank {
-            let n = in_shape[d] as i64 + pads[d] + pads[rank + d];
+        let (begins, ends) = (pads.get(..rank)?, pads.get(rank..)?);
+        let dims = p
+            .in_shape
+            .iter_mut()
+            .zip(p.out_shape.iter_mut())
+            .zip(p.pads_begin.iter_mut());
+        for ((((is, os), pb), &n_in), (&b, &e)) in dims.zip(in_shape).zip(begins.iter().zip(ends)) {
+            let n = n_in as i64 + b + e;
             if n < 0 {
                 return None;
             }
-            p.in_shape[d] = in_shape[d];
-            p.out_shape[d] = n as usize;
-            p.pads_begin[d] = pads[d] as isize;
+            *is = n_in;
+            *os = n as usize;
+            *pb = b as isize;
         }
-        p.len = super::shape::numel(&p.out_shape[..rank]);
+        p.len = super::shape::numel(p.out_shape.get(..rank)?);
         Some(p)
     }
 }
@@ -518,47 +548,63 @@ pub fn pad_coord(c: isize, n: usize, mode: PadMode) -> Option<usize> {
 pub fn pad<T: Copy>(p: &PadParams, x: &[T], value: T, y: &mut [T]) {
     let r = p.rank.min(8);
     let len = p.len.min(y.len());
-    let y = &mut y[..len];
+    let Some(y) = y.get_mut(..len) else {
+        return;
+    };
     if len == 0 {
         return;
     }
-    if r == 0 {
+    let (Some(in_shape), Some(out_shape), Some(pads_begin)) = (
+        p.in_shape.get(..r),
+        p.out_shape.get(..r),
+        p.pads_begin.get(..r),
+    ) else {
+        return;
+    };
+    let (Some((&n_in, in_outer)), Some((&n_out, outer)), Some((&pb, pb_outer))) = (
+        in_shape.split_last(),
+        out_shape.split_last(),
+        pads_begin.split_last(),
+    ) else {
         if let (Some(o), Some(&v)) = (y.first_mut(), x.first()) {
             *o = v;
         }
         return;
-    }
+    };
     let mut in_strides = [0usize; 8];
-    super::shape::strides(&p.in_shape[..r], &mut in_strides);
-    let n_out = p.out_shape[r - 1];
+    super::shape::strides(in_shape, &mut in_strides);
     if n_out == 0 {
         return;
     }
-    let n_in = p.in_shape[r - 1];
-    let pb = p.pads_begin[r - 1];
     // Output columns [lo, hi) read input columns [lo - pb, hi - pb) contiguously.
     let lo = pb.clamp(0, n_out as isize) as usize;
     let hi = (pb + n_in as isize).clamp(0, n_out as isize) as usize;
     let hi = hi.max(lo);
     let src_lo = (lo as isize - pb).max(0) as usize;
-    let outer = &p.out_shape[..r - 1];
-    let mut idx = [0usize; 8];
+    let mut idx_buf = [0usize; 8];
+    let Some(idx) = idx_buf.get_mut(..outer.len()) else {
+        return;
+    };
     for row in y.chunks_exact_mut(n_out) {
         let mut base = 0usize;
         let mut inside = true;
-        for d in 0..r - 1 {
-            match pad_coord(idx[d] as isize - p.pads_begin[d], p.in_shape[d], p.mode) {
-                Some(c) => base += c * in_strides[d],
+        for (((&i, &b), &n), &st) in idx.iter().zip(pb_outer).zip(in_outer).zip(&in_strides) {
+            match pad_coord(i as isize - b, n, p.mode) {
+                Some(c) => base += c * st,
                 None => inside = false,
             }
         }
-        super::shape::next_index(&mut idx[..r - 1], outer);
+        super::shape::next_index(idx, outer);
         if !inside {
             row.fill(value);
             continue;
         }
-        let (left, rest) = row.split_at_mut(lo);
-        let (mid, right) = rest.split_at_mut(hi - lo);
+        let Some((left, rest)) = row.split_at_mut_checked(lo) else {
+            continue;
+        };
+        let Some((mid, right)) = rest.split_at_mut_checked(hi - lo) else {
+            continue;
+        };
         if let Some(src) = x.get(base + src_lo..base + src_lo + mid.len()) {
             mid.copy_from_slice(src);
         }
@@ -639,11 +685,17 @@ impl TileParams {
             out_shape: [1; 8],
             len: 0,
         };
-        for d in 0..rank {
-            p.in_shape[d] = in_shape[d];
-            p.out_shape[d] = in_shape[d] * repeats[d];
+        for (((is, os), &n), &k) in p
+            .in_shape
+            .iter_mut()
+            .zip(p.out_shape.iter_mut())
+            .zip(in_shape)
+            .zip(repeats)
+        {
+            *is = n;
+            *os = n * k;
         }
-        p.len = super::shape::numel(&p.out_shape[..rank]);
+        p.len = super::shape::numel(p.out_shape.get(..rank)?);
         Some(p)
     }
 }
@@ -653,34 +705,43 @@ impl TileParams {
 pub fn tile<T: Copy>(p: &TileParams, x: &[T], y: &mut [T]) {
     let r = p.rank.min(8);
     let len = p.len.min(y.len());
-    let y = &mut y[..len];
+    let Some(y) = y.get_mut(..len) else {
+        return;
+    };
     if len == 0 {
         return;
     }
-    if r == 0 {
+    let (Some(in_shape), Some(out_shape)) = (p.in_shape.get(..r), p.out_shape.get(..r)) else {
+        return;
+    };
+    let (Some((&n_in, in_outer)), Some((&n_out, outer))) =
+        (in_shape.split_last(), out_shape.split_last())
+    else {
         if let (Some(o), Some(&v)) = (y.first_mut(), x.first()) {
             *o = v;
         }
         return;
-    }
+    };
     let mut in_strides = [0usize; 8];
-    super::shape::strides(&p.in_shape[..r], &mut in_strides);
-    let n_out = p.out_shape[r - 1];
-    let n_in = p.in_shape[r - 1];
+    super::shape::strides(in_shape, &mut in_strides);
     if n_out == 0 || n_in == 0 {
         return;
     }
-    let outer = &p.out_shape[..r - 1];
-    let mut idx = [0usize; 8];
+    let mut idx_buf = [0usize; 8];
+    let Some(idx) = idx_buf.get_mut(..outer.len()) else {
+        return;
+    };
     for row in y.chunks_exact_mut(n_out) {
         let mut base = 0usize;
-        for d in 0..r - 1 {
-            base += idx[d].checked_rem(p.in_shape[d]).unwrap_or(0) * in_strides[d];
+        for ((&i, &n), &st) in idx.iter().zip(in_outer).zip(&in_strides) {
+            base += i.checked_rem(n).unwrap_or(0) * st;
         }
-        super::shape::next_index(&mut idx[..r - 1], outer);
+        super::shape::next_index(idx, outer);
         if let Some(src) = x.get(base..base + n_in) {
             for chunk in row.chunks_mut(n_in) {
-                chunk.copy_from_slice(&src[..chunk.len()]);
+                if let Some(part) = src.get(..chunk.len()) {
+                    chunk.copy_from_slice(part);
+                }
             }
         }
     }
@@ -690,7 +751,9 @@ pub fn tile<T: Copy>(p: &TileParams, x: &[T], y: &mut [T]) {
 #[inline(always)]
 pub fn copy<T: Copy>(x: &[T], y: &mut [T]) {
     let n = x.len().min(y.len());
-    y[..n].copy_from_slice(&x[..n]);
+    if let (Some(dst), Some(src)) = (y.get_mut(..n), x.get(..n)) {
+        dst.copy_from_slice(src);
+    }
 }
 
 #[cfg(test)]

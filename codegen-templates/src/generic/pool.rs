@@ -78,32 +78,42 @@ pub fn max_pool2d(p: &PoolParams, x: &[f32], y: &mut [f32]) {
     let in_plane = p.in_h * p.in_w;
     let out_plane = p.out_h * p.out_w;
     let planes = p.batch * p.channels;
-    if x.len() < planes * in_plane || y.len() < planes * out_plane {
+    let (Some(x), Some(y)) = (x.get(..planes * in_plane), y.get_mut(..planes * out_plane)) else {
         return;
+    };
+    if out_plane == 0 {
+        return; // nothing to write
     }
+    let (dh, dw) = (p.dilation_h.max(1), p.dilation_w.max(1));
     for (x_plane, y_plane) in x
         .chunks_exact(in_plane.max(1))
         .zip(y.chunks_exact_mut(out_plane.max(1)))
         .take(planes)
     {
-        for oh in 0..p.out_h {
+        for (oh, y_row) in y_plane.chunks_exact_mut(p.out_w).enumerate() {
             let hs = (oh * p.stride_h) as isize - p.pad_top as isize;
-            let (kh0, kh1) = tap_range(hs, p.kernel_h, p.dilation_h, 0, p.in_h as isize);
-            for ow in 0..p.out_w {
+            let (kh0, kh1) = tap_range(hs, p.kernel_h, dh, 0, p.in_h as isize);
+            for (ow, yv) in y_row.iter_mut().enumerate() {
                 let ws = (ow * p.stride_w) as isize - p.pad_left as isize;
-                let (kw0, kw1) = tap_range(ws, p.kernel_w, p.dilation_w, 0, p.in_w as isize);
+                let (kw0, kw1) = tap_range(ws, p.kernel_w, dw, 0, p.in_w as isize);
+                let w0 = (ws + (kw0 * dw) as isize) as usize;
                 let mut m = f32::MIN;
                 for kh in kh0..kh1 {
-                    let h = (hs + (kh * p.dilation_h) as isize) as usize;
-                    let row = &x_plane[h * p.in_w..][..p.in_w];
-                    for kw in kw0..kw1 {
-                        let v = row[(ws + (kw * p.dilation_w) as isize) as usize];
+                    let h = (hs + (kh * dh) as isize) as usize;
+                    let Some(taps) = x_plane
+                        .get(h * p.in_w..)
+                        .and_then(|r| r.get(..p.in_w))
+                        .and_then(|r| r.get(w0..))
+                    else {
+                        continue;
+                    };
+                    for &v in taps.iter().step_by(dw).take(kw1 - kw0) {
                         if v > m {
                             m = v;
                         }
                     }
                 }
-                y_plane[oh * p.out_w + ow] = m;
+                *yv = m;
             }
         }
     }
@@ -121,9 +131,13 @@ pub fn avg_pool2d(p: &PoolParams, x: &[f32], y: &mut [f32]) {
     let in_plane = p.in_h * p.in_w;
     let out_plane = p.out_h * p.out_w;
     let planes = p.batch * p.channels;
-    if x.len() < planes * in_plane || y.len() < planes * out_plane {
+    let (Some(x), Some(y)) = (x.get(..planes * in_plane), y.get_mut(..planes * out_plane)) else {
         return;
+    };
+    if out_plane == 0 {
+        return; // nothing to write
     }
+    let (dh, dw) = (p.dilation_h.max(1), p.dilation_w.max(1));
     let padded_h = (p.in_h + p.pad_bottom) as isize;
     let padded_w = (p.in_w + p.pad_right) as isize;
     for (x_plane, y_plane) in x
@@ -131,45 +145,40 @@ pub fn avg_pool2d(p: &PoolParams, x: &[f32], y: &mut [f32]) {
         .zip(y.chunks_exact_mut(out_plane.max(1)))
         .take(planes)
     {
-        for oh in 0..p.out_h {
+        for (oh, y_row) in y_plane.chunks_exact_mut(p.out_w).enumerate() {
             let hs = (oh * p.stride_h) as isize - p.pad_top as isize;
-            let (kh0, kh1) = tap_range(hs, p.kernel_h, p.dilation_h, 0, p.in_h as isize);
+            let (kh0, kh1) = tap_range(hs, p.kernel_h, dh, 0, p.in_h as isize);
             let count_h = if p.count_include_pad {
-                let (a, b) = tap_range(
-                    hs,
-                    p.kernel_h,
-                    p.dilation_h,
-                    -(p.pad_top as isize),
-                    padded_h,
-                );
+                let (a, b) = tap_range(hs, p.kernel_h, dh, -(p.pad_top as isize), padded_h);
                 b - a
             } else {
                 kh1 - kh0
             };
-            for ow in 0..p.out_w {
+            for (ow, yv) in y_row.iter_mut().enumerate() {
                 let ws = (ow * p.stride_w) as isize - p.pad_left as isize;
-                let (kw0, kw1) = tap_range(ws, p.kernel_w, p.dilation_w, 0, p.in_w as isize);
+                let (kw0, kw1) = tap_range(ws, p.kernel_w, dw, 0, p.in_w as isize);
                 let count_w = if p.count_include_pad {
-                    let (a, b) = tap_range(
-                        ws,
-                        p.kernel_w,
-                        p.dilation_w,
-                        -(p.pad_left as isize),
-                        padded_w,
-                    );
+                    let (a, b) = tap_range(ws, p.kernel_w, dw, -(p.pad_left as isize), padded_w);
                     b - a
                 } else {
                     kw1 - kw0
                 };
+                let w0 = (ws + (kw0 * dw) as isize) as usize;
                 let mut sum = 0.0f32;
                 for kh in kh0..kh1 {
-                    let h = (hs + (kh * p.dilation_h) as isize) as usize;
-                    let row = &x_plane[h * p.in_w..][..p.in_w];
-                    for kw in kw0..kw1 {
-                        sum += row[(ws + (kw * p.dilation_w) as isize) as usize];
+                    let h = (hs + (kh * dh) as isize) as usize;
+                    let Some(taps) = x_plane
+                        .get(h * p.in_w..)
+                        .and_then(|r| r.get(..p.in_w))
+                        .and_then(|r| r.get(w0..))
+                    else {
+                        continue;
+                    };
+                    for &v in taps.iter().step_by(dw).take(kw1 - kw0) {
+                        sum += v;
                     }
                 }
-                y_plane[oh * p.out_w + ow] = sum / (count_h * count_w) as f32;
+                *yv = sum / (count_h * count_w) as f32;
             }
         }
     }

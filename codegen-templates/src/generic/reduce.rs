@@ -84,20 +84,28 @@ impl ReduceParams {
             if a < 0 || a >= rank as i64 {
                 return None;
             }
-            p.reduced[a as usize] = true;
+            *p.reduced.get_mut(a as usize)? = true;
         }
-        for (d, &n) in in_shape.iter().enumerate() {
+        let (mut out_len, mut reduce_len) = (1usize, 1usize);
+        let dims = p
+            .in_shape
+            .iter_mut()
+            .zip(p.out_shape.iter_mut())
+            .zip(p.reduced.iter_mut());
+        for (((is, os), red), &n) in dims.zip(in_shape) {
             if axes.is_empty() {
-                p.reduced[d] = true;
+                *red = true;
             }
-            p.in_shape[d] = n;
-            if p.reduced[d] {
-                p.reduce_len *= n;
+            *is = n;
+            if *red {
+                reduce_len *= n;
             } else {
-                p.out_shape[d] = n;
-                p.out_len *= n;
+                *os = n;
+                out_len *= n;
             }
         }
+        p.out_len = out_len;
+        p.reduce_len = reduce_len;
         Some(p)
     }
 }
@@ -109,7 +117,7 @@ impl ReduceParams {
 pub fn reduced_dims(p: &ReduceParams) -> (usize, [usize; 8], [usize; 8]) {
     let r = p.rank.min(8);
     let mut in_strides = [0usize; 8];
-    super::shape::strides(&p.in_shape[..r], &mut in_strides);
+    super::shape::strides(p.in_shape.get(..r).unwrap_or(&[]), &mut in_strides);
     let mut shape = [1usize; 8];
     let mut strides = [0usize; 8];
     let mut k = 0usize;
@@ -117,13 +125,21 @@ pub fn reduced_dims(p: &ReduceParams) -> (usize, [usize; 8], [usize; 8]) {
         if !red || n == 1 {
             continue;
         }
-        if k > 0 && strides[k - 1] == st * n {
-            shape[k - 1] *= n;
-            strides[k - 1] = st;
-        } else {
-            shape[k] = n;
-            strides[k] = st;
-            k += 1;
+        let prev = k
+            .checked_sub(1)
+            .and_then(|j| Some((shape.get_mut(j)?, strides.get_mut(j)?)));
+        match prev {
+            Some((ps, pst)) if *pst == st * n => {
+                *ps *= n;
+                *pst = st;
+            }
+            _ => {
+                if let (Some(ps), Some(pst)) = (shape.get_mut(k), strides.get_mut(k)) {
+                    *ps = n;
+                    *pst = st;
+                    k += 1;
+                }
+            }
         }
     }
     (k.max(1), shape, strides)
@@ -168,12 +184,20 @@ pub fn fold_at<T: Copy, A: Copy, M: Fn(T) -> A, C: Fn(A, A) -> A>(
 ) -> A {
     let (count, shape, strides) = dims;
     let k = (*count).clamp(1, 8);
-    let n = shape[k - 1];
-    let s = strides[k - 1];
+    let (Some(shape), Some(strides)) = (shape.get(..k), strides.get(..k)) else {
+        return init;
+    };
+    let (Some((&n, outer)), Some((&s, st_outer))) = (shape.split_last(), strides.split_last())
+    else {
+        return init;
+    };
     let mut acc = init;
-    let mut idx = [0usize; 8];
+    let mut idx_buf = [0usize; 8];
+    let Some(idx) = idx_buf.get_mut(..outer.len()) else {
+        return init;
+    };
     loop {
-        let off = base + super::shape::offset(&idx[..k - 1], &strides[..k - 1]);
+        let off = base + super::shape::offset(idx, st_outer);
         if s == 1 {
             if let Some(src) = x.get(off..off + n) {
                 acc = combine(acc, fold_slice(src, init, map, combine));
@@ -183,7 +207,7 @@ pub fn fold_at<T: Copy, A: Copy, M: Fn(T) -> A, C: Fn(A, A) -> A>(
                 acc = combine(acc, map(v));
             }
         }
-        if !super::shape::next_index(&mut idx[..k - 1], &shape[..k - 1]) {
+        if !super::shape::next_index(idx, outer) {
             return acc;
         }
     }
@@ -194,18 +218,26 @@ pub fn fold_at<T: Copy, A: Copy, M: Fn(T) -> A, C: Fn(A, A) -> A>(
 #[inline(always)]
 pub fn reduce_each<T, G: FnMut(usize) -> T>(p: &ReduceParams, y: &mut [T], mut g: G) {
     let r = p.rank.min(8);
+    let Some(in_shape) = p.in_shape.get(..r) else {
+        return;
+    };
     let mut in_strides = [0usize; 8];
-    super::shape::strides(&p.in_shape[..r], &mut in_strides);
+    super::shape::strides(in_shape, &mut in_strides);
     let mut kept = [1usize; 8];
-    for ((k, &n), &red) in kept.iter_mut().zip(&p.in_shape).zip(&p.reduced).take(r) {
+    for ((k, &n), &red) in kept.iter_mut().zip(in_shape).zip(&p.reduced) {
         if !red {
             *k = n;
         }
     }
-    let mut idx = [0usize; 8];
+    let mut idx_buf = [0usize; 8];
+    let (Some(idx), Some(in_strides), Some(kept)) =
+        (idx_buf.get_mut(..r), in_strides.get(..r), kept.get(..r))
+    else {
+        return;
+    };
     for o in y.iter_mut().take(p.out_len) {
-        *o = g(super::shape::offset(&idx[..r], &in_strides[..r]));
-        super::shape::next_index(&mut idx[..r], &kept[..r]);
+        *o = g(super::shape::offset(idx, in_strides));
+        super::shape::next_index(idx, kept);
     }
 }
 
@@ -226,7 +258,9 @@ pub fn reduce_fold<T: Copy, M: Fn(T) -> T, C: Fn(T, T) -> T, F: Fn(T) -> T>(
 ) {
     let r = p.rank.min(8);
     let out_len = p.out_len.min(y.len());
-    let y = &mut y[..out_len];
+    let Some(y) = y.get_mut(..out_len) else {
+        return;
+    };
     if out_len == 0 {
         return;
     }
@@ -238,12 +272,11 @@ pub fn reduce_fold<T: Copy, M: Fn(T) -> T, C: Fn(T, T) -> T, F: Fn(T) -> T>(
     let (mut outer, mut red, mut inner) = (1usize, 1usize, 1usize);
     let mut phase = 0u8;
     let mut block = true;
-    for d in 0..r {
-        let n = p.in_shape[d];
+    for (&n, &reduced) in p.in_shape.iter().zip(&p.reduced).take(r) {
         if n == 1 {
             continue;
         }
-        if p.reduced[d] {
+        if reduced {
             if phase == 2 {
                 block = false;
                 break;
@@ -257,6 +290,9 @@ pub fn reduce_fold<T: Copy, M: Fn(T) -> T, C: Fn(T, T) -> T, F: Fn(T) -> T>(
             inner *= n;
         }
     }
+    let Some(red_inner) = red.checked_mul(inner).filter(|&b| b != 0) else {
+        return; // inconsistent params (reduce_len != 0 but an empty dim)
+    };
     if block && inner == 1 {
         for (o, chunk) in y.iter_mut().zip(x.chunks_exact(red)) {
             *o = finish(fold_slice(chunk, init, &map, &combine));
@@ -264,7 +300,7 @@ pub fn reduce_fold<T: Copy, M: Fn(T) -> T, C: Fn(T, T) -> T, F: Fn(T) -> T>(
     } else if block {
         for (acc, xs) in y
             .chunks_exact_mut(inner)
-            .zip(x.chunks_exact(red * inner))
+            .zip(x.chunks_exact(red_inner))
             .take(outer)
         {
             acc.fill(init);
@@ -317,7 +353,9 @@ pub fn reduce<T: super::number::Number>(op: ReduceOp, p: &ReduceParams, x: &[T],
         ReduceOp::SumSquare => reduce_fold(p, x, y, T::zero(), |v: T| v.mul(v), T::add, id),
         ReduceOp::LogSumExp => {
             let out_len = p.out_len.min(y.len());
-            let y = &mut y[..out_len];
+            let Some(y) = y.get_mut(..out_len) else {
+                return;
+            };
             if p.reduce_len == 0 {
                 y.fill(T::from_f32(f32::NEG_INFINITY));
                 return;
@@ -371,9 +409,9 @@ impl ArgParams {
         }
         let a = a as usize;
         Some(ArgParams {
-            outer: super::shape::numel(&shape[..a]),
-            axis_len: shape[a],
-            inner: super::shape::numel(&shape[a + 1..]),
+            outer: super::shape::numel(shape.get(..a)?),
+            axis_len: *shape.get(a)?,
+            inner: super::shape::numel(shape.get(a + 1..)?),
             select_last,
         })
     }
@@ -390,9 +428,12 @@ pub fn arg_search<T: Copy, B: Fn(T, T) -> bool>(p: &ArgParams, x: &[T], y: &mut 
         y.iter_mut().take(p.outer * inner).for_each(|o| *o = 0);
         return;
     }
+    let Some(block) = n.checked_mul(inner) else {
+        return;
+    };
     for (yo, xo) in y
         .chunks_exact_mut(inner)
-        .zip(x.chunks_exact(n * inner))
+        .zip(x.chunks_exact(block))
         .take(p.outer)
     {
         for (i, out) in yo.iter_mut().enumerate() {

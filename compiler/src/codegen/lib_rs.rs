@@ -134,6 +134,7 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, uses: &mut Uses) -> Resu
         #(#header_lines)*
         #![no_std]
         #![deny(unsafe_op_in_unsafe_fn)]
+        #![deny(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
 
         /// The kernels this model uses (shared sources: public so that unused variants of
         /// their parameter enums are not dead code).
@@ -183,14 +184,12 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, uses: &mut Uses) -> Resu
         static WEIGHTS: &rt::view::Aligned<[u8]> = &rt::view::Aligned(*include_bytes!("../weights.bin"));
 
         /// `len` bytes of weights at `offset`, viewed as `T`s.
-        #[deny(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
         fn weight<T: rt::view::Element>(offset: usize, len: usize) -> &'static [T] {
             rt::view::cast(WEIGHTS.0.get(offset..offset + len).unwrap_or_default())
         }
 
         #[doc = #run_doc]
         #too_many
-        #[deny(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used)]
         pub fn run(arena: &mut Arena, #(#params),*) {
             #body
         }

@@ -57,6 +57,11 @@ pub fn window_geometry(w: &Window, input: &[usize], kernel: &[usize], ceil_mode:
     if strides.iter().chain(&dilations).chain(kernel).any(|&s| s == 0) {
         return Err(Error::invalid("kernel sizes, strides and dilations must be positive"));
     }
+    // Bounded so that the window arithmetic below cannot overflow.
+    const MAX_GEOMETRY: usize = 1 << 31;
+    if strides.iter().chain(&dilations).chain(kernel).chain(&w.pads).chain(input).any(|&s| s > MAX_GEOMETRY) {
+        return Err(Error::invalid(format!("kernel, strides, dilations, pads and spatial sizes must stay below {MAX_GEOMETRY}")));
+    }
     let mut pads_begin = vec![0; n];
     let mut pads_end = vec![0; n];
     let mut output = vec![0; n];
@@ -111,14 +116,15 @@ pub fn conv_transpose_geometry(
     output_shape: &[usize],
 ) -> Result<WindowGeometry> {
     let n = input.len();
-    let mut g = window_geometry(&Window { auto_pad: AutoPad::NotSet, pads: vec![], ..w.clone() }, &vec![usize::MAX / 4; n], kernel, false)?;
+    let mut g = window_geometry(&Window { auto_pad: AutoPad::NotSet, pads: vec![], ..w.clone() }, &vec![1 << 31; n], kernel, false)?;
     let out_pad = if output_padding.is_empty() { vec![0; n] } else { output_padding.to_vec() };
     if out_pad.len() != n || (!output_shape.is_empty() && output_shape.len() != n) {
         return Err(Error::invalid("output_padding/output_shape must have one value per spatial axis"));
     }
     for i in 0..n {
         let span = (kernel[i] - 1) * g.dilations[i] + 1;
-        let full = g.strides[i] * (input[i].max(1) - 1) + out_pad[i] + span;
+        let full = (g.strides[i] as u128) * (input[i].max(1) as u128 - 1) + out_pad[i] as u128 + span as u128;
+        let full = usize::try_from(full).ok().filter(|&f| f <= 1 << 40).ok_or_else(|| Error::invalid("the ConvTranspose output is absurdly large"))?;
         let target = if !output_shape.is_empty() {
             Some(output_shape[i])
         } else if matches!(w.auto_pad, AutoPad::SameUpper | AutoPad::SameLower) {

@@ -393,7 +393,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             if reps.len() != x.len() {
                 return Err(Error::invalid(format!("repeats has {} values for rank {}", reps.len(), x.len())));
             }
-            let out = x.iter().zip(&reps).map(|(&d, &r)| dim_from_i64(r, "repeats").map(|r| d * r)).collect::<Result<_>>()?;
+            let out = x.iter().zip(&reps).map(|(&d, &r)| dim_from_i64(r, "repeats").and_then(|r| d.checked_mul(r).ok_or_else(|| Error::invalid(format!("Tile: {d} x {r} repeats overflows"))))).collect::<Result<_>>()?;
             Ok(vec![(inputs.dtype(0)?, out)])
         }
     }
