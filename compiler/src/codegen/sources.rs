@@ -6,6 +6,7 @@
 
 use crate::error::{Error, Result};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Arc, Mutex, OnceLock};
 use syn::spanned::Spanned;
 
 /// One embedded source file: where it goes in the generated crate and its text.
@@ -122,6 +123,23 @@ fn type_name(ty: &syn::Type) -> String {
     }
 }
 
+/// The parse of an embedded source, computed once per process: the sources never change, and
+/// parsing them with syn dominates the time of compiling a small model.
+fn parsed(source: &Source) -> Result<Arc<ParsedFile>> {
+    // Keyed by the text's address too: families share module names (`x86/conv`, `neon/conv`).
+    static CACHE: OnceLock<Mutex<BTreeMap<(&'static str, usize), Arc<ParsedFile>>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let key = (source.module, source.text.as_ptr() as usize);
+    if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Ok(hit);
+    }
+    let file = Arc::new(parse_file(source.module, source.text)?);
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, Arc::clone(&file));
+    }
+    Ok(file)
+}
+
 fn parse_file(module: &'static str, text: &str) -> Result<ParsedFile> {
     let file = syn::parse_file(text).map_err(|e| Error::internal(format!("embedded source {module}.rs does not parse: {e}")))?;
     let lines: Vec<&str> = text.lines().collect();
@@ -202,7 +220,7 @@ fn parse_file(module: &'static str, text: &str) -> Result<ParsedFile> {
 /// generated code calls), across all files at once, and returns `module → text` for the
 /// modules that keep at least one item.
 pub fn trim(sources: &[&Source], roots: &BTreeSet<String>) -> Result<BTreeMap<&'static str, String>> {
-    let files: Vec<ParsedFile> = sources.iter().map(|s| parse_file(s.module, s.text)).collect::<Result<_>>()?;
+    let files: Vec<Arc<ParsedFile>> = sources.iter().map(|s| parsed(s)).collect::<Result<_>>()?;
     let defined: BTreeSet<String> = files
         .iter()
         .flat_map(|f| f.items.iter().flat_map(|i| i.names.iter().cloned().chain(i.methods.iter().flat_map(|m| m.names.clone()))))
