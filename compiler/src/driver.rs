@@ -18,6 +18,8 @@ pub struct CompileOptions {
     /// Cargo package name; defaults to the model file's stem.
     pub crate_name: Option<String>,
     pub standalone_workspace: bool,
+    /// A crate of its own, or a module of a crate hosting several models.
+    pub layout: codegen::Layout,
     /// The command-line flags, recorded in the generated header.
     pub flags: String,
 }
@@ -68,7 +70,7 @@ pub fn compile(path: &Path, opts: &CompileOptions) -> Result<Compiled> {
         &graph,
         &plan,
         &opts.target,
-        &CodegenOptions { crate_name, header, standalone_workspace: opts.standalone_workspace },
+        &CodegenOptions { crate_name, header, standalone_workspace: opts.standalone_workspace, layout: opts.layout },
     )?;
     Ok(Compiled { graph, plan, files })
 }

@@ -35,6 +35,10 @@ enum Command {
         /// Leave out the empty `[workspace]` table, to add the crate to your own workspace.
         #[arg(long)]
         in_workspace: bool,
+        /// Write a module (mod.rs, cli.rs, weights.bin) for a crate that hosts several models
+        /// and provides `kernels`, `rt` and `runner`, instead of a crate; --name names it.
+        #[arg(long)]
+        module: bool,
         #[command(flatten)]
         import: ImportArgs,
     },
@@ -71,6 +75,8 @@ enum Command {
     },
     /// List the targets.
     Targets,
+    /// List the supported operators: op, first and last default-domain opset, tab-separated.
+    Ops,
 }
 
 #[derive(clap::Args)]
@@ -158,7 +164,7 @@ fn main() -> ExitCode {
 
 fn execute(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Compile { model, target, output, name, in_workspace, import } => {
+        Command::Compile { model, target, output, name, in_workspace, module, import } => {
             let mut flags = format!("--target {target}");
             for d in &import.dims {
                 flags.push_str(&format!(" --dim {d}"));
@@ -169,11 +175,15 @@ fn execute(cli: Cli) -> Result<()> {
             if in_workspace {
                 flags.push_str(" --in-workspace");
             }
+            if module {
+                flags.push_str(" --module");
+            }
             let opts = CompileOptions {
                 target: Target::named(&target)?,
                 import: import.options()?,
                 crate_name: name,
                 standalone_workspace: !in_workspace,
+                layout: if module { onnxc::codegen::Layout::Module } else { onnxc::codegen::Layout::Crate },
                 flags,
             };
             let compiled = driver::compile(&model, &opts)?;
@@ -235,6 +245,12 @@ fn execute(cli: Cli) -> Result<()> {
                     }
                     None => println!("{name}: {:?} {}", tensor.shape, onnxc::npy_io::preview(tensor)),
                 }
+            }
+            Ok(())
+        }
+        Command::Ops => {
+            for (op, from, to) in onnxc::onnx::supported_op_table() {
+                println!("{op}\t{from}\t{to}");
             }
             Ok(())
         }

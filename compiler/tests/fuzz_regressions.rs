@@ -44,7 +44,7 @@ fn pipeline(name: &str) -> onnxc::Result<()> {
     let target = Target::generic();
     onnxc::passes::run_pipeline(&mut graph, &target, None)?;
     let plan = onnxc::plan::plan_with_limits(&graph, &opts.limits)?;
-    let codegen_opts = CodegenOptions { crate_name: "fuzz-model".into(), header: "fuzz".into(), standalone_workspace: true };
+    let codegen_opts = CodegenOptions { crate_name: "fuzz-model".into(), header: "fuzz".into(), standalone_workspace: true, layout: codegen::Layout::Crate };
     codegen::generate(&graph, &plan, &target, &codegen_opts).map(|_| ())
 }
 

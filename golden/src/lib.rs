@@ -61,6 +61,7 @@ pub fn compile(model: &GoldenModel) -> Compiled {
         import: ImportOptions::default(),
         crate_name: None,
         standalone_workspace: true,
+        layout: onnxc::codegen::Layout::Crate,
         flags: "--target generic".into(),
     };
     driver::compile(&model.onnx, &opts).unwrap_or_else(|e| panic!("{}: compile failed: {e}", model.name))

@@ -99,16 +99,25 @@ pub fn main(spec: &ModelSpec, infer: &mut Infer<'_>) -> ExitCode {
         .skip(1)
         .map(|a| a.into_string())
         .collect();
-    let result = match args {
-        Err(bad) => Err(format!("argument {bad:?} is not valid UTF-8")),
-        Ok(args) => parse_args(spec, &args).and_then(|command| match command {
-            Command::Help => {
-                std::print!("{}", usage(spec));
-                Ok(())
-            }
-            Command::Run(options) => run(spec, &options, infer, &mut std::io::stdout().lock()),
-        }),
-    };
+    match args {
+        Err(bad) => {
+            std::eprintln!("error: argument {bad:?} is not valid UTF-8");
+            ExitCode::from(2)
+        }
+        Ok(args) => main_with_args(spec, &args, infer),
+    }
+}
+
+/// [`main`] with the arguments given (without the program name): for a binary that hosts
+/// several models and picks one by its first argument.
+pub fn main_with_args(spec: &ModelSpec, args: &[String], infer: &mut Infer<'_>) -> ExitCode {
+    let result = parse_args(spec, args).and_then(|command| match command {
+        Command::Help => {
+            std::print!("{}", usage(spec));
+            Ok(())
+        }
+        Command::Run(options) => run(spec, &options, infer, &mut std::io::stdout().lock()),
+    });
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -116,6 +125,57 @@ pub fn main(spec: &ModelSpec, infer: &mut Infer<'_>) -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+/// A model element type as little-endian bytes, for moving `.npy` data in and out of the
+/// typed arrays `run` takes.
+pub trait Element: Copy + Default {
+    const SIZE: usize;
+    fn read(bytes: &[u8]) -> Self;
+    fn write(self, bytes: &mut [u8]);
+}
+
+macro_rules! element {
+    ($($t:ty),*) => { $(impl Element for $t {
+        const SIZE: usize = core::mem::size_of::<$t>();
+        fn read(bytes: &[u8]) -> Self {
+            <$t>::from_le_bytes(bytes.try_into().unwrap_or_default())
+        }
+        fn write(self, bytes: &mut [u8]) {
+            bytes.copy_from_slice(&self.to_le_bytes());
+        }
+    })* };
+}
+element!(f32, f64, i8, i16, i32, i64, u8, u16, u32, u64);
+
+/// A zeroed buffer of `len` elements.
+pub fn buffer<T: Element>(len: usize) -> Vec<T> {
+    vec![T::default(); len]
+}
+
+/// Fills `values` from little-endian `bytes`.
+pub fn decode<T: Element>(bytes: &[u8], values: &mut [T]) {
+    for (v, b) in values.iter_mut().zip(bytes.chunks_exact(T::SIZE)) {
+        *v = T::read(b);
+    }
+}
+
+/// Writes `values` as little-endian `bytes`.
+pub fn encode<T: Element>(values: &[T], bytes: &mut [u8]) {
+    for (v, b) in values.iter().zip(bytes.chunks_exact_mut(T::SIZE)) {
+        v.write(b);
+    }
+}
+
+/// The buffer as the fixed-size array `run` takes (buffers are sized from the model's
+/// constants, so the length always matches).
+pub fn to_array<T, const N: usize>(values: &[T]) -> &[T; N] {
+    values.try_into().expect("buffer sized from the model's constants")
+}
+
+/// Mutable [`to_array`].
+pub fn to_array_mut<T, const N: usize>(values: &mut [T]) -> &mut [T; N] {
+    values.try_into().expect("buffer sized from the model's constants")
 }
 
 /// What the command line asks for.

@@ -5,8 +5,6 @@
 //! The pins matter: the script's output is byte-for-byte deterministic only
 //! for a fixed set of versions.
 
-use std::fs;
-use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 pub const ONNX_VERSION: &str = "1.23.2";
@@ -15,9 +13,6 @@ pub const NUMPY_VERSION: &str = "2.4.6";
 
 const VENV_DIR: &str = "target/golden-venv";
 const SCRIPT: &str = "golden/scripts/make_models.py";
-/// Written into the venv after a successful `pip install`; holds the pins so
-/// a change of pins triggers a reinstall.
-const STAMP: &str = "onnxc-golden-pins.txt";
 
 const USAGE: &str = "\
 usage: cargo xtask golden [--python EXE] [--recreate-venv] [SCRIPT ARGS...]
@@ -100,7 +95,7 @@ pub fn main(args: &[String]) -> ExitCode {
 fn run(opts: &Options) -> Result<ExitCode, String> {
     let root = crate::workspace_root();
     let venv = root.join(VENV_DIR);
-    let python = ensure_venv(&venv, opts)?;
+    let python = crate::venv::ensure(&venv, &pins(), opts.python.as_deref(), opts.recreate, "golden")?;
 
     let script = root.join(SCRIPT);
     if !script.is_file() {
@@ -115,76 +110,6 @@ fn run(opts: &Options) -> Result<ExitCode, String> {
         .status()
         .map_err(|e| format!("cannot run {}: {e}", python.display()))?;
     Ok(exit_code_of(status))
-}
-
-fn venv_python(venv: &Path) -> PathBuf {
-    if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    }
-}
-
-fn base_python(opts: &Options) -> String {
-    if let Some(p) = &opts.python {
-        return p.clone();
-    }
-    match std::env::var("PYTHON") {
-        Ok(p) if !p.is_empty() => p,
-        _ if cfg!(windows) => "python".to_string(),
-        _ => "python3".to_string(),
-    }
-}
-
-/// Returns the venv's interpreter, creating the venv and installing the
-/// pinned packages if needed.
-fn ensure_venv(venv: &Path, opts: &Options) -> Result<PathBuf, String> {
-    let python = venv_python(venv);
-    let stamp = venv.join(STAMP);
-    let wanted = pins().join("\n") + "\n";
-
-    if venv.exists() && (opts.recreate || !python.exists()) {
-        eprintln!("xtask golden: removing {}", venv.display());
-        fs::remove_dir_all(venv).map_err(|e| format!("cannot remove {}: {e}", venv.display()))?;
-    }
-    if !python.exists() {
-        let base = base_python(opts);
-        eprintln!("xtask golden: creating venv {} with {base}", venv.display());
-        run_checked(Command::new(&base).args(["-m", "venv"]).arg(venv), &base)?;
-        if !python.exists() {
-            return Err(format!("venv created but {} is missing", python.display()));
-        }
-    }
-    if fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
-        return Ok(python);
-    }
-    eprintln!("xtask golden: installing {}", pins().join(" "));
-    let _ = fs::remove_file(&stamp);
-    run_checked(
-        Command::new(&python)
-            .args([
-                "-m",
-                "pip",
-                "install",
-                "--disable-pip-version-check",
-                "--no-input",
-            ])
-            .args(pins()),
-        "pip install",
-    )?;
-    fs::write(&stamp, wanted).map_err(|e| format!("cannot write {}: {e}", stamp.display()))?;
-    Ok(python)
-}
-
-fn run_checked(cmd: &mut Command, what: &str) -> Result<(), String> {
-    let status = cmd
-        .status()
-        .map_err(|e| format!("cannot run {what}: {e}"))?;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(format!("{what} failed ({status})"))
-    }
 }
 
 fn exit_code_of(status: std::process::ExitStatus) -> ExitCode {

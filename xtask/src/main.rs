@@ -4,9 +4,11 @@
 //! `pub fn main(args: &[String]) -> ExitCode` and add one row to
 //! [`SUBCOMMANDS`].
 
+mod conformance;
 mod fuzz;
 mod golden;
 mod miri;
+mod venv;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -22,6 +24,11 @@ const SUBCOMMANDS: &[Subcommand] = &[
         name: "golden",
         about: "regenerate golden/models/ (ONNX models + onnxruntime reference outputs)",
         run: golden::main,
+    },
+    Subcommand {
+        name: "conformance",
+        about: "run the ONNX backend tests through generated code and report (see --help)",
+        run: conformance::main,
     },
     Subcommand {
         name: "fuzz",

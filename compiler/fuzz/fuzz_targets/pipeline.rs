@@ -26,6 +26,7 @@ fuzz_target!(|bytes: &[u8]| -> Corpus {
         crate_name: "fuzz-model".into(),
         header: "fuzz".into(),
         standalone_workspace: true,
+        layout: codegen::Layout::Crate,
     };
     let _ = codegen::generate(&graph, &plan, &target, &codegen_opts);
     // onnxc's codegen parses its embedded kernel sources with syn on every call, and with

@@ -10,6 +10,14 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 use std::collections::BTreeMap;
 
+/// Whether the model is a crate of its own or a module of a crate that provides `kernels`
+/// and `rt` (and `runner` for the command-line adapter).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Layout {
+    Crate,
+    Module,
+}
+
 /// The Rust-facing description of one model input or output.
 pub struct Port {
     pub name: String,
@@ -57,7 +65,7 @@ pub fn comment(text: &str) -> TokenStream {
 }
 
 /// Builds `lib.rs` as tokens (printed and post-processed by the caller).
-pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, uses: &mut Uses) -> Result<TokenStream> {
+pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, layout: Layout, uses: &mut Uses) -> Result<TokenStream> {
     let (inputs, outputs) = ports(graph);
     let arena_bytes = num(plan.arena_bytes);
     let weights_bytes = num(plan.weights.bytes.len());
@@ -127,22 +135,40 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, uses: &mut Uses) -> Resu
             quote!(use kernels::#m::#t;)
         })
         .collect();
-    let smoke_test = smoke_test(&inputs, &outputs);
     let header_lines: Vec<TokenStream> = header.lines().map(|l| { let l = format!(" {l}"); quote!(#![doc = #l]) }).collect();
     let _ = report::macs;
+    // A crate root owns the kernels and the runtime; a module borrows its crate's.
+    let (preamble, weights_path, smoke_test) = match layout {
+        Layout::Crate => (
+            quote! {
+                #![no_std]
+                #![deny(unsafe_op_in_unsafe_fn)]
+                #![deny(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+                /// The kernels this model uses (shared sources: public so that unused variants of
+                /// their parameter enums are not dead code).
+                #[doc(hidden)]
+                pub mod kernels;
+                /// Runtime support: `no_std` math and typed views of the arena and weights.
+                #[doc(hidden)]
+                pub mod rt;
+            },
+            "../weights.bin",
+            smoke_test(&inputs, &outputs),
+        ),
+        Layout::Module => (
+            quote! {
+                #![deny(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
+
+                use crate::{kernels, rt};
+            },
+            "weights.bin",
+            TokenStream::new(),
+        ),
+    };
     Ok(quote! {
         #(#header_lines)*
-        #![no_std]
-        #![deny(unsafe_op_in_unsafe_fn)]
-        #![deny(clippy::indexing_slicing, clippy::panic, clippy::unwrap_used, clippy::expect_used)]
-
-        /// The kernels this model uses (shared sources: public so that unused variants of
-        /// their parameter enums are not dead code).
-        #[doc(hidden)]
-        pub mod kernels;
-        /// Runtime support: `no_std` math and typed views of the arena and weights.
-        #[doc(hidden)]
-        pub mod rt;
+        #preamble
 
         #(#imports)*
 
@@ -181,7 +207,7 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, uses: &mut Uses) -> Resu
         compile_error!("weights.bin is little-endian; this crate supports little-endian targets only");
 
         /// The weights blob, aligned so tensors can be viewed in place.
-        static WEIGHTS: &rt::view::Aligned<[u8]> = &rt::view::Aligned(*include_bytes!("../weights.bin"));
+        static WEIGHTS: &rt::view::Aligned<[u8]> = &rt::view::Aligned(*include_bytes!(#weights_path));
 
         /// `len` bytes of weights at `offset`, viewed as `T`s.
         fn weight<T: rt::view::Element>(offset: usize, len: usize) -> &'static [T] {

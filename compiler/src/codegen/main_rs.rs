@@ -1,6 +1,6 @@
 //! The generated `src/main.rs`: the `std` command-line runner around `run`.
 
-use super::lib_rs::{ports, Port};
+use super::lib_rs::{ports, Layout, Port};
 use super::names::screaming;
 use crate::error::{Error, Result};
 use crate::ir::{DType, Graph};
@@ -23,56 +23,66 @@ fn npy_dtype(d: DType) -> Result<&'static str> {
     })
 }
 
-fn spec(krate: &str, p: &Port) -> Result<String> {
+fn spec(model: &str, p: &Port) -> Result<String> {
     Ok(format!(
-        "TensorSpec {{ name: {:?}, dtype: NpyDtype::{}, shape: &{krate}::{}_SHAPE }}",
+        "TensorSpec {{ name: {:?}, dtype: NpyDtype::{}, shape: &{model}::{}_SHAPE }}",
         p.name,
         npy_dtype(p.info.dtype)?,
         screaming(&p.ident)
     ))
 }
 
-/// Builds `main.rs` for crate `crate_name`.
-pub fn main_rs(graph: &Graph, crate_name: &str) -> Result<String> {
-    let krate = crate_name.replace('-', "_");
+/// Builds the `std` command-line adapter: `src/main.rs` of crate `name` (layout `Crate`), or
+/// `cli.rs` of module `name` in a crate that hosts several models (layout `Module`: it exposes
+/// `pub fn main(args)` and uses the crate's `runner` module).
+pub fn main_rs(graph: &Graph, name: &str, layout: Layout) -> Result<String> {
+    let ident = name.replace('-', "_");
+    let model = match layout {
+        Layout::Crate => ident.clone(),
+        Layout::Module => format!("crate::{ident}"),
+    };
     let (inputs, outputs) = ports(graph);
-    let in_specs: Vec<String> = inputs.iter().map(|p| spec(&krate, p)).collect::<Result<_>>()?;
-    let out_specs: Vec<String> = outputs.iter().map(|p| spec(&krate, p)).collect::<Result<_>>()?;
+    let in_specs: Vec<String> = inputs.iter().map(|p| spec(&model, p)).collect::<Result<_>>()?;
+    let out_specs: Vec<String> = outputs.iter().map(|p| spec(&model, p)).collect::<Result<_>>()?;
     let mut buffers = String::new();
     let mut decode = String::new();
     let mut encode = String::new();
     let mut args = Vec::new();
     for (i, p) in inputs.iter().enumerate() {
-        let len = format!("{krate}::{}_LEN", screaming(&p.ident));
-        buffers.push_str(&format!("let mut {} = vec![{}; {len}].into_boxed_slice();\n", p.ident, zero(p.info.dtype)));
+        let len = format!("{model}::{}_LEN", screaming(&p.ident));
+        buffers.push_str(&format!("let mut {} = buffer::<{}>({len});\n", p.ident, p.info.dtype.rust_type()));
         decode.push_str(&format!("decode(inputs[{i}], &mut {});\n", p.ident));
         args.push(format!("to_array(&{})", p.ident));
     }
     for (i, p) in outputs.iter().enumerate() {
-        let len = format!("{krate}::{}_LEN", screaming(&p.ident));
-        buffers.push_str(&format!("let mut {} = vec![{}; {len}].into_boxed_slice();\n", p.ident, zero(p.info.dtype)));
+        let len = format!("{model}::{}_LEN", screaming(&p.ident));
+        buffers.push_str(&format!("let mut {} = buffer::<{}>({len});\n", p.ident, p.info.dtype.rust_type()));
         encode.push_str(&format!("encode(&{}, outputs[{i}]);\n", p.ident));
         args.push(format!("to_array_mut(&mut {})", p.ident));
     }
-    let source = format!(
-        r#"//! Command-line runner for `{name}`: reads `.npy` inputs, runs the model, writes `.npy` outputs.
+    let specs = format!(
+        "const SPEC: ModelSpec = ModelSpec {{ name: {:?}, inputs: &[{}], outputs: &[{}] }};",
+        graph.name,
+        in_specs.join(", "),
+        out_specs.join(", ")
+    );
+    let args = args.join(", ");
+    let source = match layout {
+        Layout::Crate => format!(
+            r#"//! Command-line runner for `{name}`: reads `.npy` inputs, runs the model, writes `.npy` outputs.
 //! Built only with the `std` feature. `--help` lists the options; `--bench N` times N runs.
 
 mod runner;
 
+use runner::cli::{{buffer, decode, encode, to_array, to_array_mut, ModelSpec, TensorSpec}};
 use runner::npy::NpyDtype;
-use runner::cli::{{ModelSpec, TensorSpec}};
 use std::process::ExitCode;
 
-const SPEC: ModelSpec = ModelSpec {{
-    name: {name:?},
-    inputs: &[{in_specs}],
-    outputs: &[{out_specs}],
-}};
+{specs}
 
 fn main() -> ExitCode {{
     __comment!("The arena lives on this thread's stack, so give the thread room for it.");
-    let stack = 2 * {krate}::ARENA_BYTES + (16 << 20);
+    let stack = 2 * {model}::ARENA_BYTES + (16 << 20);
     let worker = std::thread::Builder::new().stack_size(stack).spawn(run_model);
     match worker.map(|w| w.join()) {{
         Ok(Ok(code)) => code,
@@ -81,76 +91,52 @@ fn main() -> ExitCode {{
 }}
 
 fn run_model() -> ExitCode {{
-    let mut arena = {krate}::Arena::new();
+    let mut arena = {model}::Arena::new();
     {buffers}
     runner::cli::main(&SPEC, &mut |inputs, outputs| {{
         {decode}
-        {krate}::run(&mut arena, {args});
+        {model}::run(&mut arena, {args});
         {encode}
     }})
 }}
+"#,
+            name = graph.name,
+        ),
+        Layout::Module => format!(
+            r#"//! Command-line adapter for the model module `{ident}` (`{name}`): `.npy` inputs and outputs.
 
-/// Little-endian element conversion for the model's tensor types.
-trait Element: Copy {{
-    const SIZE: usize;
-    fn read(bytes: &[u8]) -> Self;
-    fn write(self, bytes: &mut [u8]);
-}}
+use crate::runner::cli::{{buffer, decode, encode, to_array, to_array_mut, ModelSpec, TensorSpec}};
+use crate::runner::npy::NpyDtype;
+use std::process::ExitCode;
 
-macro_rules! element {{
-    ($($t:ty),*) => {{ $(impl Element for $t {{
-        const SIZE: usize = std::mem::size_of::<$t>();
-        fn read(bytes: &[u8]) -> Self {{
-            <$t>::from_le_bytes(bytes.try_into().unwrap_or_default())
-        }}
-        fn write(self, bytes: &mut [u8]) {{
-            bytes.copy_from_slice(&self.to_le_bytes());
-        }}
-    }})* }};
-}}
-element!(f32, f64, i8, i16, i32, i64, u8, u16, u32, u64);
+{specs}
 
-fn decode<T: Element>(bytes: &[u8], values: &mut [T]) {{
-    for (v, b) in values.iter_mut().zip(bytes.chunks_exact(T::SIZE)) {{
-        *v = T::read(b);
+/// Runs the model on command-line arguments (without the program name).
+pub fn main(args: &[String]) -> ExitCode {{
+    let args = args.to_vec();
+    __comment!("The arena lives on this thread's stack, so give the thread room for it.");
+    let stack = 2 * {model}::ARENA_BYTES + (16 << 20);
+    let worker = std::thread::Builder::new().stack_size(stack).spawn(move || run_model(&args));
+    match worker.map(|w| w.join()) {{
+        Ok(Ok(code)) => code,
+        _ => ExitCode::from(2),
     }}
 }}
 
-fn encode<T: Element>(values: &[T], bytes: &mut [u8]) {{
-    for (v, b) in values.iter().zip(bytes.chunks_exact_mut(T::SIZE)) {{
-        v.write(b);
-    }}
-}}
-
-fn to_array<T, const N: usize>(values: &[T]) -> &[T; N] {{
-    values.try_into().expect("buffer sized from the model's constants")
-}}
-
-fn to_array_mut<T, const N: usize>(values: &mut [T]) -> &mut [T; N] {{
-    values.try_into().expect("buffer sized from the model's constants")
+fn run_model(args: &[String]) -> ExitCode {{
+    let mut arena = {model}::Arena::new();
+    {buffers}
+    crate::runner::cli::main_with_args(&SPEC, args, &mut |inputs, outputs| {{
+        {decode}
+        {model}::run(&mut arena, {args});
+        {encode}
+    }})
 }}
 "#,
-        name = graph.name,
-        in_specs = in_specs.join(", "),
-        out_specs = out_specs.join(", "),
-        args = args.join(", "),
-    );
+            name = graph.name,
+        ),
+    };
     let tokens: proc_macro2::TokenStream =
         source.parse().map_err(|e| Error::internal(format!("generated main.rs does not tokenize: {e}")))?;
     super::print(tokens)
-}
-
-fn zero(d: DType) -> &'static str {
-    match d {
-        DType::F32 => "0f32",
-        DType::F64 => "0f64",
-        DType::I8 => "0i8",
-        DType::I16 => "0i16",
-        DType::I32 => "0i32",
-        DType::I64 => "0i64",
-        DType::U8 | DType::Bool => "0u8",
-        DType::U16 | DType::F16 | DType::BF16 => "0u16",
-        DType::U32 => "0u32",
-        DType::U64 => "0u64",
-    }
 }

@@ -12,6 +12,7 @@ mod names;
 pub mod report;
 mod sources;
 
+pub use lib_rs::Layout;
 pub use names::snake;
 
 use crate::error::{Error, Result};
@@ -30,6 +31,10 @@ pub struct CodegenOptions {
     pub header: String,
     /// Emit an empty `[workspace]` table so the crate builds on its own anywhere.
     pub standalone_workspace: bool,
+    /// A crate of its own, or a module (`mod.rs`, `cli.rs`, `weights.bin`) for a crate that
+    /// hosts several models and provides `kernels`, `rt` and `runner` (the conformance suite
+    /// batches tests this way).
+    pub layout: Layout,
 }
 
 /// The files of a generated crate, by relative path.
@@ -51,7 +56,14 @@ fn generate_files(graph: &Graph, plan: &Plan, target: &Target, opts: &CodegenOpt
         return Err(Error::unsupported(format!("target '{}' has no kernels yet; use --target generic", target.name)));
     }
     let mut uses = kernel_call::Uses::default();
-    let tokens = lib_rs::lib_rs(graph, plan, &opts.header, &mut uses)?;
+    let tokens = lib_rs::lib_rs(graph, plan, &opts.header, opts.layout, &mut uses)?;
+    if opts.layout == Layout::Module {
+        let mut files = CrateFiles::new();
+        files.insert("mod.rs".into(), print(tokens)?.into_bytes());
+        files.insert("cli.rs".into(), main_rs::main_rs(graph, &opts.crate_name, Layout::Module)?.into_bytes());
+        files.insert("weights.bin".into(), plan.weights.bytes.clone());
+        return Ok(files);
+    }
     // Every identifier in `lib.rs` (not its comments) is a root for trimming the sources.
     let mut roots: BTreeSet<String> = uses.roots.clone();
     collect_token_idents(tokens.clone(), &mut roots);
@@ -80,7 +92,7 @@ fn generate_files(graph: &Graph, plan: &Plan, target: &Target, opts: &CodegenOpt
         files.insert(format!("src/runner/{}.rs", s.module), s.text.as_bytes().to_vec());
     }
     files.insert("src/runner/mod.rs".into(), RUNNER_MOD.as_bytes().to_vec());
-    files.insert("src/main.rs".into(), main_rs::main_rs(graph, &opts.crate_name)?.into_bytes());
+    files.insert("src/main.rs".into(), main_rs::main_rs(graph, &opts.crate_name, Layout::Crate)?.into_bytes());
     files.insert("weights.bin".into(), plan.weights.bytes.clone());
     files.insert("Cargo.toml".into(), cargo_toml(opts, target).into_bytes());
     files.insert("README.md".into(), report::readme(graph, plan, &opts.header, &opts.crate_name).into_bytes());

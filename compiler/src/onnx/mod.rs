@@ -13,7 +13,7 @@ mod tensor;
 mod wire;
 
 pub use import::{load, load_bytes, ImportOptions, OPSET_RANGE};
-pub use ops::SUPPORTED_OPS;
+pub use ops::{supported_op_table, SUPPORTED_OPS};
 
 #[cfg(test)]
 pub(crate) mod test_util;

@@ -109,6 +109,7 @@ impl Case {
             import,
             crate_name: None,
             standalone_workspace: true,
+            layout: onnxc::codegen::Layout::Crate,
             flags: String::new(),
         }
     }

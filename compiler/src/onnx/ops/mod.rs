@@ -99,6 +99,22 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Xor", 1),
 ];
 
+/// The supported ops with the default-domain opsets at which onnxc accepts them, sorted by
+/// name: what `onnxc ops` prints and SUPPORTED_OPS.md lists.
+pub fn supported_op_table() -> Vec<(&'static str, i64, i64)> {
+    let (lo, hi) = (*super::OPSET_RANGE.start(), *super::OPSET_RANGE.end());
+    let mut table: Vec<_> = SUPPORTED_OPS
+        .iter()
+        .map(|&(op, since)| {
+            // Upsample was removed from the standard at opset 10 (Resize replaces it).
+            let until = if op == "Upsample" { 9 } else { hi };
+            (op, since.max(lo), until)
+        })
+        .collect();
+    table.sort();
+    table
+}
+
 /// True when onnxc has a converter for this ai.onnx operator (at some opset).
 pub(crate) fn is_supported(op_type: &str) -> bool {
     SUPPORTED_OPS.iter().any(|(name, _)| *name == op_type)
