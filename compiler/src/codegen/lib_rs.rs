@@ -105,9 +105,13 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, layout: Layout, uses: &m
     }
 
     let mut body = TokenStream::new();
+    let mut layer_fns = TokenStream::new();
+    let kernel_steps = plan.steps.iter().filter(|s| s.lowered.kernel != crate::lower::Kernel::View).count();
+    let mut fn_namer = (kernel_steps > LAYER_FUNCTIONS_ABOVE).then(|| Namer::avoiding(["run", "weight", "main"]));
     for step in &plan.steps {
         let node = graph.node(step.node);
-        body.extend(step_block(graph, plan, step, &node.name, &inputs, &outputs, uses)?);
+        let block = step_block(graph, plan, step, &node.name, &inputs, &outputs, uses)?;
+        body.extend(place_block(block, &format!("layer_{}", node.name), &inputs, &outputs, fn_namer.as_mut(), &mut layer_fns));
     }
     for copy in &plan.copies {
         let src = graph.value(copy.from);
@@ -220,6 +224,8 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, layout: Layout, uses: &m
             #body
         }
 
+        #layer_fns
+
         #smoke_test
     })
 }
@@ -272,6 +278,8 @@ fn smoke_test(inputs: &[Port], outputs: &[Port]) -> TokenStream {
 #[derive(Default)]
 struct Regions {
     namer: Namer,
+    /// Ports of `run` the block uses: (is output, index) → written.
+    ports: BTreeMap<(bool, usize), bool>,
     /// (offset, bytes) → binding name.
     bound: BTreeMap<(usize, usize), String>,
     order: Vec<(usize, usize)>,
@@ -300,10 +308,12 @@ impl Regions {
         let expr = match s {
             Storage::Input(i) => {
                 let id = format_ident!("{}", inputs.get(i).ok_or_else(|| Error::internal("bad input index"))?.ident);
+                self.ports.entry((false, i)).or_insert(false);
                 quote!(#id.as_slice())
             }
             Storage::Output(i) => {
                 let id = format_ident!("{}", outputs.get(i).ok_or_else(|| Error::internal("bad output index"))?.ident);
+                self.ports.entry((true, i)).or_insert(false);
                 quote!(#id.as_slice())
             }
             Storage::Weight { offset, bytes } => {
@@ -323,6 +333,7 @@ impl Regions {
         let expr = match s {
             Storage::Output(i) => {
                 let id = format_ident!("{}", outputs.get(i).ok_or_else(|| Error::internal("bad output index"))?.ident);
+                self.ports.insert((true, i), true);
                 quote!(#id.as_mut_slice())
             }
             Storage::Arena { offset, bytes } => {
@@ -355,11 +366,11 @@ fn step_block(
     inputs: &[Port],
     outputs: &[Port],
     uses: &mut Uses,
-) -> Result<TokenStream> {
+) -> Result<Block> {
     let node = graph.node(step.node);
     let note = comment(&report::layer_comment(graph, step.node));
     if step.lowered.kernel == crate::lower::Kernel::View {
-        return Ok(note);
+        return Ok(Block { note, code: None, ports: BTreeMap::new(), uses_arena: false });
     }
     let mut regions = Regions::new(inputs, outputs);
     let mut args = Vec::new();
@@ -376,5 +387,47 @@ fn step_block(
     }
     let call = kernel_call::emit(&step.lowered, &args, &outs, uses).map_err(|e| e.context(format!("node '{name}'")))?;
     let split = regions.split();
-    Ok(quote!({ #note #split #call }))
+    let uses_arena = !regions.order.is_empty();
+    Ok(Block { note, code: Some(quote!(#split #call)), ports: regions.ports, uses_arena })
+}
+
+/// One layer's code: its comment, its statements (none for a view) and the ports of `run` it
+/// uses.
+struct Block {
+    note: TokenStream,
+    code: Option<TokenStream>,
+    ports: BTreeMap<(bool, usize), bool>,
+    uses_arena: bool,
+}
+
+/// Models with more layers than this get one function per layer: LLVM's time on a single
+/// function grows faster than linearly, and `run` inlines every kernel (a 675-layer DenseNet
+/// took minutes to build as one function).
+const LAYER_FUNCTIONS_ABOVE: usize = 64;
+
+/// The block as statements of `run` (small models), or as a call of a layer function that it
+/// adds to `fns`.
+fn place_block(block: Block, name: &str, inputs: &[Port], outputs: &[Port], fn_namer: Option<&mut Namer>, fns: &mut TokenStream) -> TokenStream {
+    let Block { note, code, ports, uses_arena } = block;
+    let Some(code) = code else { return note };
+    let Some(namer) = fn_namer else { return quote!({ #note #code }) };
+    let f = format_ident!("{}", namer.fresh(name));
+    let (mut params, mut args) = (Vec::new(), Vec::new());
+    if uses_arena {
+        params.push(quote!(arena: &mut Arena));
+        args.push(quote!(arena));
+    }
+    for (&(is_output, i), &written) in &ports {
+        let p = if is_output { &outputs[i] } else { &inputs[i] };
+        let (id, t, len) = (format_ident!("{}", p.ident), rust_type(&p.info), num(p.info.elements()));
+        params.push(if written { quote!(#id: &mut [#t; #len]) } else { quote!(#id: &[#t; #len]) });
+        args.push(quote!(#id));
+    }
+    let too_many = if params.len() > 7 { quote!(#[allow(clippy::too_many_arguments)]) } else { quote!() };
+    fns.extend(quote! {
+        #[inline(never)]
+        #too_many
+        fn #f(#(#params),*) { #note #code }
+    });
+    quote!(#f(#(#args),*);)
 }
