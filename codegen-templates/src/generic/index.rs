@@ -330,21 +330,43 @@ pub fn topk<T: Number>(p: &TopKParams, x: &[T], values: &mut [T], indices: &mut 
     }
 }
 
-/// CumSum along an axis.
+/// CumSum: the tensor's shape (the axis is an input, read at run time).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct CumSumParams {
-    /// The tensor around the axis.
-    pub axis: AxisParams,
+    /// Number of meaningful dims (at most 8).
+    pub rank: usize,
+    /// The tensor's shape; slots past `rank` are 1.
+    pub shape: [usize; 8],
     /// Each output excludes its own element.
     pub exclusive: bool,
     /// Sum from the end of the axis.
     pub reverse: bool,
 }
 
-/// ONNX CumSum.
+/// `shape[..rank]` seen around `axis` (negative counts from the end); `None` if out of range.
 #[inline(always)]
-pub fn cumsum<T: Number>(p: &CumSumParams, x: &[T], y: &mut [T]) {
-    let AxisParams { outer, axis_len: n, inner } = p.axis;
+pub fn around_axis(shape: &[usize; 8], rank: usize, axis: i64) -> Option<AxisParams> {
+    let a = if axis < 0 { axis + rank as i64 } else { axis };
+    if a < 0 || a >= rank as i64 {
+        return None;
+    }
+    let a = a as usize;
+    Some(AxisParams {
+        outer: super::shape::numel(shape.get(..a)?),
+        axis_len: *shape.get(a)?,
+        inner: super::shape::numel(shape.get(a + 1..rank)?),
+    })
+}
+
+/// ONNX CumSum along the axis given by the one-element `axis` input.
+#[inline(always)]
+pub fn cumsum<T: Number, I: Copy + Into<i64>>(p: &CumSumParams, x: &[T], axis: &[I], y: &mut [T]) {
+    let Some(&a) = axis.first() else {
+        return;
+    };
+    let Some(AxisParams { outer, axis_len: n, inner }) = around_axis(&p.shape, p.rank, a.into()) else {
+        return;
+    };
     for o in 0..outer {
         for i in 0..inner {
             let mut acc = T::zero();
@@ -371,23 +393,29 @@ pub struct TriluParams {
     pub batch: usize,
     pub rows: usize,
     pub cols: usize,
-    /// Diagonal offset.
-    pub k: i64,
     /// Keep the upper triangle (else the lower).
     pub upper: bool,
 }
 
-/// ONNX Trilu: elements outside the kept triangle become zero (`T::default()`).
+/// ONNX Trilu: elements outside the kept triangle become zero (`T::default()`). The diagonal
+/// offset `k` is an optional one-element input (default 0).
 #[inline(always)]
-pub fn trilu<T: Copy + Default>(p: &TriluParams, x: &[T], y: &mut [T]) {
+pub fn trilu<T: Copy + Default>(p: &TriluParams, x: &[T], k: Option<&[i64]>, y: &mut [T]) {
     if p.cols == 0 {
         return;
     }
+    let k = match k {
+        Some(k) => match k.first() {
+            Some(&k) => k,
+            None => return,
+        },
+        None => 0,
+    };
     let len = p.batch * p.rows * p.cols;
     for (n, (o, &v)) in y.iter_mut().zip(x).take(len).enumerate() {
         let r = ((n / p.cols) % p.rows.max(1)) as i64;
         let c = (n % p.cols) as i64;
-        let keep = if p.upper { c - r >= p.k } else { c - r <= p.k };
+        let keep = if p.upper { c.saturating_sub(r) >= k } else { c.saturating_sub(r) <= k };
         *o = if keep { v } else { T::default() };
     }
 }

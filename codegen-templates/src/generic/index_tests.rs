@@ -64,19 +64,25 @@ fn topk_largest_and_smallest() {
 fn cumsum_modes() {
     let x = [1i32, 2, 3];
     let mut y = [0i32; 3];
-    cumsum(&CumSumParams { axis: axis(1, 3, 1), exclusive: false, reverse: false }, &x, &mut y);
+    let shape = [3, 1, 1, 1, 1, 1, 1, 1];
+    cumsum(&CumSumParams { rank: 1, shape, exclusive: false, reverse: false }, &x, &[0i64], &mut y);
     assert_eq!(y, [1, 3, 6]);
-    cumsum(&CumSumParams { axis: axis(1, 3, 1), exclusive: true, reverse: true }, &x, &mut y);
+    cumsum(&CumSumParams { rank: 1, shape, exclusive: true, reverse: true }, &x, &[-1i32], &mut y);
     assert_eq!(y, [5, 3, 0]);
+    // [2, 2] along axis 0.
+    let mut z = [0.0f32; 4];
+    let p = CumSumParams { rank: 2, shape: [2, 2, 1, 1, 1, 1, 1, 1], exclusive: false, reverse: false };
+    cumsum(&p, &[1.0, 2.0, 3.0, 4.0], &[0i64], &mut z);
+    assert_eq!(z, [1.0, 2.0, 4.0, 6.0]);
 }
 
 #[test]
 fn trilu_upper_lower() {
     let x = [1, 2, 3, 4, 5, 6, 7, 8, 9];
     let mut y = [0; 9];
-    trilu(&TriluParams { batch: 1, rows: 3, cols: 3, k: 0, upper: true }, &x, &mut y);
+    trilu(&TriluParams { batch: 1, rows: 3, cols: 3, upper: true }, &x, None, &mut y);
     assert_eq!(y, [1, 2, 3, 0, 5, 6, 0, 0, 9]);
-    trilu(&TriluParams { batch: 1, rows: 3, cols: 3, k: -1, upper: false }, &x, &mut y);
+    trilu(&TriluParams { batch: 1, rows: 3, cols: 3, upper: false }, &x, Some(&[-1]), &mut y);
     assert_eq!(y, [0, 0, 0, 4, 0, 0, 7, 8, 0]);
 }
 

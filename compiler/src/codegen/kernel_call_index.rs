@@ -33,8 +33,17 @@ pub(super) fn emit(kernel: &IndexKernel, inputs: &[Option<Arg>], outputs: &[Arg]
             let ix = &outputs.get(1).ok_or_else(|| Error::unsupported("TopK without its indices output"))?.expr;
             ("index", "topk", quote!(#x, #y, #ix))
         }
-        IndexKernel::CumSum(_) => ("index", "cumsum", quote!(#x, #y)),
-        IndexKernel::Trilu(_) => ("index", "trilu", quote!(#x, #y)),
+        IndexKernel::CumSum(_) => ("index", "cumsum", { let a = slot(1)?; quote!(#x, #a, #y) }),
+        IndexKernel::Trilu(_) => {
+            let kk = match inputs.get(1).and_then(Option::as_ref) {
+                Some(a) => {
+                    let e = &a.expr;
+                    quote!(Some(#e))
+                }
+                None => quote!(None),
+            };
+            ("index", "trilu", quote!(#x, #kk, #y))
+        }
         IndexKernel::OneHot(_) => ("index", "one_hot", { let v = slot(2)?; quote!(#x, #v, #y) }),
         IndexKernel::Hardmax(_) => ("index", "hardmax", quote!(#x, #y)),
         IndexKernel::Range => {

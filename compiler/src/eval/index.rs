@@ -171,8 +171,17 @@ pub(super) fn execute(kernel: &IndexKernel, args: &[&Tensor], results: &mut [Ten
             let Data::I64(ix) = &mut indices.data else { return Err(Error::internal("TopK indices must be i64")) };
             numeric2!(&x.data, &mut first.data, |a, y| k::index::topk(p, a, y, ix), err())
         }
-        IndexKernel::CumSum(p) => numeric2!(&x.data, &mut first.data, |a, y| k::index::cumsum(p, a, y), err()),
-        IndexKernel::Trilu(p) => any_type!(&x.data, &mut first.data, |a, y| k::index::trilu(p, a, y), err()),
+        IndexKernel::CumSum(p) => {
+            with_indices!(arg(1)?, |axis| numeric2!(&x.data, &mut first.data, |a, y| k::index::cumsum(p, a, axis, y), err()))
+        }
+        IndexKernel::Trilu(p) => {
+            let kk = match args.get(1).map(|t| &t.data) {
+                Some(Data::I64(v)) => Some(v.as_slice()),
+                None => None,
+                Some(_) => return Err(Error::invalid("Trilu's k must be int64")),
+            };
+            any_type!(&x.data, &mut first.data, |a, y| k::index::trilu(p, a, kk, y), err())
+        }
         IndexKernel::OneHot(p) => {
             let values = arg(2)?;
             with_numeric!(x, |ix| any_type!(&values.data, &mut first.data, |v, y| k::index::one_hot(p, ix, v, y), err()))

@@ -32,7 +32,7 @@ pub enum IndexOp {
     /// indices, depth (constant), values `[off, on]`.
     OneHot { axis: i64 },
     DepthToSpace { blocksize: usize, crd: bool },
-    SpaceToDepth { blocksize: usize },
+    SpaceToDepth { blocksize: usize, crd: bool },
     /// x, condition (constant); no axis: the flattened input.
     Compress { axis: Option<i64> },
     /// x, sequence_lens.
@@ -127,7 +127,10 @@ impl IndexOp {
                 a("blocksize", Int(*blocksize as i64), None),
                 a("mode", Str(if *crd { "CRD" } else { "DCR" }.into()), Some(Str("DCR".into()))),
             ],
-            IndexOp::SpaceToDepth { blocksize } => vec![a("blocksize", Int(*blocksize as i64), None)],
+            IndexOp::SpaceToDepth { blocksize, crd } => vec![
+                a("blocksize", Int(*blocksize as i64), None),
+                a("mode", Str(if *crd { "CRD" } else { "DCR" }.into()), Some(Str("DCR".into()))),
+            ],
             IndexOp::Compress { axis } => axis.iter().map(|&x| a("axis", Int(x), None)).collect(),
             IndexOp::ReverseSequence { batch_axis, time_axis } => vec![
                 a("batch_axis", Int(*batch_axis), Some(Int(1))),

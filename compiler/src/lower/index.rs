@@ -4,14 +4,14 @@ use super::params::{dense_strides, pad_params, transpose_params, MAX_RANK};
 use super::Kernel;
 use crate::error::{Error, Result};
 use crate::ir::index_op::{IndexOp, ScatterReduction};
-use crate::ir::infer::index::{crop_pad_target, gather_nd_shape, scalar_int};
+use crate::ir::infer::index::{crop_pad_target, gather_nd_shape};
 use crate::ir::infer::{normalize_axis, Inputs};
 use crate::ir::ValueInfo;
 use onnxc_templates::generic as k;
 use onnxc_templates::generic::index::AxisParams;
 
 /// The kernels of the indexing family. Inputs are passed in slot order; inputs that only
-/// carry compile-time values (TopK's K, CumSum's axis, Trilu's k, OneHot's depth) are not.
+/// carry compile-time values (TopK's K, OneHot's depth) are not.
 #[derive(Clone, Debug, PartialEq)]
 pub enum IndexKernel {
     /// data, indices.
@@ -26,7 +26,9 @@ pub enum IndexKernel {
     Arg { max: bool, params: k::reduce::ArgParams },
     /// x → values, i64 indices.
     TopK(k::index::TopKParams),
+    /// x, axis.
     CumSum(k::index::CumSumParams),
+    /// x, optional k.
     Trilu(k::index::TriluParams),
     /// indices, values.
     OneHot(AxisParams),
@@ -114,17 +116,19 @@ pub fn lower(op: &IndexOp, ins: &Inputs, outputs: &[ValueInfo]) -> Result<Kernel
             IndexKernel::TopK(k::index::TopKParams { axis: around(x, a), k: out.shape[a], largest: *largest })
         }
         IndexOp::CumSum { exclusive, reverse } => {
-            let a = normalize_axis(scalar_int(ins, 1, "axis")?, x.len())?;
-            IndexKernel::CumSum(k::index::CumSumParams { axis: around(x, a), exclusive: *exclusive, reverse: *reverse })
+            IndexKernel::CumSum(k::index::CumSumParams {
+                rank: x.len(),
+                shape: ones_padded(x)?,
+                exclusive: *exclusive,
+                reverse: *reverse,
+            })
         }
         IndexOp::Trilu { upper } => {
-            let kk = if ins.infos.get(1).copied().flatten().is_some() { scalar_int(ins, 1, "k")? } else { 0 };
             let r = x.len();
             IndexKernel::Trilu(k::index::TriluParams {
                 batch: x[..r - 2].iter().product(),
                 rows: x[r - 2],
                 cols: x[r - 1],
-                k: kk,
                 upper: *upper,
             })
         }
@@ -160,10 +164,11 @@ pub fn lower(op: &IndexOp, ins: &Inputs, outputs: &[ValueInfo]) -> Result<Kernel
                 if *crd { (vec![n, c, b, b, h, w], [0, 1, 4, 2, 5, 3]) } else { (vec![n, b, b, c, h, w], [0, 3, 4, 1, 5, 2]) };
             return Ok(Kernel::Transpose(transpose_params(&view, &perm)?));
         }
-        IndexOp::SpaceToDepth { blocksize: b } => {
+        IndexOp::SpaceToDepth { blocksize: b, crd } => {
             let b = *b;
             let view = vec![x[0], x[1], x[2] / b, b, x[3] / b, b];
-            return Ok(Kernel::Transpose(transpose_params(&view, &[0, 3, 5, 1, 2, 4])?));
+            let perm = if *crd { [0, 1, 3, 5, 2, 4] } else { [0, 3, 5, 1, 2, 4] };
+            return Ok(Kernel::Transpose(transpose_params(&view, &perm)?));
         }
         IndexOp::CenterCropPad { axes } => {
             let target = crop_pad_target(x, axes.as_deref(), ins)?;

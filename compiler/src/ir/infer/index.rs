@@ -183,16 +183,20 @@ pub(super) fn rules(op: &IndexOp, inputs: &Inputs, num_outputs: usize) -> Result
             Ok(res)
         }
         IndexOp::CumSum { .. } => {
-            let axis = scalar_int(inputs, 1, "axis")?;
-            normalize_axis(axis, x.len())?;
+            index_dtype(inputs, 1, "axis")?;
+            if inputs.values.get(1).copied().flatten().is_some() {
+                normalize_axis(scalar_int(inputs, 1, "axis")?, x.len())?;
+            } else if x.is_empty() {
+                return Err(Error::invalid("CumSum needs rank ≥ 1"));
+            }
             same_as(inputs, 0)
         }
         IndexOp::Trilu { .. } => {
             if x.len() < 2 {
                 return Err(Error::invalid(format!("Trilu needs rank ≥ 2, got {x:?}")));
             }
-            if inputs.present(1) {
-                scalar_int(inputs, 1, "k")?;
+            if inputs.present(1) && (inputs.dtype(1)? != DType::I64 || inputs.shape(1)?.iter().product::<usize>() != 1) {
+                return Err(Error::invalid("k must be an int64 scalar"));
             }
             same_as(inputs, 0)
         }
@@ -213,7 +217,7 @@ pub(super) fn rules(op: &IndexOp, inputs: &Inputs, num_outputs: usize) -> Result
             [n, c, h, w] if *b > 0 && c % (b * b) == 0 => Ok(vec![(dtype, vec![n, c / (b * b), h * b, w * b])]),
             _ => Err(Error::invalid(format!("DepthToSpace with blocksize {b} on {x:?}"))),
         },
-        IndexOp::SpaceToDepth { blocksize: b } => match *x {
+        IndexOp::SpaceToDepth { blocksize: b, .. } => match *x {
             [n, c, h, w] if *b > 0 && h % b == 0 && w % b == 0 => Ok(vec![(dtype, vec![n, c * b * b, h / b, w / b])]),
             _ => Err(Error::invalid(format!("SpaceToDepth with blocksize {b} on {x:?}"))),
         },

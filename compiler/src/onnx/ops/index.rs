@@ -25,6 +25,15 @@ fn blocksize(ctx: &NodeCtx) -> Result<usize> {
     usize::try_from(b).ok().filter(|&b| b > 0).ok_or_else(|| Error::invalid(format!("blocksize {b} must be positive")))
 }
 
+/// DepthToSpace/SpaceToDepth `mode`: true for CRD (column, row, depth), false for DCR.
+fn crd_mode(ctx: &NodeCtx) -> Result<bool> {
+    match ctx.attrs.string_or("mode", "DCR")? {
+        "DCR" => Ok(false),
+        "CRD" => Ok(true),
+        other => Err(Error::invalid(format!("unknown mode {other:?}"))),
+    }
+}
+
 /// Converts one indexing node.
 pub(super) fn convert(ctx: &NodeCtx) -> Result<Lowered> {
     let a = &ctx.attrs;
@@ -42,7 +51,12 @@ pub(super) fn convert(ctx: &NodeCtx) -> Result<Lowered> {
             };
             (IndexOp::EyeLike { dtype, k: a.int_or("k", 0)? }, 1, 1, 1)
         }
-        "Range" => (IndexOp::Range, 3, 3, 1),
+        "Range" => {
+            // Opset 27's stash_type only sets the precision of the reference's accumulation;
+            // onnxc computes start + i * delta in the output type.
+            a.ignore("stash_type");
+            (IndexOp::Range, 3, 3, 1)
+        }
         "GatherElements" => (IndexOp::GatherElements { axis: a.int_or("axis", 0)? }, 2, 2, 1),
         "Scatter" => {
             if ctx.opset >= 11 {
@@ -89,18 +103,13 @@ pub(super) fn convert(ctx: &NodeCtx) -> Result<Lowered> {
         "Trilu" => (IndexOp::Trilu { upper: a.bool_or("upper", true)? }, 1, 2, 1),
         "OneHot" => (IndexOp::OneHot { axis: a.int_or("axis", -1)? }, 3, 3, 1),
         "DepthToSpace" => {
-            let crd = if ctx.opset >= 11 {
-                match a.string_or("mode", "DCR")? {
-                    "DCR" => false,
-                    "CRD" => true,
-                    other => return Err(Error::invalid(format!("unknown mode {other:?}"))),
-                }
-            } else {
-                false
-            };
+            let crd = ctx.opset >= 11 && crd_mode(ctx)?;
             (IndexOp::DepthToSpace { blocksize: blocksize(ctx)?, crd }, 1, 1, 1)
         }
-        "SpaceToDepth" => (IndexOp::SpaceToDepth { blocksize: blocksize(ctx)? }, 1, 1, 1),
+        "SpaceToDepth" => {
+            let crd = ctx.opset >= 28 && crd_mode(ctx)?;
+            (IndexOp::SpaceToDepth { blocksize: blocksize(ctx)?, crd }, 1, 1, 1)
+        }
         "Compress" => (IndexOp::Compress { axis: a.int("axis")? }, 2, 2, 1),
         "ReverseSequence" => {
             let op = IndexOp::ReverseSequence { batch_axis: a.int_or("batch_axis", 1)?, time_axis: a.int_or("time_axis", 0)? };
