@@ -543,6 +543,57 @@ pub fn reverse_sequence<T: Copy>(p: &ReverseSequenceParams, x: &[T], seq_lens: &
     }
 }
 
+/// How Sum/Max/Min/Mean of many inputs fold each input into the output.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Accumulate {
+    Sum,
+    Max,
+    Min,
+}
+
+impl core::fmt::Debug for Accumulate {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            Accumulate::Sum => "Accumulate::Sum",
+            Accumulate::Max => "Accumulate::Max",
+            Accumulate::Min => "Accumulate::Min",
+        })
+    }
+}
+
+/// `y[i] = op(y[i], x[broadcast i])` for an input `x` broadcast to `y` by `p`.
+#[inline(always)]
+pub fn accumulate<T: Number>(op: Accumulate, p: &super::movement::ExpandParams, x: &[T], y: &mut [T]) {
+    let r = p.rank.min(8);
+    let (Some(shape), Some(strides)) = (p.out_shape.get(..r), p.in_strides.get(..r)) else {
+        return;
+    };
+    let mut idx = [0usize; 8];
+    let Some(idx) = idx.get_mut(..r) else {
+        return;
+    };
+    for o in y.iter_mut().take(p.len) {
+        let off = super::shape::offset(idx, strides);
+        super::shape::next_index(idx, shape);
+        if let Some(&v) = x.get(off) {
+            *o = match op {
+                Accumulate::Sum => o.add(v),
+                Accumulate::Max => o.max(v),
+                Accumulate::Min => o.min(v),
+            };
+        }
+    }
+}
+
+/// `y[i] /= n` (Mean after summing `n` inputs).
+#[inline(always)]
+pub fn divide_by<T: Number>(n: usize, y: &mut [T]) {
+    let d = T::from_usize(n);
+    for o in y.iter_mut() {
+        *o = o.div(d);
+    }
+}
+
 #[cfg(test)]
 #[path = "index_tests.rs"]
 mod tests;

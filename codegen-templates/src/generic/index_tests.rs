@@ -109,3 +109,21 @@ fn range_compress_reverse() {
     reverse_sequence(&p, &[1, 2, 3, 4, 5, 6], &[2, 3], &mut w);
     assert_eq!(w, [2, 1, 3, 6, 5, 4]);
 }
+
+#[test]
+fn accumulate_broadcast_and_mean() {
+    // y = [1, 2, 3, 4] as [2, 2]; x = [10, 20] broadcast along rows.
+    let p = super::super::movement::ExpandParams {
+        rank: 2,
+        out_shape: [2, 2, 1, 1, 1, 1, 1, 1],
+        in_strides: [0, 1, 0, 0, 0, 0, 0, 0],
+        len: 4,
+    };
+    let mut y = [1.0f32, 2.0, 3.0, 4.0];
+    accumulate(Accumulate::Sum, &p, &[10.0, 20.0], &mut y);
+    assert_eq!(y, [11.0, 22.0, 13.0, 24.0]);
+    accumulate(Accumulate::Min, &p, &[12.0, 0.0], &mut y);
+    assert_eq!(y, [11.0, 0.0, 12.0, 0.0]);
+    divide_by(2, &mut y);
+    assert_eq!(y, [5.5, 0.0, 6.0, 0.0]);
+}

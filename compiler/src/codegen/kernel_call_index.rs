@@ -14,6 +14,33 @@ pub(super) fn emit(kernel: &IndexKernel, inputs: &[Option<Arg>], outputs: &[Arg]
     };
     let y = &outputs.first().ok_or_else(|| Error::internal("kernel without outputs"))?.expr;
     let x = slot(0)?;
+    if let IndexKernel::Variadic { op, parts, mean } = kernel {
+        let present: Vec<&TokenStream> = inputs.iter().flatten().map(|a| &a.expr).collect();
+        let mut body = TokenStream::new();
+        for (i, (p, input)) in parts.iter().zip(present).enumerate() {
+            let ty = uses.type_of(p)?;
+            let lit = uses.literal(p)?;
+            let name = quote::format_ident!("PART_{i}");
+            let call = if i == 0 {
+                let f = uses.function("movement", "expand");
+                quote!(#f(&#name, #input, #y);)
+            } else {
+                let f = uses.function("index", "accumulate");
+                let op = uses.literal(op)?;
+                quote!(#f(#op, &#name, #input, #y);)
+            };
+            body.extend(quote! {
+                const #name: #ty = #lit;
+                #call
+            });
+        }
+        if *mean {
+            let f = uses.function("index", "divide_by");
+            let n = parts.len();
+            body.extend(quote!(#f(#n, #y);));
+        }
+        return Ok(body);
+    }
     let (module, name, args): (&str, &str, TokenStream) = match kernel {
         IndexKernel::GatherElements(_) => ("index", "gather_elements", { let i = slot(1)?; quote!(#x, #i, #y) }),
         IndexKernel::GatherNd(_) => ("index", "gather_nd", { let i = slot(1)?; quote!(#x, #i, #y) }),
@@ -51,6 +78,7 @@ pub(super) fn emit(kernel: &IndexKernel, inputs: &[Option<Arg>], outputs: &[Arg]
             let d = slot(2)?;
             return Ok(quote!(#f(#x, #d, #y);));
         }
+        IndexKernel::Variadic { .. } => return Err(Error::internal("variadic kernels are emitted above")),
         IndexKernel::Compress(_) => ("index", "compress", { let c = slot(1)?; quote!(#x, #c, #y) }),
         IndexKernel::ReverseSequence(_) => ("index", "reverse_sequence", { let l = slot(1)?; quote!(#x, #l, #y) }),
     };
@@ -74,6 +102,6 @@ pub(super) fn emit(kernel: &IndexKernel, inputs: &[Option<Arg>], outputs: &[Arg]
         IndexKernel::Trilu(p) => call!(p),
         IndexKernel::OneHot(p) | IndexKernel::Hardmax(p) | IndexKernel::Compress(p) => call!(p),
         IndexKernel::ReverseSequence(p) => call!(p),
-        IndexKernel::Range => quote!(),
+        IndexKernel::Range | IndexKernel::Variadic { .. } => quote!(),
     })
 }

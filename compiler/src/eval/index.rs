@@ -198,6 +198,18 @@ pub(super) fn execute(kernel: &IndexKernel, args: &[&Tensor], results: &mut [Ten
             };
             any_type!(&x.data, &mut first.data, |a, y| k::index::compress(p, a, cond, y), err())
         }
+        IndexKernel::Variadic { op, parts, mean } => {
+            for (i, (p, input)) in parts.iter().zip(args).enumerate() {
+                if i == 0 {
+                    any_type!(&input.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err());
+                } else {
+                    numeric2!(&input.data, &mut first.data, |a, y| k::index::accumulate(*op, p, a, y), err());
+                }
+            }
+            if *mean {
+                numeric2!(&x.data, &mut first.data, |_a, y| k::index::divide_by(parts.len(), y), err());
+            }
+        }
         IndexKernel::ReverseSequence(p) => {
             let Data::I64(lens) = &arg(1)?.data else { return Err(Error::invalid("sequence_lens must be int64")) };
             any_type!(&x.data, &mut first.data, |a, y| k::index::reverse_sequence(p, a, lens, y), err())

@@ -6,7 +6,7 @@
 
 use super::attributes::{Attr, AttrValue};
 use super::DType;
-pub use onnxc_templates::generic::index::ScatterReduction;
+pub use onnxc_templates::generic::index::{Accumulate, ScatterReduction};
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum IndexOp {
@@ -43,6 +43,9 @@ pub enum IndexOp {
     Hardmax { axis: i64, legacy: bool },
     /// Indices of the non-zero elements; the input must be a compile-time constant.
     NonZero,
+    /// Sum, Max, Min (more than two inputs) and Mean (`mean`: Sum divided by the count),
+    /// with multidirectional broadcasting.
+    Variadic { op: Accumulate, mean: bool },
 }
 
 impl IndexOp {
@@ -69,6 +72,10 @@ impl IndexOp {
             IndexOp::CenterCropPad { .. } => "CenterCropPad",
             IndexOp::Hardmax { .. } => "Hardmax",
             IndexOp::NonZero => "NonZero",
+            IndexOp::Variadic { mean: true, .. } => "Mean",
+            IndexOp::Variadic { op: Accumulate::Sum, .. } => "Sum",
+            IndexOp::Variadic { op: Accumulate::Max, .. } => "Max",
+            IndexOp::Variadic { op: Accumulate::Min, .. } => "Min",
         }
     }
 
@@ -82,6 +89,7 @@ impl IndexOp {
     pub fn required_inputs(&self) -> usize {
         match self {
             IndexOp::Size | IndexOp::EyeLike { .. } | IndexOp::Arg { .. } | IndexOp::Hardmax { .. } | IndexOp::NonZero => 1,
+            IndexOp::Variadic { .. } => 1,
             IndexOp::DepthToSpace { .. } | IndexOp::SpaceToDepth { .. } | IndexOp::Trilu { .. } => 1,
             IndexOp::Range | IndexOp::ScatterElements { .. } | IndexOp::ScatterNd { .. } | IndexOp::OneHot { .. } => 3,
             _ => 2,
@@ -97,7 +105,7 @@ impl IndexOp {
             a("reduction", Str(name), Some(Str("none".into())))
         };
         match self {
-            IndexOp::Size | IndexOp::Range | IndexOp::NonZero => vec![],
+            IndexOp::Size | IndexOp::Range | IndexOp::NonZero | IndexOp::Variadic { .. } => vec![],
             IndexOp::EyeLike { dtype, k } => {
                 let mut v = vec![a("k", Int(*k), Some(Int(0)))];
                 if let Some(d) = dtype {

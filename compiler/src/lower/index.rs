@@ -39,6 +39,8 @@ pub enum IndexKernel {
     Compress(AxisParams),
     /// x, sequence_lens.
     ReverseSequence(k::index::ReverseSequenceParams),
+    /// All inputs: the first broadcast into the output (`parts[0]`), the others folded in.
+    Variadic { op: k::index::Accumulate, parts: Vec<k::movement::ExpandParams>, mean: bool },
 }
 
 fn padded<T: Copy + Default>(v: &[T]) -> Result<[T; MAX_RANK]> {
@@ -156,6 +158,15 @@ pub fn lower(op: &IndexOp, ins: &Inputs, outputs: &[ValueInfo]) -> Result<Kernel
                 time_axis: normalize_axis(*time_axis, x.len())?,
                 len: x.iter().product(),
             })
+        }
+        IndexOp::Variadic { op, mean } => {
+            let parts = ins
+                .infos
+                .iter()
+                .flatten()
+                .map(|i| super::params::expand_params(&i.shape, &out.shape))
+                .collect::<Result<_>>()?;
+            IndexKernel::Variadic { op: *op, parts, mean: *mean }
         }
         IndexOp::DepthToSpace { blocksize: b, crd } => {
             let b = *b;

@@ -246,6 +246,16 @@ pub(super) fn rules(op: &IndexOp, inputs: &Inputs, num_outputs: usize) -> Result
             normalize_axis(*axis, x.len())?;
             same_as(inputs, 0)
         }
+        IndexOp::Variadic { .. } => {
+            let mut out = x.to_vec();
+            for i in 1..inputs.infos.len() {
+                if inputs.dtype(i)? != dtype {
+                    return Err(Error::invalid(format!("input types differ: {dtype} and {}", inputs.dtype(i)?)));
+                }
+                out = super::broadcast_shapes(&out, inputs.shape(i)?)?;
+            }
+            Ok(vec![(dtype, out)])
+        }
         IndexOp::NonZero => {
             let t = inputs.values.first().copied().flatten().ok_or_else(|| {
                 Error::unsupported("NonZero's output shape depends on its input's values, which must be a compile-time constant")

@@ -3,7 +3,7 @@
 
 use super::{unsupported, Lowered, NodeCtx};
 use crate::error::{Error, Result};
-use crate::ir::index_op::{IndexOp, ScatterReduction};
+use crate::ir::index_op::{Accumulate, IndexOp, ScatterReduction};
 use crate::ir::{DType, Op};
 
 fn reduction(ctx: &NodeCtx) -> Result<ScatterReduction> {
@@ -116,6 +116,20 @@ pub(super) fn convert(ctx: &NodeCtx) -> Result<Lowered> {
             (op, 2, 2, 1)
         }
         "CenterCropPad" => (IndexOp::CenterCropPad { axes: a.ints("axes")? }, 2, 2, 1),
+        "Mean" | "Max" | "Min" | "Sum" => {
+            let n = ctx.node.input.len();
+            ctx.expect_inputs(n.max(1), usize::MAX)?;
+            ctx.expect_outputs(1, 1)?;
+            if n == 1 {
+                return Ok(ctx.lowered(Op::Identity));
+            }
+            let op = match op_type {
+                "Max" => Accumulate::Max,
+                "Min" => Accumulate::Min,
+                _ => Accumulate::Sum,
+            };
+            return Ok(ctx.lowered(Op::Index(IndexOp::Variadic { op, mean: op_type == "Mean" })));
+        }
         "Hardmax" => {
             let legacy = ctx.opset < 13;
             (IndexOp::Hardmax { axis: a.int_or("axis", if legacy { 1 } else { -1 })?, legacy }, 1, 1, 1)

@@ -68,6 +68,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("LogSoftmax", 1),
     ("MatMul", 1),
     ("Max", 1),
+    ("Mean", 1),
     ("MaxPool", 1),
     ("Min", 1),
     ("Mod", 10),
@@ -179,6 +180,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
     }
     let lowered = match op_type {
         "Constant" => math::constant(ctx)?,
+        "Max" | "Min" | "Sum" if ctx.node.input.len() > 2 => index::convert(ctx)?,
         "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "PRelu" | "Max" | "Min" | "Sum" => math::binary(ctx)?,
         "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" => math::compare(ctx)?,
         "And" | "Or" | "Xor" => math::logic(ctx)?,
@@ -216,7 +218,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "Identity" | "Where" | "Expand" | "Tile" => movement::plain(ctx)?,
         "ArgMax" | "ArgMin" | "CenterCropPad" | "Compress" | "CumSum" | "DepthToSpace" | "EyeLike" | "GatherElements"
         | "GatherND" | "Hardmax" | "NonZero" | "OneHot" | "Range" | "ReverseSequence" | "Scatter" | "ScatterElements"
-        | "ScatterND" | "Size" | "SpaceToDepth" | "TopK" | "Trilu" => index::convert(ctx)?,
+        | "ScatterND" | "Size" | "SpaceToDepth" | "TopK" | "Trilu" | "Mean" => index::convert(ctx)?,
         other => return Err(Error::internal(format!("{other} is listed as supported but has no converter"))),
     };
     if let Some(name) = ctx.attrs.first_unread() {
