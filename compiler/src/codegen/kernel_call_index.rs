@@ -79,6 +79,7 @@ pub(super) fn emit(kernel: &IndexKernel, inputs: &[Option<Arg>], outputs: &[Arg]
             return Ok(quote!(#f(#x, #d, #y);));
         }
         IndexKernel::Variadic { .. } => return Err(Error::internal("variadic kernels are emitted above")),
+        IndexKernel::Det(_) => ("linalg", "det", quote!(#x, #y)),
         IndexKernel::Compress(_) => ("index", "compress", { let c = slot(1)?; quote!(#x, #c, #y) }),
         IndexKernel::ReverseSequence(_) => ("index", "reverse_sequence", { let l = slot(1)?; quote!(#x, #l, #y) }),
     };
@@ -102,6 +103,7 @@ pub(super) fn emit(kernel: &IndexKernel, inputs: &[Option<Arg>], outputs: &[Arg]
         IndexKernel::Trilu(p) => call!(p),
         IndexKernel::OneHot(p) | IndexKernel::Hardmax(p) | IndexKernel::Compress(p) => call!(p),
         IndexKernel::ReverseSequence(p) => call!(p),
+        IndexKernel::Det(p) => call!(p),
         IndexKernel::Range | IndexKernel::Variadic { .. } => quote!(),
     })
 }

@@ -210,6 +210,11 @@ pub(super) fn execute(kernel: &IndexKernel, args: &[&Tensor], results: &mut [Ten
                 numeric2!(&x.data, &mut first.data, |_a, y| k::index::divide_by(parts.len(), y), err());
             }
         }
+        IndexKernel::Det(p) => match (&x.data, &mut first.data) {
+            (Data::F32(a), Data::F32(y)) => k::linalg::det(p, a, y),
+            (Data::F64(a), Data::F64(y)) => k::linalg::det(p, a, y),
+            _ => return Err(err()),
+        },
         IndexKernel::ReverseSequence(p) => {
             let Data::I64(lens) = &arg(1)?.data else { return Err(Error::invalid("sequence_lens must be int64")) };
             any_type!(&x.data, &mut first.data, |a, y| k::index::reverse_sequence(p, a, lens, y), err())

@@ -46,6 +46,8 @@ pub enum IndexOp {
     /// Sum, Max, Min (more than two inputs) and Mean (`mean`: Sum divided by the count),
     /// with multidirectional broadcasting.
     Variadic { op: Accumulate, mean: bool },
+    /// Determinants of the trailing square matrices.
+    Det,
 }
 
 impl IndexOp {
@@ -72,6 +74,7 @@ impl IndexOp {
             IndexOp::CenterCropPad { .. } => "CenterCropPad",
             IndexOp::Hardmax { .. } => "Hardmax",
             IndexOp::NonZero => "NonZero",
+            IndexOp::Det => "Det",
             IndexOp::Variadic { mean: true, .. } => "Mean",
             IndexOp::Variadic { op: Accumulate::Sum, .. } => "Sum",
             IndexOp::Variadic { op: Accumulate::Max, .. } => "Max",
@@ -89,7 +92,7 @@ impl IndexOp {
     pub fn required_inputs(&self) -> usize {
         match self {
             IndexOp::Size | IndexOp::EyeLike { .. } | IndexOp::Arg { .. } | IndexOp::Hardmax { .. } | IndexOp::NonZero => 1,
-            IndexOp::Variadic { .. } => 1,
+            IndexOp::Variadic { .. } | IndexOp::Det => 1,
             IndexOp::DepthToSpace { .. } | IndexOp::SpaceToDepth { .. } | IndexOp::Trilu { .. } => 1,
             IndexOp::Range | IndexOp::ScatterElements { .. } | IndexOp::ScatterNd { .. } | IndexOp::OneHot { .. } => 3,
             _ => 2,
@@ -105,7 +108,7 @@ impl IndexOp {
             a("reduction", Str(name), Some(Str("none".into())))
         };
         match self {
-            IndexOp::Size | IndexOp::Range | IndexOp::NonZero | IndexOp::Variadic { .. } => vec![],
+            IndexOp::Size | IndexOp::Range | IndexOp::NonZero | IndexOp::Variadic { .. } | IndexOp::Det => vec![],
             IndexOp::EyeLike { dtype, k } => {
                 let mut v = vec![a("k", Int(*k), Some(Int(0)))];
                 if let Some(d) = dtype {

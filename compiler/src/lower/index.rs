@@ -41,6 +41,7 @@ pub enum IndexKernel {
     ReverseSequence(k::index::ReverseSequenceParams),
     /// All inputs: the first broadcast into the output (`parts[0]`), the others folded in.
     Variadic { op: k::index::Accumulate, parts: Vec<k::movement::ExpandParams>, mean: bool },
+    Det(k::linalg::DetParams),
 }
 
 fn padded<T: Copy + Default>(v: &[T]) -> Result<[T; MAX_RANK]> {
@@ -167,6 +168,13 @@ pub fn lower(op: &IndexOp, ins: &Inputs, outputs: &[ValueInfo]) -> Result<Kernel
                 .map(|i| super::params::expand_params(&i.shape, &out.shape))
                 .collect::<Result<_>>()?;
             IndexKernel::Variadic { op: *op, parts, mean: *mean }
+        }
+        IndexOp::Det => {
+            let n = x[x.len() - 1];
+            if n > k::linalg::MAX_DET_ORDER {
+                return Err(Error::unsupported(format!("Det of {n}×{n} matrices; the limit is {}", k::linalg::MAX_DET_ORDER)));
+            }
+            IndexKernel::Det(k::linalg::DetParams { batch: x[..x.len() - 2].iter().product(), n })
         }
         IndexOp::DepthToSpace { blocksize: b, crd } => {
             let b = *b;

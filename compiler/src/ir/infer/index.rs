@@ -256,6 +256,15 @@ pub(super) fn rules(op: &IndexOp, inputs: &Inputs, num_outputs: usize) -> Result
             }
             Ok(vec![(dtype, out)])
         }
+        IndexOp::Det => {
+            if !matches!(dtype, DType::F32 | DType::F64) {
+                return Err(Error::unsupported(format!("Det on {dtype}: f32 and f64 only")));
+            }
+            match x {
+                [lead @ .., n, m] if n == m => Ok(vec![(dtype, lead.to_vec())]),
+                _ => Err(Error::invalid(format!("Det needs square matrices, got {x:?}"))),
+            }
+        }
         IndexOp::NonZero => {
             let t = inputs.values.first().copied().flatten().ok_or_else(|| {
                 Error::unsupported("NonZero's output shape depends on its input's values, which must be a compile-time constant")

@@ -41,6 +41,7 @@ pub(super) fn convert(ctx: &NodeCtx) -> Result<Lowered> {
     let (op, min_in, max_in, outs) = match op_type {
         "Size" => (IndexOp::Size, 1, 1, 1),
         "NonZero" => (IndexOp::NonZero, 1, 1, 1),
+        "Det" => (IndexOp::Det, 1, 1, 1),
         "EyeLike" => {
             let dtype = match a.int("dtype")? {
                 Some(code) => Some(

@@ -37,6 +37,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("ConvTranspose", 1),
     ("CumSum", 11),
     ("DepthToSpace", 1),
+    ("Det", 11),
     ("Div", 1),
     ("Dropout", 1),
     ("Elu", 1),
@@ -218,7 +219,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "Identity" | "Where" | "Expand" | "Tile" => movement::plain(ctx)?,
         "ArgMax" | "ArgMin" | "CenterCropPad" | "Compress" | "CumSum" | "DepthToSpace" | "EyeLike" | "GatherElements"
         | "GatherND" | "Hardmax" | "NonZero" | "OneHot" | "Range" | "ReverseSequence" | "Scatter" | "ScatterElements"
-        | "ScatterND" | "Size" | "SpaceToDepth" | "TopK" | "Trilu" | "Mean" => index::convert(ctx)?,
+        | "ScatterND" | "Size" | "SpaceToDepth" | "TopK" | "Trilu" | "Mean" | "Det" => index::convert(ctx)?,
         other => return Err(Error::internal(format!("{other} is listed as supported but has no converter"))),
     };
     if let Some(name) = ctx.attrs.first_unread() {
