@@ -222,3 +222,7 @@ pub(super) fn execute(kernel: &IndexKernel, args: &[&Tensor], results: &mut [Ten
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "index_tests.rs"]
+mod tests;
