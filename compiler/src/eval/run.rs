@@ -16,9 +16,7 @@ pub fn run_graph(graph: &Graph, inputs: &BTreeMap<String, Tensor>, _opts: &RunOp
         let t = inputs
             .get(&info.name)
             .ok_or_else(|| Error::invalid(format!("input '{}' was not given", info.name)))?;
-        // A scalar may come as `[1]` (as in the ONNX test data): same elements, same order.
-        let same_layout = t.shape.iter().filter(|&&d| d != 1).eq(info.shape.iter().filter(|&&d| d != 1));
-        if t.dtype() != info.dtype || !same_layout {
+        if t.dtype() != info.dtype || t.shape != info.shape {
             return Err(Error::invalid(format!(
                 "input '{}' must be {} {:?}, got {} {:?}",
                 info.name,
@@ -28,9 +26,7 @@ pub fn run_graph(graph: &Graph, inputs: &BTreeMap<String, Tensor>, _opts: &RunOp
                 t.shape
             )));
         }
-        let mut t = t.clone();
-        t.shape.clone_from(&info.shape);
-        values.insert(ValueRef { node: input, slot: 0 }, t);
+        values.insert(ValueRef { node: input, slot: 0 }, t.clone());
     }
     for name in inputs.keys() {
         if !graph.inputs.iter().any(|&i| &graph.node(i).outputs[0].name == name) {
