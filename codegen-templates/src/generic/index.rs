@@ -431,7 +431,7 @@ pub fn one_hot<I: Number, T: Copy>(p: &AxisParams, indices: &[I], values: &[T], 
     y.fill(off);
     for (n, &ix) in indices.iter().enumerate().take(p.outer * inner) {
         let v = ix.to_f32();
-        if v != v {
+        if v.is_nan() {
             continue;
         }
         let Some(i) = axis_index(v as i64, depth) else {

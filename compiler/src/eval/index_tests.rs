@@ -31,6 +31,7 @@ fn f32s(shape: &[usize], v: &[f32]) -> Option<Tensor> {
     Some(Tensor::from_f32(shape.to_vec(), v.to_vec()).unwrap())
 }
 
+#[allow(clippy::unnecessary_cast)]
 fn values(t: &Tensor) -> Vec<f64> {
     crate::with_data!(&t.data, v => v.iter().map(|&x| x as f64).collect())
 }

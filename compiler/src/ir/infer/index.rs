@@ -202,7 +202,7 @@ pub(super) fn rules(op: &IndexOp, inputs: &Inputs, num_outputs: usize) -> Result
         }
         IndexOp::OneHot { axis } => {
             let depth = scalar_f64(inputs, 1, "depth")?;
-            if !(depth >= 0.0 && depth < 1e12) {
+            if !(0.0..1e12).contains(&depth) {
                 return Err(Error::invalid(format!("depth {depth} is not a valid size")));
             }
             let a = normalize_axis(*axis, x.len() + 1)?;
