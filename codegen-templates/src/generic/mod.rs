@@ -5,6 +5,8 @@ pub mod conv;
 pub mod conv_transpose;
 pub mod elementwise;
 pub mod gemm;
+pub mod index;
+pub mod linalg;
 pub mod movement;
 pub mod norm;
 pub mod number;

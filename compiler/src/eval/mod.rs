@@ -57,6 +57,11 @@ pub fn eval_node(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tenso
             });
             return Ok(vec![Tensor { shape: out.shape.clone(), data }]);
         }
+        Op::Index(i) => {
+            if let Some(results) = index::eval_special(i, inputs, values, outputs)? {
+                return Ok(results);
+            }
+        }
         _ => {}
     }
     let args: Vec<&Tensor> = values
@@ -158,8 +163,13 @@ macro_rules! any_type {
     };
 }
 
+mod index;
+
 /// Executes a lowered kernel on evaluator tensors.
 pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Result<()> {
+    if let Kernel::Index(ik) = kernel {
+        return index::execute(ik, args, results);
+    }
     let arg = |i: usize| -> Result<&Tensor> {
         args.get(i).copied().ok_or_else(|| Error::internal(format!("kernel argument {i} missing")))
     };
@@ -288,6 +298,7 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Cast { to, .. } => cast(x, *to, first)?,
         Kernel::Expand(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err()),
         Kernel::Tile(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::tile(p, a, y), err()),
+        Kernel::Index(_) => return Err(Error::internal("indexing kernels run in eval::index")),
     }
     Ok(())
 }

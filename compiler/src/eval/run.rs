@@ -16,7 +16,9 @@ pub fn run_graph(graph: &Graph, inputs: &BTreeMap<String, Tensor>, _opts: &RunOp
         let t = inputs
             .get(&info.name)
             .ok_or_else(|| Error::invalid(format!("input '{}' was not given", info.name)))?;
-        if t.dtype() != info.dtype || t.shape != info.shape {
+        // A scalar may come as `[1]` (as in the ONNX test data): same elements, same order.
+        let same_layout = t.shape.iter().filter(|&&d| d != 1).eq(info.shape.iter().filter(|&&d| d != 1));
+        if t.dtype() != info.dtype || !same_layout {
             return Err(Error::invalid(format!(
                 "input '{}' must be {} {:?}, got {} {:?}",
                 info.name,
@@ -26,7 +28,9 @@ pub fn run_graph(graph: &Graph, inputs: &BTreeMap<String, Tensor>, _opts: &RunOp
                 t.shape
             )));
         }
-        values.insert(ValueRef { node: input, slot: 0 }, t.clone());
+        let mut t = t.clone();
+        t.shape.clone_from(&info.shape);
+        values.insert(ValueRef { node: input, slot: 0 }, t);
     }
     for name in inputs.keys() {
         if !graph.inputs.iter().any(|&i| &graph.node(i).outputs[0].name == name) {

@@ -136,6 +136,7 @@ pub fn attribute_list(op: &Op) -> Vec<Attr> {
         | Op::Compare(_)
         | Op::Logic(_)
         | Op::GlobalPool(_) => {}
+        Op::Index(i) => list.extend(i.attributes()),
         Op::Constant(t) => {
             list.push(attr("dtype", Str(t.dtype().name().into()), None));
             list.push(attr("shape", ints(&t.shape), None));

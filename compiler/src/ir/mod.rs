@@ -10,6 +10,7 @@
 pub mod dot;
 pub mod dtype;
 pub mod graph;
+pub mod index_op;
 pub mod infer;
 pub mod json;
 pub mod op;

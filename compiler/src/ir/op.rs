@@ -6,6 +6,7 @@
 
 use super::tensor::Tensor;
 use super::DType;
+pub use super::index_op::IndexOp;
 pub use onnxc_templates::generic::activation::Activation;
 pub use onnxc_templates::generic::elementwise::{BinaryOp, CompareOp, LogicOp};
 pub use onnxc_templates::generic::movement::PadMode;
@@ -212,6 +213,8 @@ pub enum Op {
     Where,
     Expand,
     Tile,
+    /// Gathers, scatters, searches and other indexing ops (see `index_op`).
+    Index(IndexOp),
 }
 
 impl Op {
@@ -260,6 +263,7 @@ impl Op {
             Op::Where => "Where".into(),
             Op::Expand => "Expand".into(),
             Op::Tile => "Tile".into(),
+            Op::Index(i) => i.name().into(),
         }
     }
 
@@ -271,6 +275,16 @@ impl Op {
             Op::Gemm(g) => Some(&mut g.activation),
             Op::MatMul(m) => Some(&mut m.activation),
             _ => None,
+        }
+    }
+
+    /// True for ops whose outputs follow from their inputs' shapes alone (Shape, Size, …):
+    /// they are evaluated at compile time even when the input values are unknown.
+    pub fn shape_only(&self) -> bool {
+        match self {
+            Op::Shape { .. } => true,
+            Op::Index(i) => i.shape_only(),
+            _ => false,
         }
     }
 

@@ -87,6 +87,7 @@ fn required_inputs(op: &Op, num_inputs: usize) -> usize {
         | Op::Expand
         | Op::Tile => 2,
         Op::Concat { .. } => num_inputs.max(1),
+        Op::Index(i) => i.required_inputs(),
         _ => 1,
     }
 }

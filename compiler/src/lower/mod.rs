@@ -4,7 +4,10 @@
 //! `codegen-templates`. The evaluator runs the resulting [`Kernel`] directly; codegen prints
 //! the same parameters as `const` items, so both execute exactly the same computation.
 
+mod index;
 mod params;
+
+pub use index::IndexKernel;
 
 pub use params::*;
 
@@ -65,6 +68,8 @@ pub enum Kernel {
     Cast { from: DType, to: DType },
     Expand(k::movement::ExpandParams),
     Tile(k::movement::TileParams),
+    /// Gathers, scatters, searches and scans (see `index`).
+    Index(IndexKernel),
 }
 
 /// A lowered node: the kernel and the element type it runs on.
@@ -232,6 +237,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Cast { to } => Kernel::Cast { from: dtype, to: *to },
         Op::Expand => Kernel::Expand(expand_params(&info(0)?.shape, &out.shape)?),
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
+        Op::Index(i) => index::lower(i, &ins, outputs)?,
     };
     Ok(Lowered { kernel, dtype })
 }

@@ -42,7 +42,7 @@ fn evaluate(graph: &Graph, node: NodeIndex) -> Result<Option<Vec<Tensor>>> {
     let inputs = graph.inputs(node);
     let values: Vec<Option<&Tensor>> = inputs.iter().map(|v| v.and_then(|v| graph.constant(v))).collect();
     let all_known = inputs.iter().zip(&values).all(|(i, v)| i.is_none() || v.is_some());
-    if !all_known && !matches!(n.op, Op::Shape { .. }) {
+    if !all_known && !n.op.shape_only() {
         return Ok(None);
     }
     let input_bytes: usize = values.iter().flatten().map(|t| t.byte_len()).sum();

@@ -7,6 +7,7 @@
 //! change the graph's structure: turning those values into constants is the folding pass's job.
 
 mod geometry;
+pub mod index;
 mod rules;
 
 pub use geometry::{broadcast_shapes, conv_transpose_geometry, normalize_axis, window_geometry, WindowGeometry};
@@ -57,7 +58,7 @@ pub fn infer_all(graph: &Graph) -> Result<Vec<(petgraph::stable_graph::NodeIndex
         let foldable = !matches!(n.op, crate::ir::Op::Input | crate::ir::Op::Constant(_))
             && in_values.iter().zip(&inputs).all(|(v, i)| i.is_none() || v.is_some())
             && outputs.iter().all(|(_, s)| s.iter().product::<usize>() <= MAX_EVAL_ELEMENTS);
-        let values = if foldable || matches!(n.op, crate::ir::Op::Shape { .. }) {
+        let values = if foldable || n.op.shape_only() {
             let mut out_infos = n.outputs.clone();
             for (info, (dtype, shape)) in out_infos.iter_mut().zip(&outputs) {
                 info.dtype = *dtype;

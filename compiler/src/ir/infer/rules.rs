@@ -28,33 +28,33 @@ pub struct Inputs<'a> {
 }
 
 impl Inputs<'_> {
-    fn info(&self, i: usize) -> Result<&ValueInfo> {
+    pub(super) fn info(&self, i: usize) -> Result<&ValueInfo> {
         self.infos.get(i).copied().flatten().ok_or_else(|| Error::invalid(format!("input {i} is required")))
     }
-    fn shape(&self, i: usize) -> Result<&[usize]> {
+    pub(super) fn shape(&self, i: usize) -> Result<&[usize]> {
         Ok(&self.info(i)?.shape)
     }
-    fn dtype(&self, i: usize) -> Result<DType> {
+    pub(super) fn dtype(&self, i: usize) -> Result<DType> {
         Ok(self.info(i)?.dtype)
     }
-    fn present(&self, i: usize) -> bool {
+    pub(super) fn present(&self, i: usize) -> bool {
         self.infos.get(i).copied().flatten().is_some()
     }
     /// The value of a shape-deciding input, which must be known at compile time.
-    fn ints(&self, i: usize, what: &str) -> Result<Vec<i64>> {
+    pub(super) fn ints(&self, i: usize, what: &str) -> Result<Vec<i64>> {
         let t = self.values.get(i).copied().flatten().ok_or_else(|| {
             Error::unsupported(format!("{what} (input {i}) must be a compile-time constant: onnxc needs static shapes"))
         })?;
         t.to_i64_vec().ok_or_else(|| Error::invalid(format!("{what} (input {i}) must be an integer tensor")))
     }
-    fn optional_ints(&self, i: usize, what: &str) -> Result<Option<Vec<i64>>> {
+    pub(super) fn optional_ints(&self, i: usize, what: &str) -> Result<Option<Vec<i64>>> {
         if self.present(i) {
             self.ints(i, what).map(Some)
         } else {
             Ok(None)
         }
     }
-    fn floats(&self, i: usize, what: &str) -> Result<Vec<f32>> {
+    pub(super) fn floats(&self, i: usize, what: &str) -> Result<Vec<f32>> {
         let t = self.values.get(i).copied().flatten().ok_or_else(|| {
             Error::unsupported(format!("{what} (input {i}) must be a compile-time constant"))
         })?;
@@ -62,7 +62,7 @@ impl Inputs<'_> {
     }
 }
 
-fn same_as(inputs: &Inputs, i: usize) -> Result<Inferred> {
+pub(super) fn same_as(inputs: &Inputs, i: usize) -> Result<Inferred> {
     Ok(vec![(inputs.dtype(i)?, inputs.shape(i)?.to_vec())])
 }
 
@@ -75,7 +75,7 @@ fn require_float(inputs: &Inputs, i: usize) -> Result<()> {
     }
 }
 
-fn dim_from_i64(d: i64, what: &str) -> Result<usize> {
+pub(super) fn dim_from_i64(d: i64, what: &str) -> Result<usize> {
     usize::try_from(d).map_err(|_| Error::invalid(format!("{what}: dimension {d} is negative")))
 }
 
@@ -387,6 +387,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
                 inputs.ints(1, "shape")?.iter().map(|&d| dim_from_i64(d, "Expand")).collect::<Result<_>>()?;
             Ok(vec![(inputs.dtype(0)?, broadcast_shapes(x, &target)?)])
         }
+        Op::Index(i) => super::index::rules(i, inputs, num_outputs),
         Op::Tile => {
             let x = inputs.shape(0)?;
             let reps = inputs.ints(1, "repeats")?;

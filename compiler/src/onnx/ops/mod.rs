@@ -6,6 +6,7 @@
 //! converter does not read are reported, so an attribute from another opset never passes
 //! silently.
 
+mod index;
 mod math;
 mod movement;
 mod nn;
@@ -21,15 +22,22 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Abs", 1),
     ("Add", 1),
     ("And", 1),
+    ("ArgMax", 1),
+    ("ArgMin", 1),
     ("AveragePool", 1),
     ("BatchNormalization", 1),
     ("Cast", 1),
+    ("CenterCropPad", 18),
     ("Clip", 1),
+    ("Compress", 9),
     ("Concat", 1),
     ("Constant", 1),
     ("ConstantOfShape", 9),
     ("Conv", 1),
     ("ConvTranspose", 1),
+    ("CumSum", 11),
+    ("DepthToSpace", 1),
+    ("Det", 11),
     ("Div", 1),
     ("Dropout", 1),
     ("Elu", 1),
@@ -37,8 +45,11 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Erf", 9),
     ("Exp", 1),
     ("Expand", 8),
+    ("EyeLike", 9),
     ("Flatten", 1),
     ("Gather", 1),
+    ("GatherElements", 11),
+    ("GatherND", 11),
     ("Gelu", 20),
     ("Gemm", 1),
     ("GlobalAveragePool", 1),
@@ -47,6 +58,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("GreaterOrEqual", 12),
     ("HardSigmoid", 1),
     ("HardSwish", 14),
+    ("Hardmax", 1),
     ("Identity", 1),
     ("InstanceNormalization", 1),
     ("LayerNormalization", 17),
@@ -57,16 +69,20 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("LogSoftmax", 1),
     ("MatMul", 1),
     ("Max", 1),
+    ("Mean", 1),
     ("MaxPool", 1),
     ("Min", 1),
     ("Mod", 10),
     ("Mul", 1),
     ("Neg", 1),
+    ("NonZero", 9),
     ("Not", 1),
+    ("OneHot", 9),
     ("Or", 1),
     ("PRelu", 1),
     ("Pad", 1),
     ("Pow", 1),
+    ("Range", 11),
     ("Reciprocal", 1),
     ("ReduceL1", 1),
     ("ReduceL2", 1),
@@ -81,10 +97,16 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Relu", 1),
     ("Reshape", 1),
     ("Resize", 10),
+    ("ReverseSequence", 10),
+    ("Scatter", 9),
+    ("ScatterElements", 11),
+    ("ScatterND", 11),
     ("Shape", 1),
     ("Sigmoid", 1),
+    ("Size", 1),
     ("Slice", 1),
     ("Softmax", 1),
+    ("SpaceToDepth", 1),
     ("Split", 1),
     ("Sqrt", 1),
     ("Squeeze", 1),
@@ -92,7 +114,9 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Sum", 1),
     ("Tanh", 1),
     ("Tile", 1),
+    ("TopK", 1),
     ("Transpose", 1),
+    ("Trilu", 14),
     ("Unsqueeze", 1),
     ("Upsample", 7),
     ("Where", 9),
@@ -107,7 +131,11 @@ pub fn supported_op_table() -> Vec<(&'static str, i64, i64)> {
         .iter()
         .map(|&(op, since)| {
             // Upsample was removed from the standard at opset 10 (Resize replaces it).
-            let until = if op == "Upsample" { 9 } else { hi };
+            let until = match op {
+                "Upsample" => 9,
+                "Scatter" => 10,
+                _ => hi,
+            };
             (op, since.max(lo), until)
         })
         .collect();
@@ -153,6 +181,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
     }
     let lowered = match op_type {
         "Constant" => math::constant(ctx)?,
+        "Max" | "Min" | "Sum" if ctx.node.input.len() > 2 => index::convert(ctx)?,
         "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "PRelu" | "Max" | "Min" | "Sum" => math::binary(ctx)?,
         "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" => math::compare(ctx)?,
         "And" | "Or" | "Xor" => math::logic(ctx)?,
@@ -188,6 +217,9 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "Upsample" => movement::upsample(ctx)?,
         "Shape" => movement::shape(ctx)?,
         "Identity" | "Where" | "Expand" | "Tile" => movement::plain(ctx)?,
+        "ArgMax" | "ArgMin" | "CenterCropPad" | "Compress" | "CumSum" | "DepthToSpace" | "EyeLike" | "GatherElements"
+        | "GatherND" | "Hardmax" | "NonZero" | "OneHot" | "Range" | "ReverseSequence" | "Scatter" | "ScatterElements"
+        | "ScatterND" | "Size" | "SpaceToDepth" | "TopK" | "Trilu" | "Mean" | "Det" => index::convert(ctx)?,
         other => return Err(Error::internal(format!("{other} is listed as supported but has no converter"))),
     };
     if let Some(name) = ctx.attrs.first_unread() {
