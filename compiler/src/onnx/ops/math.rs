@@ -206,7 +206,17 @@ pub(super) fn cast(ctx: &NodeCtx) -> Result<Lowered> {
         // Only matters for float8 targets, which onnxc rejects below anyway.
         ctx.attrs.ignore("saturate");
     }
-    let code = ctx.attrs.int("to")?.ok_or_else(|| Error::invalid("attribute 'to' is required"))?;
+    if ctx.opset >= 24 {
+        // Only matters for float8e8m0 targets, which onnxc rejects below anyway.
+        ctx.attrs.ignore("round_mode");
+    }
+    let code = if ctx.opset < 6 {
+        // Opsets 1–5 name the type with a string (`"FLOAT"`, `"INT64"`, …).
+        let name = ctx.attrs.string("to")?.ok_or_else(|| Error::invalid("attribute 'to' is required"))?;
+        legacy_type_code(name).ok_or_else(|| unsupported(format!("cast to {name:?} is not supported")))?
+    } else {
+        ctx.attrs.int("to")?.ok_or_else(|| Error::invalid("attribute 'to' is required"))?
+    };
     let code32 = i32::try_from(code).map_err(|_| Error::invalid(format!("'to' = {code} is not a data type")))?;
     let to = DType::from_onnx(code32).ok_or_else(|| {
         unsupported(format!("cast to {} (code {code}) is not supported", DType::onnx_code_name(code32)))
@@ -226,4 +236,23 @@ pub(super) fn constant_of_shape(ctx: &NodeCtx) -> Result<Lowered> {
         return Err(Error::invalid(format!("attribute 'value' must hold one element, found {}", value.len())));
     }
     Ok(ctx.lowered(Op::ConstantOfShape { value }))
+}
+
+/// The `TensorProto.DataType` code of an opset 1–5 Cast `to` name.
+fn legacy_type_code(name: &str) -> Option<i64> {
+    Some(match name.to_ascii_uppercase().as_str() {
+        "FLOAT" => 1,
+        "UINT8" => 2,
+        "INT8" => 3,
+        "UINT16" => 4,
+        "INT16" => 5,
+        "INT32" => 6,
+        "INT64" => 7,
+        "BOOL" => 9,
+        "FLOAT16" => 10,
+        "DOUBLE" => 11,
+        "UINT32" => 12,
+        "UINT64" => 13,
+        _ => return None,
+    })
 }

@@ -6,9 +6,12 @@
 //! converter does not read are reported, so an attribute from another opset never passes
 //! silently.
 
+mod legacy;
 mod math;
 mod movement;
 mod nn;
+
+pub(crate) use legacy::{legacy_unsqueeze, may_unsqueeze as legacy_may_unsqueeze};
 
 use super::attributes::Attrs;
 use super::proto::NodeProto;
@@ -16,7 +19,10 @@ use super::tensor::TensorReader;
 use crate::error::{Error, Result};
 use crate::ir::{Op, Tensor};
 
-/// Every operator onnxc imports, with the first opset that defines it (models start at 7).
+/// Every operator onnxc imports, with the first opset at which onnxc accepts it: the first that
+/// defines it, or a later one where the older versions mean something onnxc does not compile
+/// (Reshape's shape attribute before opset 5, Tile's `tiles`/`axis` inputs before 6, Pad's
+/// `paddings` at 1).
 pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Abs", 1),
     ("Add", 1),
@@ -65,7 +71,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Not", 1),
     ("Or", 1),
     ("PRelu", 1),
-    ("Pad", 1),
+    ("Pad", 2),
     ("Pow", 1),
     ("Reciprocal", 1),
     ("ReduceL1", 1),
@@ -79,7 +85,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("ReduceSum", 1),
     ("ReduceSumSquare", 1),
     ("Relu", 1),
-    ("Reshape", 1),
+    ("Reshape", 5),
     ("Resize", 10),
     ("Shape", 1),
     ("Sigmoid", 1),
@@ -91,7 +97,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Sub", 1),
     ("Sum", 1),
     ("Tanh", 1),
-    ("Tile", 1),
+    ("Tile", 6),
     ("Transpose", 1),
     ("Unsqueeze", 1),
     ("Upsample", 7),
@@ -149,8 +155,15 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         return Ok(None);
     };
     if ctx.opset < since {
+        if legacy::OLDER_VERSIONS_UNSUPPORTED.contains(&op_type) {
+            return Err(unsupported(format!(
+                "{op_type} at opset {} is not supported (onnxc supports it from opset {since})",
+                ctx.opset
+            )));
+        }
         return Err(Error::invalid(format!("{op_type} is not defined before opset {since}")));
     }
+    legacy::prepare(ctx)?;
     let lowered = match op_type {
         "Constant" => math::constant(ctx)?,
         "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "PRelu" | "Max" | "Min" | "Sum" => math::binary(ctx)?,
