@@ -225,7 +225,7 @@ fn rint64(x: f64) -> f64 {
 }
 
 /// `e^x` in f64 (relative error ~2^-52), for any x.
-pub(crate) fn exp64(x: f64) -> f64 {
+pub fn exp64(x: f64) -> f64 {
     if x.is_nan() {
         return x;
     }
@@ -254,7 +254,7 @@ pub(crate) fn exp64(x: f64) -> f64 {
 }
 
 /// `e^x - 1` in f64, accurate relative to the result also for tiny x.
-pub(crate) fn expm1_64(x: f64) -> f64 {
+pub fn expm1_64(x: f64) -> f64 {
     if x.abs() >= 0.35 || x.is_nan() {
         return exp64(x) - 1.0;
     }
@@ -267,7 +267,7 @@ pub(crate) fn expm1_64(x: f64) -> f64 {
 }
 
 /// `ln x` in f64 for finite x > 0 (relative error ~2^-52).
-pub(crate) fn ln64(x: f64) -> f64 {
+pub fn ln64(x: f64) -> f64 {
     let (e, m) = split_log_arg(x);
     e as f64 * LN_2 + ln_near1(m)
 }
@@ -650,7 +650,7 @@ fn cos_poly(r: f64) -> f64 {
 }
 
 /// `(sin x, cos x)` in f64 for finite f32 `x`.
-pub(crate) fn sincos64(x: f32) -> (f64, f64) {
+pub fn sincos64(x: f32) -> (f64, f64) {
     let abs_bits = x.to_bits() & ABS;
     let (q, r) = if f32::from_bits(abs_bits) < core::f32::consts::FRAC_PI_4 {
         (0, f32::from_bits(abs_bits) as f64)

@@ -5,6 +5,7 @@ pub mod conv;
 pub mod conv_transpose;
 pub mod elementwise;
 pub mod gemm;
+pub mod half;
 pub mod movement;
 pub mod norm;
 pub mod number;

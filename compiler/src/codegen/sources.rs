@@ -23,6 +23,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "conv_transpose", text: include_str!("../../../codegen-templates/src/generic/conv_transpose.rs") },
     Source { module: "elementwise", text: include_str!("../../../codegen-templates/src/generic/elementwise.rs") },
     Source { module: "gemm", text: include_str!("../../../codegen-templates/src/generic/gemm.rs") },
+    Source { module: "half", text: include_str!("../../../codegen-templates/src/generic/half.rs") },
     Source { module: "movement", text: include_str!("../../../codegen-templates/src/generic/movement.rs") },
     Source { module: "norm", text: include_str!("../../../codegen-templates/src/generic/norm.rs") },
     Source { module: "number", text: include_str!("../../../codegen-templates/src/generic/number.rs") },

@@ -227,6 +227,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
             Kernel::Reduce(r.op, reduce_params(x, &axes)?)
         }
         Op::Cast { to } => Kernel::Cast { from: dtype, to: *to },
+        Op::CastLike => Kernel::Cast { from: dtype, to: out.dtype },
         Op::Expand => Kernel::Expand(expand_params(&info(0)?.shape, &out.shape)?),
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
     };

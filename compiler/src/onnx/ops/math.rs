@@ -138,6 +138,38 @@ pub(super) fn unary(ctx: &NodeCtx) -> Result<Lowered> {
         "LeakyRelu" => Activation::LeakyRelu { alpha: a.float_or("alpha", 0.01)? },
         "Elu" => Activation::Elu { alpha: a.float_or("alpha", 1.0)? },
         "HardSigmoid" => Activation::HardSigmoid { alpha: a.float_or("alpha", 0.2)?, beta: a.float_or("beta", 0.5)? },
+        "Sin" => Activation::Sin,
+        "Cos" => Activation::Cos,
+        "Tan" => Activation::Tan,
+        "Asin" => Activation::Asin,
+        "Acos" => Activation::Acos,
+        "Atan" => Activation::Atan,
+        "Sinh" => Activation::Sinh,
+        "Cosh" => Activation::Cosh,
+        "Asinh" => Activation::Asinh,
+        "Acosh" => Activation::Acosh,
+        "Atanh" => Activation::Atanh,
+        "Floor" => Activation::Floor,
+        "Ceil" => Activation::Ceil,
+        "Round" => Activation::Round,
+        "Sign" => Activation::Sign,
+        "Softplus" => Activation::Softplus,
+        "Softsign" => Activation::Softsign,
+        "Mish" => Activation::Mish,
+        "Selu" => Activation::Selu {
+            alpha: a.float_or("alpha", 1.673_263_2)?,
+            gamma: a.float_or("gamma", 1.050_701)?,
+        },
+        "Celu" => {
+            let alpha = a.float_or("alpha", 1.0)?;
+            if alpha == 0.0 {
+                return Err(Error::invalid("alpha must not be 0"));
+            }
+            Activation::Celu { alpha }
+        }
+        "ThresholdedRelu" => Activation::ThresholdedRelu { alpha: a.float_or("alpha", 1.0)? },
+        "Shrink" => Activation::Shrink { lambd: a.float_or("lambd", 0.5)?, bias: a.float_or("bias", 0.0)? },
+        "Swish" => Activation::Swish { alpha: a.float_or("alpha", 1.0)? },
         "Gelu" => match a.string_or("approximate", "none")? {
             "none" => Activation::Gelu,
             "tanh" => Activation::GeluTanh,
@@ -255,4 +287,41 @@ fn legacy_type_code(name: &str) -> Option<i64> {
         "UINT64" => 13,
         _ => return None,
     })
+}
+
+/// CastLike: Cast to the type of input 1; `saturate` (19+) and `round_mode` (24+) only matter
+/// for float8 targets, which onnxc rejects.
+pub(super) fn cast_like(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(2, 2)?;
+    ctx.expect_outputs(1, 1)?;
+    if ctx.opset >= 19 {
+        ctx.attrs.ignore("saturate");
+    }
+    if ctx.opset >= 24 {
+        ctx.attrs.ignore("round_mode");
+    }
+    Ok(ctx.lowered(Op::CastLike))
+}
+
+/// BitShift and BitwiseAnd/Or/Xor (integers, with broadcasting); BitwiseNot.
+pub(super) fn bitwise(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_outputs(1, 1)?;
+    if ctx.node.op_type == "BitwiseNot" {
+        ctx.expect_inputs(1, 1)?;
+        return Ok(ctx.lowered(Op::Unary(Activation::BitNot)));
+    }
+    ctx.expect_inputs(2, 2)?;
+    let op = match ctx.node.op_type.as_str() {
+        "BitShift" => match ctx.attrs.string("direction")? {
+            Some("LEFT") => BinaryOp::ShiftLeft,
+            Some("RIGHT") => BinaryOp::ShiftRight,
+            Some(other) => return Err(Error::invalid(format!("direction must be \"LEFT\" or \"RIGHT\", found {other:?}"))),
+            None => return Err(Error::invalid("attribute 'direction' is required")),
+        },
+        "BitwiseAnd" => BinaryOp::BitAnd,
+        "BitwiseOr" => BinaryOp::BitOr,
+        "BitwiseXor" => BinaryOp::BitXor,
+        other => return Err(Error::internal(format!("{other} is not a bitwise op"))),
+    };
+    Ok(ctx.lowered(Op::Binary(op)))
 }
