@@ -264,6 +264,18 @@ pub fn compare_bf16(op: CompareOp, p: &BroadcastParams, a: &[u16], b: &[u16], y:
     })
 }
 
+/// ONNX Pow with a base and an exponent of different types: computed in `f64` (exact for
+/// integral exponents) and converted to the base's type as Cast would.
+#[inline(always)]
+pub fn pow_mixed<A: ToF64, B: ToF64>(p: &BroadcastParams, a: &[A], b: &[B], y: &mut [A])
+where
+    f64: Convert<A>,
+{
+    broadcast_map(p, a, b, y, |u: A, v: B| {
+        super::number::pow_f64(u.to_f64(), v.to_f64()).convert()
+    })
+}
+
 /// Broadcast parameters of one scalar with one scalar (to reuse the typed binary kernels).
 const SCALAR: BroadcastParams = BroadcastParams {
     rank: 0,

@@ -155,6 +155,11 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             let (a, b) = (input(0)?, input(1)?);
             with_params!(p, |call| quote!(#f(#op, &P, #a, #b, #y);))
         }
+        Kernel::PowMixed(p) => {
+            let f = uses.function("half", "pow_mixed");
+            let (a, b) = (input(0)?, input(1)?);
+            with_params!(p, |call| quote!(#f(&P, #a, #b, #y);))
+        }
         Kernel::Compare(op, p) => {
             let (module, name) = typed::compare_kernel(lowered.dtype);
             let f = uses.function(module, name);

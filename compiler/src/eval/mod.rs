@@ -182,6 +182,7 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Unary(a) => typed::unary(*a, x, first)?,
         Kernel::Binary(op, p) => typed::binary(*op, p, x, arg(1)?, first)?,
         Kernel::Compare(op, p) => typed::compare(*op, p, x, arg(1)?, first)?,
+        Kernel::PowMixed(p) => typed::pow_mixed(p, x, arg(1)?, first)?,
         Kernel::Cast { .. } => typed::cast(x, first)?,
         Kernel::Logic(op, p) => k::elementwise::logic(*op, p, bools(x)?, bools(arg(1)?)?, bytes_mut(first)?),
         Kernel::Not => k::elementwise::not(bools(x)?, bytes_mut(first)?),

@@ -197,3 +197,40 @@ pub fn cast(x: &Tensor, out: &mut Tensor) -> Result<()> {
     }
     Ok(())
 }
+
+/// Pow with an exponent of another numeric type than the base (not f16/bf16).
+pub fn pow_mixed(p: &BroadcastParams, a: &Tensor, b: &Tensor, y: &mut Tensor) -> Result<()> {
+    use k::half::pow_mixed as f;
+    let err = || Error::unsupported(format!("Pow of {} by {}", a.dtype(), b.dtype()));
+    macro_rules! by {
+        ($a:expr, $y:expr) => {
+            match &b.data {
+                Data::F32(b) => f(p, $a, b, $y),
+                Data::F64(b) => f(p, $a, b, $y),
+                Data::I8(b) => f(p, $a, b, $y),
+                Data::I16(b) => f(p, $a, b, $y),
+                Data::I32(b) => f(p, $a, b, $y),
+                Data::I64(b) => f(p, $a, b, $y),
+                Data::U8(b) => f(p, $a, b, $y),
+                Data::U16(b) => f(p, $a, b, $y),
+                Data::U32(b) => f(p, $a, b, $y),
+                Data::U64(b) => f(p, $a, b, $y),
+                _ => return Err(err()),
+            }
+        };
+    }
+    match (&a.data, &mut y.data) {
+        (Data::F32(a), Data::F32(y)) => by!(a, y),
+        (Data::F64(a), Data::F64(y)) => by!(a, y),
+        (Data::I8(a), Data::I8(y)) => by!(a, y),
+        (Data::I16(a), Data::I16(y)) => by!(a, y),
+        (Data::I32(a), Data::I32(y)) => by!(a, y),
+        (Data::I64(a), Data::I64(y)) => by!(a, y),
+        (Data::U8(a), Data::U8(y)) => by!(a, y),
+        (Data::U16(a), Data::U16(y)) => by!(a, y),
+        (Data::U32(a), Data::U32(y)) => by!(a, y),
+        (Data::U64(a), Data::U64(y)) => by!(a, y),
+        _ => return Err(err()),
+    }
+    Ok(())
+}

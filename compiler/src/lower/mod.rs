@@ -32,6 +32,8 @@ pub enum Kernel {
     MatMul(k::gemm::MatMulParams),
     Unary(Activation),
     Binary(k::elementwise::BinaryOp, k::elementwise::BroadcastParams),
+    /// Pow whose exponent's type differs from the base's.
+    PowMixed(k::elementwise::BroadcastParams),
     Compare(k::elementwise::CompareOp, k::elementwise::BroadcastParams),
     Logic(k::elementwise::LogicOp, k::elementwise::BroadcastParams),
     Not,
@@ -113,6 +115,9 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
                 return Err(Error::unsupported(format!("Clip on {dtype}: f32 only")));
             }
             Kernel::Unary(Activation::Clip { min: bound(1, *min, f32::MIN)?, max: bound(2, *max, f32::MAX)? })
+        }
+        Op::Binary(k::elementwise::BinaryOp::Pow) if info(1)?.dtype != dtype => {
+            Kernel::PowMixed(broadcast_params(&info(0)?.shape, &info(1)?.shape, &out.shape)?)
         }
         Op::Binary(b) => Kernel::Binary(*b, broadcast_params(&info(0)?.shape, &info(1)?.shape, &out.shape)?),
         Op::Compare(c) => Kernel::Compare(*c, broadcast_params(&info(0)?.shape, &info(1)?.shape, &out.shape)?),
