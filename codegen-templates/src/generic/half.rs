@@ -276,6 +276,87 @@ where
     })
 }
 
+/// One step of a variadic Max/Min/Sum/Mean: `y = b` broadcast (`first`), else
+/// `y = op(y, b)`; `p.b_strides` broadcast `b` to `p.out_shape` (the output's shape).
+#[inline(always)]
+pub fn accumulate<T: Number>(op: BinaryOp, p: &BroadcastParams, b: &[T], y: &mut [T], first: bool) {
+    let r = p.rank.min(8);
+    let (Some(shape), Some(st)) = (p.out_shape.get(..r), p.b_strides.get(..r)) else {
+        return;
+    };
+    let len = p.len.min(y.len());
+    let Some(y) = y.get_mut(..len) else {
+        return;
+    };
+    let mut idx_buf = [0usize; 8];
+    let Some(idx) = idx_buf.get_mut(..r) else {
+        return;
+    };
+    for o in y.iter_mut() {
+        if let Some(&v) = b.get(super::shape::offset(idx, st)) {
+            let mut out = [v];
+            if !first {
+                binary(op, &SCALAR, &[*o], &[v], &mut out);
+            }
+            let [w] = out;
+            *o = w;
+        }
+        super::shape::next_index(idx, shape);
+    }
+}
+
+/// `y /= n` (the last step of Mean).
+#[inline(always)]
+pub fn divide_by<T: Number>(n: usize, y: &mut [T]) {
+    let d = T::from_usize(n);
+    for v in y.iter_mut() {
+        *v = v.div(d);
+    }
+}
+
+/// Which float classes IsNaN / IsInf report as true.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FloatClass {
+    /// NaN is true (IsNaN).
+    pub nan: bool,
+    /// +∞ is true.
+    pub pos_inf: bool,
+    /// −∞ is true.
+    pub neg_inf: bool,
+}
+
+impl FloatClass {
+    /// True when `v` belongs to a selected class.
+    #[inline(always)]
+    pub fn test(self, v: f64) -> bool {
+        (self.nan && v.is_nan()) || (self.pos_inf && v == f64::INFINITY) || (self.neg_inf && v == f64::NEG_INFINITY)
+    }
+}
+
+/// ONNX IsNaN / IsInf on f32 or f64: `y[i] = class(x[i]) as u8`.
+#[inline(always)]
+pub fn classify<T: ToF64>(c: FloatClass, x: &[T], y: &mut [u8]) {
+    for (o, &v) in y.iter_mut().zip(x) {
+        *o = c.test(v.to_f64()) as u8;
+    }
+}
+
+/// ONNX IsNaN / IsInf on f16 bits.
+#[inline(always)]
+pub fn classify_f16(c: FloatClass, x: &[u16], y: &mut [u8]) {
+    for (o, &v) in y.iter_mut().zip(x) {
+        *o = c.test(f16_to_f32(v) as f64) as u8;
+    }
+}
+
+/// ONNX IsNaN / IsInf on bf16 bits.
+#[inline(always)]
+pub fn classify_bf16(c: FloatClass, x: &[u16], y: &mut [u8]) {
+    for (o, &v) in y.iter_mut().zip(x) {
+        *o = c.test(bf16_to_f32(v) as f64) as u8;
+    }
+}
+
 /// Broadcast parameters of one scalar with one scalar (to reuse the typed binary kernels).
 const SCALAR: BroadcastParams = BroadcastParams {
     rank: 0,

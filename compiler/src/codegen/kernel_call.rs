@@ -155,6 +155,38 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             let (a, b) = (input(0)?, input(1)?);
             with_params!(p, |call| quote!(#f(#op, &P, #a, #b, #y);))
         }
+        Kernel::Variadic { op, mean, parts } => {
+            let f = uses.function("half", "accumulate");
+            let op = uses.literal(op)?;
+            let mut body = TokenStream::new();
+            for (i, (p, x)) in parts.iter().zip(&present).enumerate() {
+                let ty = uses.type_of(p)?;
+                let lit = uses.literal(p)?;
+                let name = format_ident!("PART_{i}");
+                let first = i == 0;
+                body.extend(quote! {
+                    const #name: #ty = #lit;
+                    #f(#op, &#name, #x, #y, #first);
+                });
+            }
+            if *mean {
+                let d = uses.function("half", "divide_by");
+                let n = parts.len();
+                body.extend(quote!(#d(#n, #y);));
+            }
+            body
+        }
+        Kernel::Classify(c) => {
+            let name = match lowered.dtype {
+                DType::F16 => "classify_f16",
+                DType::BF16 => "classify_bf16",
+                _ => "classify",
+            };
+            let f = uses.function("half", name);
+            let c = uses.literal(c)?;
+            let x = input(0)?;
+            quote!(#f(#c, #x, #y);)
+        }
         Kernel::PowMixed(p) => {
             let f = uses.function("half", "pow_mixed");
             let (a, b) = (input(0)?, input(1)?);

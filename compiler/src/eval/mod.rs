@@ -183,6 +183,24 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Binary(op, p) => typed::binary(*op, p, x, arg(1)?, first)?,
         Kernel::Compare(op, p) => typed::compare(*op, p, x, arg(1)?, first)?,
         Kernel::PowMixed(p) => typed::pow_mixed(p, x, arg(1)?, first)?,
+        Kernel::Variadic { op, mean, parts } => {
+            for (i, (p, input)) in parts.iter().zip(args).enumerate() {
+                numeric!(&input.data, &mut first.data, |b, y| k::half::accumulate(*op, p, b, y, i == 0), mismatch(kernel, input));
+            }
+            if *mean {
+                numeric!(&x.data, &mut first.data, |_a, y| k::half::divide_by(parts.len(), y), err());
+            }
+        }
+        Kernel::Classify(c) => {
+            let y = bytes_mut(first)?;
+            match &x.data {
+                Data::F32(a) => k::half::classify(*c, a, y),
+                Data::F64(a) => k::half::classify(*c, a, y),
+                Data::F16(a) => k::half::classify_f16(*c, a, y),
+                Data::BF16(a) => k::half::classify_bf16(*c, a, y),
+                _ => return Err(err()),
+            }
+        }
         Kernel::Cast { .. } => typed::cast(x, first)?,
         Kernel::Logic(op, p) => k::elementwise::logic(*op, p, bools(x)?, bools(arg(1)?)?, bytes_mut(first)?),
         Kernel::Not => k::elementwise::not(bools(x)?, bytes_mut(first)?),

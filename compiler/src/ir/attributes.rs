@@ -133,6 +133,8 @@ pub fn attribute_list(op: &Op) -> Vec<Attr> {
         | Op::Expand
         | Op::Tile
         | Op::CastLike
+        | Op::Classify(_)
+        | Op::Variadic { .. }
         | Op::Binary(_)
         | Op::Compare(_)
         | Op::Logic(_)

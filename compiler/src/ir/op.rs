@@ -202,6 +202,13 @@ pub enum Op {
     },
     /// Cast to the element type of input 1 (whose values are not read).
     CastLike,
+    /// Max, Min, Sum (op Add) or Mean (Add, then divided) of any number of inputs, broadcast.
+    Variadic {
+        op: BinaryOp,
+        mean: bool,
+    },
+    /// IsNaN / IsInf: bool of whether each float is in the selected classes.
+    Classify(onnxc_templates::generic::half::FloatClass),
     ConstantOfShape {
         value: Tensor,
     },
@@ -257,6 +264,11 @@ impl Op {
             Op::Reduce(r) => format!("Reduce{}", format!("{:?}", r.op).trim_start_matches("ReduceOp::")),
             Op::Cast { .. } => "Cast".into(),
             Op::CastLike => "CastLike".into(),
+            Op::Variadic { mean: true, .. } => "Mean".into(),
+            Op::Variadic { op: BinaryOp::Max, .. } => "Max".into(),
+            Op::Variadic { op: BinaryOp::Min, .. } => "Min".into(),
+            Op::Variadic { .. } => "Sum".into(),
+            Op::Classify(c) => if c.nan { "IsNaN" } else { "IsInf" }.into(),
             Op::ConstantOfShape { .. } => "ConstantOfShape".into(),
             Op::Shape { .. } => "Shape".into(),
             Op::Identity => "Identity".into(),

@@ -32,6 +32,10 @@ pub enum Kernel {
     MatMul(k::gemm::MatMulParams),
     Unary(Activation),
     Binary(k::elementwise::BinaryOp, k::elementwise::BroadcastParams),
+    /// Max/Min/Sum/Mean of all inputs: one broadcast step per input (into the output).
+    Variadic { op: k::elementwise::BinaryOp, mean: bool, parts: Vec<k::elementwise::BroadcastParams> },
+    /// IsNaN / IsInf.
+    Classify(k::half::FloatClass),
     /// Pow whose exponent's type differs from the base's.
     PowMixed(k::elementwise::BroadcastParams),
     Compare(k::elementwise::CompareOp, k::elementwise::BroadcastParams),
@@ -233,6 +237,11 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         }
         Op::Cast { to } => Kernel::Cast { from: dtype, to: *to },
         Op::CastLike => Kernel::Cast { from: dtype, to: out.dtype },
+        Op::Classify(c) => Kernel::Classify(*c),
+        Op::Variadic { op, mean } => {
+            let parts = inputs.iter().flatten().map(|i| broadcast_params(&out.shape, &i.shape, &out.shape)).collect::<Result<_>>()?;
+            Kernel::Variadic { op: *op, mean: *mean, parts }
+        }
         Op::Expand => Kernel::Expand(expand_params(&info(0)?.shape, &out.shape)?),
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
     };

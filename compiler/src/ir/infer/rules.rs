@@ -372,6 +372,21 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
         }
         Op::Cast { to } => Ok(vec![(*to, inputs.shape(0)?.to_vec())]),
         Op::CastLike => Ok(vec![(inputs.dtype(1)?, inputs.shape(0)?.to_vec())]),
+        Op::Variadic { op: bop, .. } => {
+            let first = inputs.info(0)?;
+            let mut shape = first.shape.clone();
+            for info in inputs.infos.iter().flatten() {
+                super::elementwise::check_binary(*bop, first.dtype, info.dtype)?;
+                shape = broadcast_shapes(&shape, &info.shape)?;
+            }
+            Ok(vec![(first.dtype, shape)])
+        }
+        Op::Classify(_) => {
+            if !inputs.dtype(0)?.is_float() {
+                return Err(Error::invalid(format!("input has type {}; IsNaN and IsInf take floats", inputs.dtype(0)?)));
+            }
+            Ok(vec![(DType::Bool, inputs.shape(0)?.to_vec())])
+        }
         Op::ConstantOfShape { value } => {
             let shape = inputs.ints(0, "shape")?.iter().map(|&d| dim_from_i64(d, "ConstantOfShape")).collect::<Result<_>>()?;
             Ok(vec![(value.dtype(), shape)])

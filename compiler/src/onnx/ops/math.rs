@@ -4,6 +4,7 @@ use super::{unsupported, Lowered, NodeCtx};
 use crate::error::{Error, Result};
 use crate::ir::op::{Activation, BinaryOp, CompareOp, LogicOp, Reduce, ReduceOp};
 use crate::ir::{DType, Data, Op, Tensor};
+use onnxc_templates::generic::half::FloatClass;
 
 /// `Constant`: the value from whichever of its value attributes is set.
 pub(super) fn constant(ctx: &NodeCtx) -> Result<Lowered> {
@@ -65,20 +66,29 @@ pub(super) fn binary(ctx: &NodeCtx) -> Result<Lowered> {
                 BinaryOp::Mod
             }
         }
+        "Mean" => {
+            let n = ctx.node.input.len();
+            ctx.expect_inputs(n.max(1), usize::MAX)?;
+            if n == 1 {
+                return Ok(ctx.lowered(Op::Identity));
+            }
+            return Ok(ctx.lowered(Op::Variadic { op: BinaryOp::Add, mean: true }));
+        }
         "Max" | "Min" | "Sum" => {
             let n = ctx.node.input.len();
             ctx.expect_inputs(n.max(1), usize::MAX)?;
             if n == 1 {
                 return Ok(ctx.lowered(Op::Identity));
             }
-            if n > 2 {
-                return Err(unsupported(format!("{} of {n} inputs is not supported (at most 2)", ctx.node.op_type)));
-            }
-            match ctx.node.op_type.as_str() {
+            let op = match ctx.node.op_type.as_str() {
                 "Max" => BinaryOp::Max,
                 "Min" => BinaryOp::Min,
                 _ => BinaryOp::Add,
+            };
+            if n > 2 {
+                return Ok(ctx.lowered(Op::Variadic { op, mean: false }));
             }
+            op
         }
         other => return Err(Error::internal(format!("{other} is not a binary op"))),
     };
@@ -324,4 +334,20 @@ pub(super) fn bitwise(ctx: &NodeCtx) -> Result<Lowered> {
         other => return Err(Error::internal(format!("{other} is not a bitwise op"))),
     };
     Ok(ctx.lowered(Op::Binary(op)))
+}
+
+/// IsNaN, and IsInf with its `detect_positive` / `detect_negative` switches.
+pub(super) fn classify(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(1, 1)?;
+    ctx.expect_outputs(1, 1)?;
+    let class = if ctx.node.op_type == "IsNaN" {
+        FloatClass { nan: true, pos_inf: false, neg_inf: false }
+    } else {
+        FloatClass {
+            nan: false,
+            pos_inf: ctx.attrs.bool_or("detect_positive", true)?,
+            neg_inf: ctx.attrs.bool_or("detect_negative", true)?,
+        }
+    };
+    Ok(ctx.lowered(Op::Classify(class)))
 }

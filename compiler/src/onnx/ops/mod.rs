@@ -71,6 +71,8 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("HardSigmoid", 1),
     ("HardSwish", 14),
     ("Identity", 1),
+    ("IsInf", 10),
+    ("IsNaN", 9),
     ("InstanceNormalization", 1),
     ("LayerNormalization", 17),
     ("LeakyRelu", 1),
@@ -81,6 +83,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("MatMul", 1),
     ("Max", 1),
     ("MaxPool", 1),
+    ("Mean", 1),
     ("Min", 1),
     ("Mish", 18),
     ("Mod", 10),
@@ -195,7 +198,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
     legacy::prepare(ctx)?;
     let lowered = match op_type {
         "Constant" => math::constant(ctx)?,
-        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "PRelu" | "Max" | "Min" | "Sum" => math::binary(ctx)?,
+        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "PRelu" | "Max" | "Min" | "Sum" | "Mean" => math::binary(ctx)?,
         "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" => math::compare(ctx)?,
         "And" | "Or" | "Xor" => math::logic(ctx)?,
         "Not" => math::not(ctx)?,
@@ -210,6 +213,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         | "ReduceLogSum" | "ReduceLogSumExp" | "ReduceSumSquare" => math::reduce(ctx)?,
         "Cast" => math::cast(ctx)?,
         "CastLike" => math::cast_like(ctx)?,
+        "IsNaN" | "IsInf" => math::classify(ctx)?,
         "BitShift" | "BitwiseAnd" | "BitwiseOr" | "BitwiseXor" | "BitwiseNot" => math::bitwise(ctx)?,
         "ConstantOfShape" => math::constant_of_shape(ctx)?,
         "Conv" => nn::conv(ctx)?,
