@@ -9,7 +9,7 @@
 extern crate std;
 
 pub mod math;
-pub mod trig;
+
 pub mod view;
 
 #[cfg(feature = "std")]

@@ -197,7 +197,7 @@ impl fmt::Debug for Activation {
 /// Applies `act` to one value; with a constant `act` this folds to the one formula.
 #[inline(always)]
 pub fn apply(act: Activation, x: f32) -> f32 {
-    use crate::rt::{math, trig};
+    use crate::rt::math;
     match act {
         Activation::None => x,
         Activation::Relu => {
@@ -249,15 +249,15 @@ pub fn apply(act: Activation, x: f32) -> f32 {
         Activation::Abs => math::abs(x),
         Activation::Sin => math::sin(x),
         Activation::Cos => math::cos(x),
-        Activation::Tan => trig::tan(x),
-        Activation::Asin => trig::asin(x),
-        Activation::Acos => trig::acos(x),
-        Activation::Atan => trig::atan(x),
-        Activation::Sinh => trig::sinh(x),
-        Activation::Cosh => trig::cosh(x),
-        Activation::Asinh => trig::asinh(x),
-        Activation::Acosh => trig::acosh(x),
-        Activation::Atanh => trig::atanh(x),
+        Activation::Tan => math::tan(x),
+        Activation::Asin => math::asin(x),
+        Activation::Acos => math::acos(x),
+        Activation::Atan => math::atan(x),
+        Activation::Sinh => math::sinh(x),
+        Activation::Cosh => math::cosh(x),
+        Activation::Asinh => math::asinh(x),
+        Activation::Acosh => math::acosh(x),
+        Activation::Atanh => math::atanh(x),
         Activation::Floor => math::floor(x),
         Activation::Ceil => math::ceil(x),
         Activation::Round => math::round_half_even(x),
@@ -270,9 +270,9 @@ pub fn apply(act: Activation, x: f32) -> f32 {
                 x
             }
         }
-        Activation::Softplus => trig::softplus(x),
+        Activation::Softplus => math::softplus(x),
         Activation::Softsign => x / (1.0 + math::abs(x)),
-        Activation::Mish => trig::mish(x),
+        Activation::Mish => math::mish(x),
         Activation::Selu { alpha, gamma } => {
             if x > 0.0 {
                 gamma * x

@@ -37,7 +37,6 @@ pub const GENERIC_KERNELS: &[Source] = &[
 /// The `no_std` runtime modules, as `rt/<module>.rs`.
 pub const RUNTIME: &[Source] = &[
     Source { module: "math", text: include_str!("../../../runtime-min/src/math.rs") },
-    Source { module: "trig", text: include_str!("../../../runtime-min/src/trig.rs") },
     Source { module: "view", text: include_str!("../../../runtime-min/src/view.rs") },
 ];
 
