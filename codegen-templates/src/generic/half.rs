@@ -314,6 +314,62 @@ pub fn divide_by<T: Number>(n: usize, y: &mut [T]) {
     }
 }
 
+/// Element types whose bits ONNX BitCast reinterprets (as little-endian integers).
+pub trait RawBits: Copy {
+    /// The value's bits, zero-extended.
+    fn to_raw(self) -> u64;
+    /// The value with these (low) bits.
+    fn from_raw(bits: u64) -> Self;
+}
+
+/// Implements [`RawBits`] for integer types through their unsigned twin.
+macro_rules! raw_bits_int {
+    ($($t:ty => $u:ty),*) => {$(
+        impl RawBits for $t {
+            #[inline(always)]
+            fn to_raw(self) -> u64 {
+                self as $u as u64
+            }
+            #[inline(always)]
+            fn from_raw(bits: u64) -> Self {
+                bits as $u as $t
+            }
+        }
+    )*};
+}
+
+raw_bits_int!(i8 => u8, i16 => u16, i32 => u32, i64 => u64, u8 => u8, u16 => u16, u32 => u32, u64 => u64);
+
+impl RawBits for f32 {
+    #[inline(always)]
+    fn to_raw(self) -> u64 {
+        self.to_bits() as u64
+    }
+    #[inline(always)]
+    fn from_raw(bits: u64) -> Self {
+        f32::from_bits(bits as u32)
+    }
+}
+
+impl RawBits for f64 {
+    #[inline(always)]
+    fn to_raw(self) -> u64 {
+        self.to_bits()
+    }
+    #[inline(always)]
+    fn from_raw(bits: u64) -> Self {
+        f64::from_bits(bits)
+    }
+}
+
+/// ONNX BitCast between types of one width: `y[i]` has the bits of `x[i]`.
+#[inline(always)]
+pub fn bitcast<S: RawBits, D: RawBits>(x: &[S], y: &mut [D]) {
+    for (o, &v) in y.iter_mut().zip(x) {
+        *o = D::from_raw(v.to_raw());
+    }
+}
+
 /// Which float classes IsNaN / IsInf report as true.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FloatClass {

@@ -176,6 +176,11 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             }
             body
         }
+        Kernel::BitCast => {
+            let f = uses.function("half", "bitcast");
+            let x = input(0)?;
+            quote!(#f(#x, #y);)
+        }
         Kernel::Classify(c) => {
             let name = match lowered.dtype {
                 DType::F16 => "classify_f16",

@@ -191,6 +191,10 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
                 numeric!(&x.data, &mut first.data, |_a, y| k::half::divide_by(parts.len(), y), err());
             }
         }
+        Kernel::BitCast => {
+            let bytes = x.data.to_le_bytes();
+            first.data = Data::from_le_bytes(first.dtype(), &bytes)?;
+        }
         Kernel::Classify(c) => {
             let y = bytes_mut(first)?;
             match &x.data {

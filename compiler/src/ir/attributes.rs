@@ -293,7 +293,7 @@ pub fn attribute_list(op: &Op) -> Vec<Attr> {
                 Some(Bool(false)),
             ));
         }
-        Op::Cast { to } => list.push(attr("to", Str(to.name().into()), None)),
+        Op::BitCast { to } | Op::Cast { to } => list.push(attr("to", Str(to.name().into()), None)),
         Op::ConstantOfShape { value } => {
             list.push(attr("dtype", Str(value.dtype().name().into()), None));
             let v = if value.dtype().is_float() {

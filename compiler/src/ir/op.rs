@@ -202,6 +202,10 @@ pub enum Op {
     },
     /// Cast to the element type of input 1 (whose values are not read).
     CastLike,
+    /// Reinterprets the bits as another type of the same width.
+    BitCast {
+        to: DType,
+    },
     /// Max, Min, Sum (op Add) or Mean (Add, then divided) of any number of inputs, broadcast.
     Variadic {
         op: BinaryOp,
@@ -264,6 +268,7 @@ impl Op {
             Op::Reduce(r) => format!("Reduce{}", format!("{:?}", r.op).trim_start_matches("ReduceOp::")),
             Op::Cast { .. } => "Cast".into(),
             Op::CastLike => "CastLike".into(),
+            Op::BitCast { .. } => "BitCast".into(),
             Op::Variadic { mean: true, .. } => "Mean".into(),
             Op::Variadic { op: BinaryOp::Max, .. } => "Max".into(),
             Op::Variadic { op: BinaryOp::Min, .. } => "Min".into(),

@@ -34,6 +34,8 @@ pub enum Kernel {
     Binary(k::elementwise::BinaryOp, k::elementwise::BroadcastParams),
     /// Max/Min/Sum/Mean of all inputs: one broadcast step per input (into the output).
     Variadic { op: k::elementwise::BinaryOp, mean: bool, parts: Vec<k::elementwise::BroadcastParams> },
+    /// Same bits, another type of the same width.
+    BitCast,
     /// IsNaN / IsInf.
     Classify(k::half::FloatClass),
     /// Pow whose exponent's type differs from the base's.
@@ -237,6 +239,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         }
         Op::Cast { to } => Kernel::Cast { from: dtype, to: *to },
         Op::CastLike => Kernel::Cast { from: dtype, to: out.dtype },
+        Op::BitCast { .. } => Kernel::BitCast,
         Op::Classify(c) => Kernel::Classify(*c),
         Op::Variadic { op, mean } => {
             let parts = inputs.iter().flatten().map(|i| broadcast_params(&out.shape, &i.shape, &out.shape)).collect::<Result<_>>()?;

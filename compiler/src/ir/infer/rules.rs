@@ -372,6 +372,13 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
         }
         Op::Cast { to } => Ok(vec![(*to, inputs.shape(0)?.to_vec())]),
         Op::CastLike => Ok(vec![(inputs.dtype(1)?, inputs.shape(0)?.to_vec())]),
+        Op::BitCast { to } => {
+            let from = inputs.dtype(0)?;
+            if from.size() != to.size() {
+                return Err(Error::invalid(format!("BitCast from {from} to {to}: the widths differ")));
+            }
+            Ok(vec![(*to, inputs.shape(0)?.to_vec())])
+        }
         Op::Variadic { op: bop, .. } => {
             let first = inputs.info(0)?;
             let mut shape = first.shape.clone();

@@ -351,3 +351,15 @@ pub(super) fn classify(ctx: &NodeCtx) -> Result<Lowered> {
     };
     Ok(ctx.lowered(Op::Classify(class)))
 }
+
+/// BitCast: the same bits as another type of the same width (checked by inference).
+pub(super) fn bitcast(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(1, 1)?;
+    ctx.expect_outputs(1, 1)?;
+    let code = ctx.attrs.int("to")?.ok_or_else(|| Error::invalid("attribute 'to' is required"))?;
+    let code32 = i32::try_from(code).map_err(|_| Error::invalid(format!("'to' = {code} is not a data type")))?;
+    let to = DType::from_onnx(code32).ok_or_else(|| {
+        unsupported(format!("BitCast to {} (code {code}) is not supported", DType::onnx_code_name(code32)))
+    })?;
+    Ok(ctx.lowered(Op::BitCast { to }))
+}
