@@ -108,7 +108,7 @@ mod tests {
         // Trailing axis: NumPy already agrees.
         assert_eq!(legacy_unsqueeze("Add", Some(2), &[2, 3, 4, 5], &[4, 5]).ok(), Some(None));
         assert_eq!(legacy_unsqueeze("Add", None, &[2, 3], &[3]).ok(), Some(None));
-        assert_eq!(legacy_unsqueeze("Mul", Some(-3), &[2, 3, 4], &[3]).ok(), Some(Some(vec![1])));
+        assert_eq!(legacy_unsqueeze("Mul", Some(-2), &[2, 3, 4], &[3]).ok(), Some(Some(vec![1])));
         assert!(legacy_unsqueeze("Add", Some(3), &[2, 3, 4], &[3, 4]).is_err());
         // PRelu: per-channel slope.
         assert_eq!(legacy_unsqueeze("PRelu", None, &[2, 3, 4, 5], &[3]).ok(), Some(Some(vec![1, 2])));
