@@ -33,12 +33,10 @@ pub(super) fn prepare(ctx: &NodeCtx) -> Result<()> {
         a.ignore("consumed_inputs");
     }
     match op {
-        "BatchNormalization" | "Dropout" => {
-            if !a.bool_or("is_test", false)? {
-                return Err(unsupported(format!(
-                    "{op} with is_test = 0 (training mode) is not supported (onnxc compiles inference)"
-                )));
-            }
+        "BatchNormalization" | "Dropout" if !a.bool_or("is_test", false)? => {
+            return Err(unsupported(format!(
+                "{op} with is_test = 0 (training mode) is not supported (onnxc compiles inference)"
+            )));
         }
         "Gemm" => {
             a.bool_or("broadcast", false)?;
