@@ -9,6 +9,7 @@
 extern crate std;
 
 pub mod math;
+
 pub mod view;
 
 #[cfg(feature = "std")]

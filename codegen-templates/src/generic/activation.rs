@@ -60,6 +60,74 @@ pub enum Activation {
     Neg,
     /// `|x|`.
     Abs,
+    /// Sine.
+    Sin,
+    /// Cosine.
+    Cos,
+    /// Tangent.
+    Tan,
+    /// Arcsine.
+    Asin,
+    /// Arccosine.
+    Acos,
+    /// Arctangent.
+    Atan,
+    /// Hyperbolic sine.
+    Sinh,
+    /// Hyperbolic cosine.
+    Cosh,
+    /// Inverse hyperbolic sine.
+    Asinh,
+    /// Inverse hyperbolic cosine.
+    Acosh,
+    /// Inverse hyperbolic tangent.
+    Atanh,
+    /// Rounds toward −∞.
+    Floor,
+    /// Rounds toward +∞.
+    Ceil,
+    /// Rounds to nearest, ties to even.
+    Round,
+    /// -1, 0 or 1 by the sign of `x` (NaN stays NaN).
+    Sign,
+    /// `ln(1 + e^x)`.
+    Softplus,
+    /// `x / (1 + |x|)`.
+    Softsign,
+    /// `x * tanh(softplus(x))`.
+    Mish,
+    /// `gamma * x` for `x > 0`, else `gamma * alpha * (e^x - 1)`.
+    Selu {
+        /// Scale of the negative branch.
+        alpha: f32,
+        /// Overall scale.
+        gamma: f32,
+    },
+    /// `max(0, x) + min(0, alpha * (exp(x / alpha) - 1))`.
+    Celu {
+        /// Scale of the negative branch.
+        alpha: f32,
+    },
+    /// `x` for `x > alpha`, else 0.
+    ThresholdedRelu {
+        /// Threshold.
+        alpha: f32,
+    },
+    /// `x + bias` below `-lambd`, `x - bias` above `lambd`, else 0.
+    Shrink {
+        /// Half-width of the zeroed band.
+        lambd: f32,
+        /// Shift applied outside the band.
+        bias: f32,
+    },
+    /// `x * sigmoid(alpha * x)`.
+    Swish {
+        /// Slope inside the sigmoid.
+        alpha: f32,
+    },
+    /// Bitwise not: defined on integer tensors only (their kernel is `unary_number`); the
+    /// identity if ever applied to a float.
+    BitNot,
 }
 
 impl fmt::Debug for Activation {
@@ -92,6 +160,36 @@ impl fmt::Debug for Activation {
             Activation::Log => f.write_str("Activation::Log"),
             Activation::Neg => f.write_str("Activation::Neg"),
             Activation::Abs => f.write_str("Activation::Abs"),
+            Activation::Sin => f.write_str("Activation::Sin"),
+            Activation::Cos => f.write_str("Activation::Cos"),
+            Activation::Tan => f.write_str("Activation::Tan"),
+            Activation::Asin => f.write_str("Activation::Asin"),
+            Activation::Acos => f.write_str("Activation::Acos"),
+            Activation::Atan => f.write_str("Activation::Atan"),
+            Activation::Sinh => f.write_str("Activation::Sinh"),
+            Activation::Cosh => f.write_str("Activation::Cosh"),
+            Activation::Asinh => f.write_str("Activation::Asinh"),
+            Activation::Acosh => f.write_str("Activation::Acosh"),
+            Activation::Atanh => f.write_str("Activation::Atanh"),
+            Activation::Floor => f.write_str("Activation::Floor"),
+            Activation::Ceil => f.write_str("Activation::Ceil"),
+            Activation::Round => f.write_str("Activation::Round"),
+            Activation::Sign => f.write_str("Activation::Sign"),
+            Activation::Softplus => f.write_str("Activation::Softplus"),
+            Activation::Softsign => f.write_str("Activation::Softsign"),
+            Activation::Mish => f.write_str("Activation::Mish"),
+            Activation::Selu { alpha, gamma } => {
+                write!(f, "Activation::Selu {{ alpha: {alpha:?}, gamma: {gamma:?} }}")
+            }
+            Activation::Celu { alpha } => write!(f, "Activation::Celu {{ alpha: {alpha:?} }}"),
+            Activation::ThresholdedRelu { alpha } => {
+                write!(f, "Activation::ThresholdedRelu {{ alpha: {alpha:?} }}")
+            }
+            Activation::Shrink { lambd, bias } => {
+                write!(f, "Activation::Shrink {{ lambd: {lambd:?}, bias: {bias:?} }}")
+            }
+            Activation::Swish { alpha } => write!(f, "Activation::Swish {{ alpha: {alpha:?} }}"),
+            Activation::BitNot => f.write_str("Activation::BitNot"),
         }
     }
 }
@@ -149,6 +247,64 @@ pub fn apply(act: Activation, x: f32) -> f32 {
         Activation::Log => math::ln(x),
         Activation::Neg => -x,
         Activation::Abs => math::abs(x),
+        Activation::Sin => math::sin(x),
+        Activation::Cos => math::cos(x),
+        Activation::Tan => math::tan(x),
+        Activation::Asin => math::asin(x),
+        Activation::Acos => math::acos(x),
+        Activation::Atan => math::atan(x),
+        Activation::Sinh => math::sinh(x),
+        Activation::Cosh => math::cosh(x),
+        Activation::Asinh => math::asinh(x),
+        Activation::Acosh => math::acosh(x),
+        Activation::Atanh => math::atanh(x),
+        Activation::Floor => math::floor(x),
+        Activation::Ceil => math::ceil(x),
+        Activation::Round => math::round_half_even(x),
+        Activation::Sign => {
+            if x > 0.0 {
+                1.0
+            } else if x < 0.0 {
+                -1.0
+            } else {
+                x
+            }
+        }
+        Activation::Softplus => math::softplus(x),
+        Activation::Softsign => x / (1.0 + math::abs(x)),
+        Activation::Mish => math::mish(x),
+        Activation::Selu { alpha, gamma } => {
+            if x > 0.0 {
+                gamma * x
+            } else {
+                gamma * (alpha * math::expm1(x))
+            }
+        }
+        Activation::Celu { alpha } => {
+            if x > 0.0 {
+                x
+            } else {
+                alpha * math::expm1(x / alpha)
+            }
+        }
+        Activation::ThresholdedRelu { alpha } => {
+            if x > alpha {
+                x
+            } else {
+                0.0
+            }
+        }
+        Activation::Shrink { lambd, bias } => {
+            if x < -lambd {
+                x + bias
+            } else if x > lambd {
+                x - bias
+            } else {
+                0.0
+            }
+        }
+        Activation::Swish { alpha } => x * math::sigmoid(alpha * x),
+        Activation::BitNot => x,
     }
 }
 

@@ -69,6 +69,16 @@ pub enum BinaryOp {
     FMod,
     /// `a` if `a >= 0`, else `a * b` (b is the slope).
     PRelu,
+    /// Integers: `a << b` (ONNX BitShift LEFT).
+    ShiftLeft,
+    /// Integers: `a >> b` (ONNX BitShift RIGHT).
+    ShiftRight,
+    /// Integers: `a & b`.
+    BitAnd,
+    /// Integers: `a | b`.
+    BitOr,
+    /// Integers: `a ^ b`.
+    BitXor,
 }
 
 impl core::fmt::Debug for BinaryOp {
@@ -84,6 +94,11 @@ impl core::fmt::Debug for BinaryOp {
             BinaryOp::Mod => "BinaryOp::Mod",
             BinaryOp::FMod => "BinaryOp::FMod",
             BinaryOp::PRelu => "BinaryOp::PRelu",
+            BinaryOp::ShiftLeft => "BinaryOp::ShiftLeft",
+            BinaryOp::ShiftRight => "BinaryOp::ShiftRight",
+            BinaryOp::BitAnd => "BinaryOp::BitAnd",
+            BinaryOp::BitOr => "BinaryOp::BitOr",
+            BinaryOp::BitXor => "BinaryOp::BitXor",
         })
     }
 }
@@ -259,6 +274,11 @@ pub fn binary<T: Number>(op: BinaryOp, p: &BroadcastParams, a: &[T], b: &[T], y:
         BinaryOp::Min => broadcast_map(p, a, b, y, T::min),
         BinaryOp::Mod => broadcast_map(p, a, b, y, T::modulo),
         BinaryOp::FMod => broadcast_map(p, a, b, y, T::fmod),
+        BinaryOp::ShiftLeft => broadcast_map(p, a, b, y, T::shl),
+        BinaryOp::ShiftRight => broadcast_map(p, a, b, y, T::shr),
+        BinaryOp::BitAnd => broadcast_map(p, a, b, y, T::bitand),
+        BinaryOp::BitOr => broadcast_map(p, a, b, y, T::bitor),
+        BinaryOp::BitXor => broadcast_map(p, a, b, y, T::bitxor),
         BinaryOp::PRelu => broadcast_map(
             p,
             a,
@@ -443,6 +463,8 @@ pub enum NumberUnary {
     Sign,
     /// `max(x, 0)`.
     Relu,
+    /// Bitwise not (integers only).
+    BitNot,
 }
 
 impl core::fmt::Debug for NumberUnary {
@@ -452,6 +474,7 @@ impl core::fmt::Debug for NumberUnary {
             NumberUnary::Abs => "NumberUnary::Abs",
             NumberUnary::Sign => "NumberUnary::Sign",
             NumberUnary::Relu => "NumberUnary::Relu",
+            NumberUnary::BitNot => "NumberUnary::BitNot",
         })
     }
 }
@@ -464,6 +487,7 @@ pub fn unary_number<T: Number>(op: NumberUnary, x: &[T], y: &mut [T]) {
         NumberUnary::Neg => pairs.for_each(|(o, &v)| *o = v.neg()),
         NumberUnary::Abs => pairs.for_each(|(o, &v)| *o = v.abs()),
         NumberUnary::Sign => pairs.for_each(|(o, &v)| *o = v.sign()),
+        NumberUnary::BitNot => pairs.for_each(|(o, &v)| *o = v.bitnot()),
         NumberUnary::Relu => {
             pairs.for_each(|(o, &v)| *o = if v < T::zero() { T::zero() } else { v })
         }

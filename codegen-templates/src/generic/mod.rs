@@ -7,6 +7,7 @@ pub mod elementwise;
 pub mod gemm;
 pub mod index;
 pub mod linalg;
+pub mod half;
 pub mod movement;
 pub mod norm;
 pub mod number;

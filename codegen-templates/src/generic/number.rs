@@ -45,6 +45,20 @@ pub trait Number: Copy + PartialOrd {
     fn abs(self) -> Self;
     /// -1, 0 or 1 by the sign of `self` (NaN and ±0 are returned unchanged for floats).
     fn sign(self) -> Self;
+    /// Integers: `self` shifted left by `o` bits (0 when `o` is negative or ≥ the width).
+    /// Floats: `self` (the shifts and bitwise ops are only defined on integers).
+    fn shl(self, o: Self) -> Self;
+    /// Integers: `self` shifted right by `o` bits, arithmetic for signed types (0, or -1 for a
+    /// negative `self`, when `o` is negative or ≥ the width). Floats: `self`.
+    fn shr(self, o: Self) -> Self;
+    /// Integers: bitwise and. Floats: `self`.
+    fn bitand(self, o: Self) -> Self;
+    /// Integers: bitwise or. Floats: `self`.
+    fn bitor(self, o: Self) -> Self;
+    /// Integers: bitwise exclusive or. Floats: `self`.
+    fn bitxor(self, o: Self) -> Self;
+    /// Integers: bitwise not. Floats: `self`.
+    fn bitnot(self) -> Self;
 }
 
 /// Number impl for a float type; `$pow` and `$fmod` are functions `(x, y) -> x`.
@@ -147,6 +161,30 @@ macro_rules! number_float {
                 } else {
                     self
                 }
+            }
+            #[inline(always)]
+            fn shl(self, _o: Self) -> Self {
+                self
+            }
+            #[inline(always)]
+            fn shr(self, _o: Self) -> Self {
+                self
+            }
+            #[inline(always)]
+            fn bitand(self, _o: Self) -> Self {
+                self
+            }
+            #[inline(always)]
+            fn bitor(self, _o: Self) -> Self {
+                self
+            }
+            #[inline(always)]
+            fn bitxor(self, _o: Self) -> Self {
+                self
+            }
+            #[inline(always)]
+            fn bitnot(self) -> Self {
+                self
             }
         }
     };
@@ -323,6 +361,38 @@ macro_rules! number_signed {
             fn sign(self) -> Self {
                 self.signum()
             }
+            #[inline(always)]
+            fn shl(self, o: Self) -> Self {
+                if o < 0 || o as u64 >= <$t>::BITS as u64 {
+                    0
+                } else {
+                    self << o
+                }
+            }
+            #[inline(always)]
+            fn shr(self, o: Self) -> Self {
+                if o < 0 || o as u64 >= <$t>::BITS as u64 {
+                    if self < 0 { -1 } else { 0 }
+                } else {
+                    self >> o
+                }
+            }
+            #[inline(always)]
+            fn bitand(self, o: Self) -> Self {
+                self & o
+            }
+            #[inline(always)]
+            fn bitor(self, o: Self) -> Self {
+                self | o
+            }
+            #[inline(always)]
+            fn bitxor(self, o: Self) -> Self {
+                self ^ o
+            }
+            #[inline(always)]
+            fn bitnot(self) -> Self {
+                !self
+            }
         }
     )*};
 }
@@ -430,6 +500,38 @@ macro_rules! number_unsigned {
             #[inline(always)]
             fn sign(self) -> Self {
                 (self != 0) as $t
+            }
+            #[inline(always)]
+            fn shl(self, o: Self) -> Self {
+                if o as u64 >= <$t>::BITS as u64 {
+                    0
+                } else {
+                    self << o
+                }
+            }
+            #[inline(always)]
+            fn shr(self, o: Self) -> Self {
+                if o as u64 >= <$t>::BITS as u64 {
+                    0
+                } else {
+                    self >> o
+                }
+            }
+            #[inline(always)]
+            fn bitand(self, o: Self) -> Self {
+                self & o
+            }
+            #[inline(always)]
+            fn bitor(self, o: Self) -> Self {
+                self | o
+            }
+            #[inline(always)]
+            fn bitxor(self, o: Self) -> Self {
+                self ^ o
+            }
+            #[inline(always)]
+            fn bitnot(self) -> Self {
+                !self
             }
         }
     )*};

@@ -4,6 +4,7 @@
 use super::sources::type_module;
 use crate::error::{Error, Result};
 use crate::ir::{DType, Tensor};
+use crate::eval::typed;
 use crate::lower::{Kernel, Lowered};
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
@@ -139,19 +140,70 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             with_params!(p, |call| quote!(#f(&P, #a, #b, #y);))
         }
         Kernel::Unary(act) => {
-            let f = uses.function("elementwise", "unary");
-            let act = uses.literal(act)?;
+            let (module, name) = typed::unary_kernel(lowered.dtype);
+            let f = uses.function(module, name);
+            let act = if lowered.dtype.is_int() {
+                let op = typed::number_unary(*act)
+                    .ok_or_else(|| Error::internal(format!("{act:?} has no integer form")))?;
+                uses.literal(&op)?
+            } else {
+                uses.literal(act)?
+            };
             let x = input(0)?;
             quote!(#f(#act, #x, #y);)
         }
         Kernel::Binary(op, p) => {
-            let f = uses.function("elementwise", "binary");
+            let (module, name) = typed::binary_kernel(lowered.dtype);
+            let f = uses.function(module, name);
             let op = uses.literal(op)?;
             let (a, b) = (input(0)?, input(1)?);
             with_params!(p, |call| quote!(#f(#op, &P, #a, #b, #y);))
         }
+        Kernel::Variadic { op, mean, parts } => {
+            let f = uses.function("half", "accumulate");
+            let op = uses.literal(op)?;
+            let mut body = TokenStream::new();
+            for (i, (p, x)) in parts.iter().zip(&present).enumerate() {
+                let ty = uses.type_of(p)?;
+                let lit = uses.literal(p)?;
+                let name = format_ident!("PART_{i}");
+                let first = i == 0;
+                body.extend(quote! {
+                    const #name: #ty = #lit;
+                    #f(#op, &#name, #x, #y, #first);
+                });
+            }
+            if *mean {
+                let d = uses.function("half", "divide_by");
+                let n = parts.len();
+                body.extend(quote!(#d(#n, #y);));
+            }
+            body
+        }
+        Kernel::BitCast => {
+            let f = uses.function("half", "bitcast");
+            let x = input(0)?;
+            quote!(#f(#x, #y);)
+        }
+        Kernel::Classify(c) => {
+            let name = match lowered.dtype {
+                DType::F16 => "classify_f16",
+                DType::BF16 => "classify_bf16",
+                _ => "classify",
+            };
+            let f = uses.function("half", name);
+            let c = uses.literal(c)?;
+            let x = input(0)?;
+            quote!(#f(#c, #x, #y);)
+        }
+        Kernel::PowMixed(p) => {
+            let f = uses.function("half", "pow_mixed");
+            let (a, b) = (input(0)?, input(1)?);
+            with_params!(p, |call| quote!(#f(&P, #a, #b, #y);))
+        }
         Kernel::Compare(op, p) => {
-            let f = uses.function("elementwise", "compare");
+            let (module, name) = typed::compare_kernel(lowered.dtype);
+            let f = uses.function(module, name);
             let op = uses.literal(op)?;
             let (a, b) = (input(0)?, input(1)?);
             with_params!(p, |call| quote!(#f(#op, &P, #a, #b, #y);))
@@ -272,9 +324,9 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             let x = input(0)?;
             with_params!(p, |call| quote!(#f(#op, &P, #x, #y);))
         }
-        Kernel::Cast { to, .. } => {
-            let name = if *to == DType::Bool { "cast_to_bool" } else { "cast" };
-            let f = uses.function("elementwise", name);
+        Kernel::Cast { from, to } => {
+            let (module, name) = typed::cast_kernel(*from, *to);
+            let f = uses.function(module, name);
             let x = input(0)?;
             quote!(#f(#x, #y);)
         }

@@ -5,6 +5,7 @@
 //! parameters, so a disagreement between `onnxc run` and a generated crate is a codegen bug.
 
 mod run;
+pub mod typed;
 
 pub use run::{run_graph, RunOptions};
 
@@ -188,28 +189,33 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         }
         Kernel::Gemm(p) => k::gemm::gemm(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?),
         Kernel::MatMul(p) => k::gemm::matmul(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, f32s_mut(first)?),
-        Kernel::Unary(a) => k::elementwise::unary(*a, f32s(kernel, x)?, f32s_mut(first)?),
-        Kernel::Binary(op, p) => {
-            let b = arg(1)?;
-            match (&x.data, &b.data, &mut first.data) {
-                (Data::F32(a), Data::F32(b), Data::F32(y)) => k::elementwise::binary(*op, p, a, b, y),
-                (Data::F64(a), Data::F64(b), Data::F64(y)) => k::elementwise::binary(*op, p, a, b, y),
-                (Data::I64(a), Data::I64(b), Data::I64(y)) => k::elementwise::binary(*op, p, a, b, y),
-                (Data::I32(a), Data::I32(b), Data::I32(y)) => k::elementwise::binary(*op, p, a, b, y),
-                (Data::I16(a), Data::I16(b), Data::I16(y)) => k::elementwise::binary(*op, p, a, b, y),
-                (Data::I8(a), Data::I8(b), Data::I8(y)) => k::elementwise::binary(*op, p, a, b, y),
-                (Data::U8(a), Data::U8(b), Data::U8(y)) => k::elementwise::binary(*op, p, a, b, y),
-                (Data::U16(a), Data::U16(b), Data::U16(y)) => k::elementwise::binary(*op, p, a, b, y),
-                (Data::U32(a), Data::U32(b), Data::U32(y)) => k::elementwise::binary(*op, p, a, b, y),
-                (Data::U64(a), Data::U64(b), Data::U64(y)) => k::elementwise::binary(*op, p, a, b, y),
+        Kernel::Unary(a) => typed::unary(*a, x, first)?,
+        Kernel::Binary(op, p) => typed::binary(*op, p, x, arg(1)?, first)?,
+        Kernel::Compare(op, p) => typed::compare(*op, p, x, arg(1)?, first)?,
+        Kernel::PowMixed(p) => typed::pow_mixed(p, x, arg(1)?, first)?,
+        Kernel::Variadic { op, mean, parts } => {
+            for (i, (p, input)) in parts.iter().zip(args).enumerate() {
+                numeric!(&input.data, &mut first.data, |b, y| k::half::accumulate(*op, p, b, y, i == 0), mismatch(kernel, input));
+            }
+            if *mean {
+                numeric!(&x.data, &mut first.data, |_a, y| k::half::divide_by(parts.len(), y), err());
+            }
+        }
+        Kernel::BitCast => {
+            let bytes = x.data.to_le_bytes();
+            first.data = Data::from_le_bytes(first.dtype(), &bytes)?;
+        }
+        Kernel::Classify(c) => {
+            let y = bytes_mut(first)?;
+            match &x.data {
+                Data::F32(a) => k::half::classify(*c, a, y),
+                Data::F64(a) => k::half::classify(*c, a, y),
+                Data::F16(a) => k::half::classify_f16(*c, a, y),
+                Data::BF16(a) => k::half::classify_bf16(*c, a, y),
                 _ => return Err(err()),
             }
         }
-        Kernel::Compare(op, p) => {
-            let b = arg(1)?;
-            let y = bytes_mut(first)?;
-            numeric!(&x.data, &b.data, |a, b| k::elementwise::compare(*op, p, a, b, y), err())
-        }
+        Kernel::Cast { .. } => typed::cast(x, first)?,
         Kernel::Logic(op, p) => k::elementwise::logic(*op, p, bools(x)?, bools(arg(1)?)?, bytes_mut(first)?),
         Kernel::Not => k::elementwise::not(bools(x)?, bytes_mut(first)?),
         Kernel::Where(p) => {
@@ -295,7 +301,6 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
             (Data::F32(a), Data::F32(y)) => k::reduce::reduce_f32(*op, p, a, y),
             (a, y) => numeric!(a, y, |a, y| k::reduce::reduce(*op, p, a, y), err()),
         },
-        Kernel::Cast { to, .. } => cast(x, *to, first)?,
         Kernel::Expand(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err()),
         Kernel::Tile(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::tile(p, a, y), err()),
         Kernel::Index(_) => return Err(Error::internal("indexing kernels run in eval::index")),
@@ -316,43 +321,5 @@ fn with_value(value: &Tensor, x: &Data, y: &mut Data, p: &k::movement::PadParams
         };
     }
     pad!(F32, F64, F16, BF16, I8, I16, I32, I64, U8, U16, U32, U64, Bool);
-    Ok(())
-}
-
-/// ONNX Cast between any two supported types (bool as 0/1 bytes).
-fn cast(x: &Tensor, to: DType, out: &mut Tensor) -> Result<()> {
-    use k::elementwise::{cast as c, cast_to_bool};
-    if to == DType::Bool {
-        let y = bytes_mut(out)?;
-        macro_rules! to_bool {
-            ($($v:ident),*) => {
-                match &x.data {
-                    $(Data::$v(a) => cast_to_bool(a, y),)*
-                    Data::Bool(a) => y.copy_from_slice(a),
-                    _ => return Err(Error::unsupported(format!("Cast from {} to bool", x.dtype()))),
-                }
-            };
-        }
-        to_bool!(F32, F64, I8, I16, I32, I64, U8, U16, U32, U64);
-        return Ok(());
-    }
-    macro_rules! inner {
-        ($a:expr, $($v:ident),*) => {
-            match &mut out.data {
-                $(Data::$v(y) => c($a, y),)*
-                _ => return Err(Error::unsupported(format!("Cast from {} to {to}", x.dtype()))),
-            }
-        };
-    }
-    macro_rules! outer {
-        ($($v:ident),*) => {
-            match &x.data {
-                $(Data::$v(a) => inner!(a.as_slice(), F32, F64, I8, I16, I32, I64, U8, U16, U32, U64),)*
-                Data::Bool(a) => inner!(a.as_slice(), F32, F64, I8, I16, I32, I64, U8, U16, U32, U64),
-                _ => return Err(Error::unsupported(format!("Cast from {} to {to}", x.dtype()))),
-            }
-        };
-    }
-    outer!(F32, F64, I8, I16, I32, I64, U8, U16, U32, U64);
     Ok(())
 }

@@ -132,6 +132,9 @@ pub fn attribute_list(op: &Op) -> Vec<Attr> {
         | Op::Where
         | Op::Expand
         | Op::Tile
+        | Op::CastLike
+        | Op::Classify(_)
+        | Op::Variadic { .. }
         | Op::Binary(_)
         | Op::Compare(_)
         | Op::Logic(_)
@@ -291,7 +294,7 @@ pub fn attribute_list(op: &Op) -> Vec<Attr> {
                 Some(Bool(false)),
             ));
         }
-        Op::Cast { to } => list.push(attr("to", Str(to.name().into()), None)),
+        Op::BitCast { to } | Op::Cast { to } => list.push(attr("to", Str(to.name().into()), None)),
         Op::ConstantOfShape { value } => {
             list.push(attr("dtype", Str(value.dtype().name().into()), None));
             let v = if value.dtype().is_float() {

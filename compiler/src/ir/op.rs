@@ -201,6 +201,19 @@ pub enum Op {
     Cast {
         to: DType,
     },
+    /// Cast to the element type of input 1 (whose values are not read).
+    CastLike,
+    /// Reinterprets the bits as another type of the same width.
+    BitCast {
+        to: DType,
+    },
+    /// Max, Min, Sum (op Add) or Mean (Add, then divided) of any number of inputs, broadcast.
+    Variadic {
+        op: BinaryOp,
+        mean: bool,
+    },
+    /// IsNaN / IsInf: bool of whether each float is in the selected classes.
+    Classify(onnxc_templates::generic::half::FloatClass),
     ConstantOfShape {
         value: Tensor,
     },
@@ -257,6 +270,13 @@ impl Op {
             Op::Resize(_) => "Resize".into(),
             Op::Reduce(r) => format!("Reduce{}", format!("{:?}", r.op).trim_start_matches("ReduceOp::")),
             Op::Cast { .. } => "Cast".into(),
+            Op::CastLike => "CastLike".into(),
+            Op::BitCast { .. } => "BitCast".into(),
+            Op::Variadic { mean: true, .. } => "Mean".into(),
+            Op::Variadic { op: BinaryOp::Max, .. } => "Max".into(),
+            Op::Variadic { op: BinaryOp::Min, .. } => "Min".into(),
+            Op::Variadic { .. } => "Sum".into(),
+            Op::Classify(c) => if c.nan { "IsNaN" } else { "IsInf" }.into(),
             Op::ConstantOfShape { .. } => "ConstantOfShape".into(),
             Op::Shape { .. } => "Shape".into(),
             Op::Identity => "Identity".into(),
@@ -318,5 +338,29 @@ pub fn activation_name(a: Activation) -> &'static str {
         Activation::Log => "Log",
         Activation::Neg => "Neg",
         Activation::Abs => "Abs",
+        Activation::Sin => "Sin",
+        Activation::Cos => "Cos",
+        Activation::Tan => "Tan",
+        Activation::Asin => "Asin",
+        Activation::Acos => "Acos",
+        Activation::Atan => "Atan",
+        Activation::Sinh => "Sinh",
+        Activation::Cosh => "Cosh",
+        Activation::Asinh => "Asinh",
+        Activation::Acosh => "Acosh",
+        Activation::Atanh => "Atanh",
+        Activation::Floor => "Floor",
+        Activation::Ceil => "Ceil",
+        Activation::Round => "Round",
+        Activation::Sign => "Sign",
+        Activation::Softplus => "Softplus",
+        Activation::Softsign => "Softsign",
+        Activation::Mish => "Mish",
+        Activation::Selu { .. } => "Selu",
+        Activation::Celu { .. } => "Celu",
+        Activation::ThresholdedRelu { .. } => "ThresholdedRelu",
+        Activation::Shrink { .. } => "Shrink",
+        Activation::Swish { .. } => "Swish",
+        Activation::BitNot => "BitwiseNot",
     }
 }

@@ -85,7 +85,8 @@ fn required_inputs(op: &Op, num_inputs: usize) -> usize {
         | Op::Reshape { .. }
         | Op::Gather { .. }
         | Op::Expand
-        | Op::Tile => 2,
+        | Op::Tile
+        | Op::CastLike => 2,
         Op::Concat { .. } => num_inputs.max(1),
         Op::Index(i) => i.required_inputs(),
         _ => 1,

@@ -35,6 +35,14 @@ pub enum Kernel {
     MatMul(k::gemm::MatMulParams),
     Unary(Activation),
     Binary(k::elementwise::BinaryOp, k::elementwise::BroadcastParams),
+    /// Max/Min/Sum/Mean of all inputs: one broadcast step per input (into the output).
+    Variadic { op: k::elementwise::BinaryOp, mean: bool, parts: Vec<k::elementwise::BroadcastParams> },
+    /// Same bits, another type of the same width.
+    BitCast,
+    /// IsNaN / IsInf.
+    Classify(k::half::FloatClass),
+    /// Pow whose exponent's type differs from the base's.
+    PowMixed(k::elementwise::BroadcastParams),
     Compare(k::elementwise::CompareOp, k::elementwise::BroadcastParams),
     Logic(k::elementwise::LogicOp, k::elementwise::BroadcastParams),
     Not,
@@ -121,6 +129,9 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
                 return Err(Error::unsupported(format!("Clip on {dtype}: f32 only")));
             }
             Kernel::Unary(Activation::Clip { min: bound(1, *min, f32::MIN)?, max: bound(2, *max, f32::MAX)? })
+        }
+        Op::Binary(k::elementwise::BinaryOp::Pow) if info(1)?.dtype != dtype => {
+            Kernel::PowMixed(broadcast_params(&info(0)?.shape, &info(1)?.shape, &out.shape)?)
         }
         Op::Binary(b) => Kernel::Binary(*b, broadcast_params(&info(0)?.shape, &info(1)?.shape, &out.shape)?),
         Op::Compare(c) => Kernel::Compare(*c, broadcast_params(&info(0)?.shape, &info(1)?.shape, &out.shape)?),
@@ -235,6 +246,13 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
             Kernel::Reduce(r.op, reduce_params(x, &axes)?)
         }
         Op::Cast { to } => Kernel::Cast { from: dtype, to: *to },
+        Op::CastLike => Kernel::Cast { from: dtype, to: out.dtype },
+        Op::BitCast { .. } => Kernel::BitCast,
+        Op::Classify(c) => Kernel::Classify(*c),
+        Op::Variadic { op, mean } => {
+            let parts = inputs.iter().flatten().map(|i| broadcast_params(&out.shape, &i.shape, &out.shape)).collect::<Result<_>>()?;
+            Kernel::Variadic { op: *op, mean: *mean, parts }
+        }
         Op::Expand => Kernel::Expand(expand_params(&info(0)?.shape, &out.shape)?),
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
         Op::Index(i) => index::lower(i, &ins, outputs)?,

@@ -16,7 +16,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 
 /// The ai.onnx opsets onnxc imports.
-pub const OPSET_RANGE: std::ops::RangeInclusive<i64> = 7..=23;
+pub const OPSET_RANGE: std::ops::RangeInclusive<i64> = 1..=28;
 
 /// Choices the model file cannot make for itself.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -311,7 +311,12 @@ impl<'m> Builder<'m> {
                 },
             };
             match (lowered, inputs) {
-                (Some(lowered), Some(inputs)) => self.add_node(node, name, lowered, &inputs, &context)?,
+                (Some(lowered), Some(mut inputs)) => {
+                    if ops::legacy_may_unsqueeze(&node.op_type, self.opset) {
+                        self.legacy_broadcast(node, &name, &mut inputs).map_err(|e| e.context(&context))?;
+                    }
+                    self.add_node(node, name, lowered, &inputs, &context)?
+                }
                 _ => {
                     for out in node.output.iter().filter(|o| !o.is_empty()) {
                         self.define(out, Source::Failed, &context)?;
@@ -376,6 +381,47 @@ impl<'m> Builder<'m> {
             constant: &constant,
         };
         ops::lower(&ctx)
+    }
+
+    /// Opsets 1–6: broadcasts input 1 the old way (from `axis`, or PRelu's per-channel slope)
+    /// by giving it trailing unit dims through an Unsqueeze node, so NumPy rules apply.
+    fn legacy_broadcast(&mut self, node: &NodeProto, name: &str, inputs: &mut [Option<ValueRef>]) -> Result<()> {
+        let (Some(Some(a)), Some(Some(b))) = (inputs.first().copied(), inputs.get(1).copied()) else {
+            return Ok(());
+        };
+        let attrs = Attrs::new(&node.attribute)?;
+        let axis = if attrs.bool_or("broadcast", false)? { attrs.int("axis")? } else { None };
+        if node.op_type != "PRelu" && axis.is_none() {
+            return Ok(());
+        }
+        let (sa, sb) = (self.static_shape(a)?, self.static_shape(b)?);
+        let Some(axes) = ops::legacy_unsqueeze(&node.op_type, axis, &sa, &sb)? else {
+            return Ok(());
+        };
+        let node_name = self.unique_node_name(format!("{name}_legacy_broadcast"));
+        let value_name = self.fresh_value_name(&format!("{node_name}_output"), &[]);
+        let info = ValueInfo { name: value_name.clone(), dtype: DType::F32, shape: Vec::new() };
+        let id = self.graph.add_node(node_name, Op::Unsqueeze { axes: Some(axes) }, &[Some(b)], vec![info]);
+        let value = ValueRef { node: id, slot: 0 };
+        self.define(&value_name, Source::Value(value), name)?;
+        if let Some(slot) = inputs.get_mut(1) {
+            *slot = Some(value);
+        }
+        Ok(())
+    }
+
+    /// The shape of a value of the graph built so far (inferred when it is computed).
+    fn static_shape(&self, v: ValueRef) -> Result<Vec<usize>> {
+        if matches!(self.graph.node(v.node).op, Op::Input | Op::Constant(_)) {
+            return Ok(self.graph.value(v).shape.clone());
+        }
+        let inferred = crate::ir::infer::infer_all(&self.graph)?;
+        inferred
+            .into_iter()
+            .find(|(n, _)| *n == v.node)
+            .and_then(|(_, outs)| outs.into_iter().nth(v.slot))
+            .map(|(_, shape)| shape)
+            .ok_or_else(|| Error::internal("legacy broadcast: input shape not inferred"))
     }
 
     /// Adds a converted node and names its outputs.

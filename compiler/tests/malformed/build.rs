@@ -343,8 +343,8 @@ pub fn opset_and_attribute_cases() -> Vec<Case> {
     no_opset.opset_import.clear();
     vec![
         Case::model("missing_opset_import", no_opset, &["the model imports no ai.onnx opset"]),
-        Case::model("future_opset_99", model(99, unary("Relu", &[2], vec![]).graph.unwrap()), &["ai.onnx opset 99 is not supported (onnxc supports opsets 7 to 23)"]),
-        Case::model("opset_too_old_6", model(6, unary("Relu", &[2], vec![]).graph.unwrap()), &["ai.onnx opset 6 is not supported (onnxc supports opsets 7 to 23)"]),
+        Case::model("future_opset_99", model(99, unary("Relu", &[2], vec![]).graph.unwrap()), &["ai.onnx opset 99 is not supported (onnxc supports opsets 1 to 28)"]),
+        Case::model("opset_zero", model(0, unary("Relu", &[2], vec![]).graph.unwrap()), &["ai.onnx opset 0 is not supported (onnxc supports opsets 1 to 28)"]),
         Case::model("op_newer_than_the_opset", unary("Gelu", &[2], vec![]), &["node 'n' (Gelu, opset 13)", "Gelu is not defined before opset 20"]),
         Case::model(
             "attribute_ints_where_int_expected",

@@ -6,6 +6,7 @@
 //! (PyTorch's `Shape → Gather → Concat` chains) by running the evaluator on them. It does not
 //! change the graph's structure: turning those values into constants is the folding pass's job.
 
+mod elementwise;
 mod geometry;
 pub mod index;
 mod rules;

@@ -83,15 +83,15 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
     match op {
         Op::Input => Err(Error::internal("graph inputs carry their own info")),
         Op::Constant(t) => Ok(vec![(t.dtype(), t.shape.clone())]),
-        Op::Unary(_) => {
-            require_float(inputs, 0)?;
+        Op::Unary(act) => {
+            super::elementwise::check_unary(*act, inputs.dtype(0)?)?;
             same_as(inputs, 0)
         }
         Op::Clip { .. } => same_as(inputs, 0),
         Op::Binary(_) => {
             let (a, b) = (inputs.info(0)?, inputs.info(1)?);
-            if a.dtype != b.dtype && !matches!(op, Op::Binary(crate::ir::op::BinaryOp::Pow)) {
-                return Err(Error::invalid(format!("input types differ: {} and {}", a.dtype, b.dtype)));
+            if let Op::Binary(bop) = op {
+                super::elementwise::check_binary(*bop, a.dtype, b.dtype)?;
             }
             Ok(vec![(a.dtype, broadcast_shapes(&a.shape, &b.shape)?)])
         }
@@ -371,6 +371,29 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             Ok(vec![(inputs.dtype(0)?, out)])
         }
         Op::Cast { to } => Ok(vec![(*to, inputs.shape(0)?.to_vec())]),
+        Op::CastLike => Ok(vec![(inputs.dtype(1)?, inputs.shape(0)?.to_vec())]),
+        Op::BitCast { to } => {
+            let from = inputs.dtype(0)?;
+            if from.size() != to.size() {
+                return Err(Error::invalid(format!("BitCast from {from} to {to}: the widths differ")));
+            }
+            Ok(vec![(*to, inputs.shape(0)?.to_vec())])
+        }
+        Op::Variadic { op: bop, .. } => {
+            let first = inputs.info(0)?;
+            let mut shape = first.shape.clone();
+            for info in inputs.infos.iter().flatten() {
+                super::elementwise::check_binary(*bop, first.dtype, info.dtype)?;
+                shape = broadcast_shapes(&shape, &info.shape)?;
+            }
+            Ok(vec![(first.dtype, shape)])
+        }
+        Op::Classify(_) => {
+            if !inputs.dtype(0)?.is_float() {
+                return Err(Error::invalid(format!("input has type {}; IsNaN and IsInf take floats", inputs.dtype(0)?)));
+            }
+            Ok(vec![(DType::Bool, inputs.shape(0)?.to_vec())])
+        }
         Op::ConstantOfShape { value } => {
             let shape = inputs.ints(0, "shape")?.iter().map(|&d| dim_from_i64(d, "ConstantOfShape")).collect::<Result<_>>()?;
             Ok(vec![(value.dtype(), shape)])

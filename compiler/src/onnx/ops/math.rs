@@ -4,6 +4,7 @@ use super::{unsupported, Lowered, NodeCtx};
 use crate::error::{Error, Result};
 use crate::ir::op::{Activation, BinaryOp, CompareOp, LogicOp, Reduce, ReduceOp};
 use crate::ir::{DType, Data, Op, Tensor};
+use onnxc_templates::generic::half::FloatClass;
 
 /// `Constant`: the value from whichever of its value attributes is set.
 pub(super) fn constant(ctx: &NodeCtx) -> Result<Lowered> {
@@ -65,20 +66,29 @@ pub(super) fn binary(ctx: &NodeCtx) -> Result<Lowered> {
                 BinaryOp::Mod
             }
         }
+        "Mean" => {
+            let n = ctx.node.input.len();
+            ctx.expect_inputs(n.max(1), usize::MAX)?;
+            if n == 1 {
+                return Ok(ctx.lowered(Op::Identity));
+            }
+            return Ok(ctx.lowered(Op::Variadic { op: BinaryOp::Add, mean: true }));
+        }
         "Max" | "Min" | "Sum" => {
             let n = ctx.node.input.len();
             ctx.expect_inputs(n.max(1), usize::MAX)?;
             if n == 1 {
                 return Ok(ctx.lowered(Op::Identity));
             }
-            if n > 2 {
-                return Err(unsupported(format!("{} of {n} inputs is not supported (at most 2)", ctx.node.op_type)));
-            }
-            match ctx.node.op_type.as_str() {
+            let op = match ctx.node.op_type.as_str() {
                 "Max" => BinaryOp::Max,
                 "Min" => BinaryOp::Min,
                 _ => BinaryOp::Add,
+            };
+            if n > 2 {
+                return Ok(ctx.lowered(Op::Variadic { op, mean: false }));
             }
+            op
         }
         other => return Err(Error::internal(format!("{other} is not a binary op"))),
     };
@@ -138,6 +148,38 @@ pub(super) fn unary(ctx: &NodeCtx) -> Result<Lowered> {
         "LeakyRelu" => Activation::LeakyRelu { alpha: a.float_or("alpha", 0.01)? },
         "Elu" => Activation::Elu { alpha: a.float_or("alpha", 1.0)? },
         "HardSigmoid" => Activation::HardSigmoid { alpha: a.float_or("alpha", 0.2)?, beta: a.float_or("beta", 0.5)? },
+        "Sin" => Activation::Sin,
+        "Cos" => Activation::Cos,
+        "Tan" => Activation::Tan,
+        "Asin" => Activation::Asin,
+        "Acos" => Activation::Acos,
+        "Atan" => Activation::Atan,
+        "Sinh" => Activation::Sinh,
+        "Cosh" => Activation::Cosh,
+        "Asinh" => Activation::Asinh,
+        "Acosh" => Activation::Acosh,
+        "Atanh" => Activation::Atanh,
+        "Floor" => Activation::Floor,
+        "Ceil" => Activation::Ceil,
+        "Round" => Activation::Round,
+        "Sign" => Activation::Sign,
+        "Softplus" => Activation::Softplus,
+        "Softsign" => Activation::Softsign,
+        "Mish" => Activation::Mish,
+        "Selu" => Activation::Selu {
+            alpha: a.float_or("alpha", 1.673_263_2)?,
+            gamma: a.float_or("gamma", 1.050_701)?,
+        },
+        "Celu" => {
+            let alpha = a.float_or("alpha", 1.0)?;
+            if alpha == 0.0 {
+                return Err(Error::invalid("alpha must not be 0"));
+            }
+            Activation::Celu { alpha }
+        }
+        "ThresholdedRelu" => Activation::ThresholdedRelu { alpha: a.float_or("alpha", 1.0)? },
+        "Shrink" => Activation::Shrink { lambd: a.float_or("lambd", 0.5)?, bias: a.float_or("bias", 0.0)? },
+        "Swish" => Activation::Swish { alpha: a.float_or("alpha", 1.0)? },
         "Gelu" => match a.string_or("approximate", "none")? {
             "none" => Activation::Gelu,
             "tanh" => Activation::GeluTanh,
@@ -206,7 +248,17 @@ pub(super) fn cast(ctx: &NodeCtx) -> Result<Lowered> {
         // Only matters for float8 targets, which onnxc rejects below anyway.
         ctx.attrs.ignore("saturate");
     }
-    let code = ctx.attrs.int("to")?.ok_or_else(|| Error::invalid("attribute 'to' is required"))?;
+    if ctx.opset >= 24 {
+        // Only matters for float8e8m0 targets, which onnxc rejects below anyway.
+        ctx.attrs.ignore("round_mode");
+    }
+    let code = if ctx.opset < 6 {
+        // Opsets 1–5 name the type with a string (`"FLOAT"`, `"INT64"`, …).
+        let name = ctx.attrs.string("to")?.ok_or_else(|| Error::invalid("attribute 'to' is required"))?;
+        legacy_type_code(name).ok_or_else(|| unsupported(format!("cast to {name:?} is not supported")))?
+    } else {
+        ctx.attrs.int("to")?.ok_or_else(|| Error::invalid("attribute 'to' is required"))?
+    };
     let code32 = i32::try_from(code).map_err(|_| Error::invalid(format!("'to' = {code} is not a data type")))?;
     let to = DType::from_onnx(code32).ok_or_else(|| {
         unsupported(format!("cast to {} (code {code}) is not supported", DType::onnx_code_name(code32)))
@@ -226,4 +278,88 @@ pub(super) fn constant_of_shape(ctx: &NodeCtx) -> Result<Lowered> {
         return Err(Error::invalid(format!("attribute 'value' must hold one element, found {}", value.len())));
     }
     Ok(ctx.lowered(Op::ConstantOfShape { value }))
+}
+
+/// The `TensorProto.DataType` code of an opset 1–5 Cast `to` name.
+fn legacy_type_code(name: &str) -> Option<i64> {
+    Some(match name.to_ascii_uppercase().as_str() {
+        "FLOAT" => 1,
+        "UINT8" => 2,
+        "INT8" => 3,
+        "UINT16" => 4,
+        "INT16" => 5,
+        "INT32" => 6,
+        "INT64" => 7,
+        "BOOL" => 9,
+        "FLOAT16" => 10,
+        "DOUBLE" => 11,
+        "UINT32" => 12,
+        "UINT64" => 13,
+        _ => return None,
+    })
+}
+
+/// CastLike: Cast to the type of input 1; `saturate` (19+) and `round_mode` (24+) only matter
+/// for float8 targets, which onnxc rejects.
+pub(super) fn cast_like(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(2, 2)?;
+    ctx.expect_outputs(1, 1)?;
+    if ctx.opset >= 19 {
+        ctx.attrs.ignore("saturate");
+    }
+    if ctx.opset >= 24 {
+        ctx.attrs.ignore("round_mode");
+    }
+    Ok(ctx.lowered(Op::CastLike))
+}
+
+/// BitShift and BitwiseAnd/Or/Xor (integers, with broadcasting); BitwiseNot.
+pub(super) fn bitwise(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_outputs(1, 1)?;
+    if ctx.node.op_type == "BitwiseNot" {
+        ctx.expect_inputs(1, 1)?;
+        return Ok(ctx.lowered(Op::Unary(Activation::BitNot)));
+    }
+    ctx.expect_inputs(2, 2)?;
+    let op = match ctx.node.op_type.as_str() {
+        "BitShift" => match ctx.attrs.string("direction")? {
+            Some("LEFT") => BinaryOp::ShiftLeft,
+            Some("RIGHT") => BinaryOp::ShiftRight,
+            Some(other) => return Err(Error::invalid(format!("direction must be \"LEFT\" or \"RIGHT\", found {other:?}"))),
+            None => return Err(Error::invalid("attribute 'direction' is required")),
+        },
+        "BitwiseAnd" => BinaryOp::BitAnd,
+        "BitwiseOr" => BinaryOp::BitOr,
+        "BitwiseXor" => BinaryOp::BitXor,
+        other => return Err(Error::internal(format!("{other} is not a bitwise op"))),
+    };
+    Ok(ctx.lowered(Op::Binary(op)))
+}
+
+/// IsNaN, and IsInf with its `detect_positive` / `detect_negative` switches.
+pub(super) fn classify(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(1, 1)?;
+    ctx.expect_outputs(1, 1)?;
+    let class = if ctx.node.op_type == "IsNaN" {
+        FloatClass { nan: true, pos_inf: false, neg_inf: false }
+    } else {
+        FloatClass {
+            nan: false,
+            pos_inf: ctx.attrs.bool_or("detect_positive", true)?,
+            neg_inf: ctx.attrs.bool_or("detect_negative", true)?,
+        }
+    };
+    Ok(ctx.lowered(Op::Classify(class)))
+}
+
+/// BitCast: the same bits as another type of the same width (checked by inference).
+pub(super) fn bitcast(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(1, 1)?;
+    ctx.expect_outputs(1, 1)?;
+    let code = ctx.attrs.int("to")?.ok_or_else(|| Error::invalid("attribute 'to' is required"))?;
+    let code32 = i32::try_from(code).map_err(|_| Error::invalid(format!("'to' = {code} is not a data type")))?;
+    let to = DType::from_onnx(code32).ok_or_else(|| {
+        unsupported(format!("BitCast to {} (code {code}) is not supported", DType::onnx_code_name(code32)))
+    })?;
+    Ok(ctx.lowered(Op::BitCast { to }))
 }

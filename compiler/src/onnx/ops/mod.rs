@@ -7,9 +7,12 @@
 //! silently.
 
 mod index;
+mod legacy;
 mod math;
 mod movement;
 mod nn;
+
+pub(crate) use legacy::{legacy_unsqueeze, may_unsqueeze as legacy_may_unsqueeze};
 
 use super::attributes::Attrs;
 use super::proto::NodeProto;
@@ -17,16 +20,34 @@ use super::tensor::TensorReader;
 use crate::error::{Error, Result};
 use crate::ir::{Op, Tensor};
 
-/// Every operator onnxc imports, with the first opset that defines it (models start at 7).
+/// Every operator onnxc imports, with the first opset at which onnxc accepts it: the first that
+/// defines it, or a later one where the older versions mean something onnxc does not compile
+/// (Reshape's shape attribute before opset 5, Tile's `tiles`/`axis` inputs before 6, Pad's
+/// `paddings` at 1).
 pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Abs", 1),
+    ("Acos", 7),
+    ("Acosh", 9),
     ("Add", 1),
     ("And", 1),
     ("ArgMax", 1),
     ("ArgMin", 1),
+    ("Asin", 7),
+    ("Asinh", 9),
+    ("Atan", 7),
+    ("Atanh", 9),
     ("AveragePool", 1),
     ("BatchNormalization", 1),
+    ("BitCast", 26),
+    ("BitShift", 11),
+    ("BitwiseAnd", 18),
+    ("BitwiseNot", 18),
+    ("BitwiseOr", 18),
+    ("BitwiseXor", 18),
     ("Cast", 1),
+    ("CastLike", 15),
+    ("Ceil", 1),
+    ("Celu", 12),
     ("CenterCropPad", 18),
     ("Clip", 1),
     ("Compress", 9),
@@ -35,6 +56,8 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("ConstantOfShape", 9),
     ("Conv", 1),
     ("ConvTranspose", 1),
+    ("Cos", 7),
+    ("Cosh", 9),
     ("CumSum", 11),
     ("DepthToSpace", 1),
     ("Det", 11),
@@ -47,6 +70,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Expand", 8),
     ("EyeLike", 9),
     ("Flatten", 1),
+    ("Floor", 1),
     ("Gather", 1),
     ("GatherElements", 11),
     ("GatherND", 11),
@@ -61,6 +85,8 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Hardmax", 1),
     ("Identity", 1),
     ("InstanceNormalization", 1),
+    ("IsInf", 10),
+    ("IsNaN", 9),
     ("LayerNormalization", 17),
     ("LeakyRelu", 1),
     ("Less", 1),
@@ -69,9 +95,10 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("LogSoftmax", 1),
     ("MatMul", 1),
     ("Max", 1),
-    ("Mean", 1),
     ("MaxPool", 1),
+    ("Mean", 1),
     ("Min", 1),
+    ("Mish", 18),
     ("Mod", 10),
     ("Mul", 1),
     ("Neg", 1),
@@ -80,7 +107,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("OneHot", 9),
     ("Or", 1),
     ("PRelu", 1),
-    ("Pad", 1),
+    ("Pad", 2),
     ("Pow", 1),
     ("Range", 11),
     ("Reciprocal", 1),
@@ -95,25 +122,36 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("ReduceSum", 1),
     ("ReduceSumSquare", 1),
     ("Relu", 1),
-    ("Reshape", 1),
+    ("Reshape", 5),
     ("Resize", 10),
     ("ReverseSequence", 10),
+    ("Round", 11),
     ("Scatter", 9),
     ("ScatterElements", 11),
     ("ScatterND", 11),
+    ("Selu", 1),
     ("Shape", 1),
+    ("Shrink", 9),
     ("Sigmoid", 1),
+    ("Sign", 9),
+    ("Sin", 7),
+    ("Sinh", 9),
     ("Size", 1),
     ("Slice", 1),
     ("Softmax", 1),
+    ("Softplus", 1),
+    ("Softsign", 1),
     ("SpaceToDepth", 1),
     ("Split", 1),
     ("Sqrt", 1),
     ("Squeeze", 1),
     ("Sub", 1),
     ("Sum", 1),
+    ("Swish", 24),
+    ("Tan", 7),
     ("Tanh", 1),
-    ("Tile", 1),
+    ("ThresholdedRelu", 10),
+    ("Tile", 6),
     ("TopK", 1),
     ("Transpose", 1),
     ("Trilu", 14),
@@ -177,22 +215,35 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         return Ok(None);
     };
     if ctx.opset < since {
+        if legacy::OLDER_VERSIONS_UNSUPPORTED.contains(&op_type) {
+            return Err(unsupported(format!(
+                "{op_type} at opset {} is not supported (onnxc supports it from opset {since})",
+                ctx.opset
+            )));
+        }
         return Err(Error::invalid(format!("{op_type} is not defined before opset {since}")));
     }
+    legacy::prepare(ctx)?;
     let lowered = match op_type {
         "Constant" => math::constant(ctx)?,
-        "Max" | "Min" | "Sum" if ctx.node.input.len() > 2 => index::convert(ctx)?,
-        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "PRelu" | "Max" | "Min" | "Sum" => math::binary(ctx)?,
+        "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "PRelu" | "Max" | "Min" | "Sum" | "Mean" => math::binary(ctx)?,
         "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" => math::compare(ctx)?,
         "And" | "Or" | "Xor" => math::logic(ctx)?,
         "Not" => math::not(ctx)?,
         "Relu" | "Sigmoid" | "Tanh" | "Exp" | "Log" | "Sqrt" | "Reciprocal" | "Neg" | "Abs" | "Erf" | "LeakyRelu"
         | "Elu" | "HardSigmoid" | "HardSwish" | "Gelu" => math::unary(ctx)?,
+        "Sin" | "Cos" | "Tan" | "Asin" | "Acos" | "Atan" | "Sinh" | "Cosh" | "Asinh" | "Acosh" | "Atanh" | "Floor"
+        | "Ceil" | "Round" | "Sign" | "Softplus" | "Softsign" | "Mish" | "Selu" | "Celu" | "ThresholdedRelu"
+        | "Shrink" | "Swish" => math::unary(ctx)?,
         "Clip" => math::clip(ctx)?,
         "Softmax" | "LogSoftmax" => math::softmax(ctx)?,
         "ReduceMean" | "ReduceSum" | "ReduceMax" | "ReduceMin" | "ReduceProd" | "ReduceL1" | "ReduceL2"
         | "ReduceLogSum" | "ReduceLogSumExp" | "ReduceSumSquare" => math::reduce(ctx)?,
         "Cast" => math::cast(ctx)?,
+        "CastLike" => math::cast_like(ctx)?,
+        "BitCast" => math::bitcast(ctx)?,
+        "IsNaN" | "IsInf" => math::classify(ctx)?,
+        "BitShift" | "BitwiseAnd" | "BitwiseOr" | "BitwiseXor" | "BitwiseNot" => math::bitwise(ctx)?,
         "ConstantOfShape" => math::constant_of_shape(ctx)?,
         "Conv" => nn::conv(ctx)?,
         "ConvTranspose" => nn::conv_transpose(ctx)?,
@@ -219,7 +270,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "Identity" | "Where" | "Expand" | "Tile" => movement::plain(ctx)?,
         "ArgMax" | "ArgMin" | "CenterCropPad" | "Compress" | "CumSum" | "DepthToSpace" | "EyeLike" | "GatherElements"
         | "GatherND" | "Hardmax" | "NonZero" | "OneHot" | "Range" | "ReverseSequence" | "Scatter" | "ScatterElements"
-        | "ScatterND" | "Size" | "SpaceToDepth" | "TopK" | "Trilu" | "Mean" | "Det" => index::convert(ctx)?,
+        | "ScatterND" | "Size" | "SpaceToDepth" | "TopK" | "Trilu" | "Det" => index::convert(ctx)?,
         other => return Err(Error::internal(format!("{other} is listed as supported but has no converter"))),
     };
     if let Some(name) = ctx.attrs.first_unread() {

@@ -87,13 +87,14 @@ fn binary_ops_and_their_variants() {
     assert_eq!(op_at(13, "Max", &["a", "b"], vec![]), Op::Binary(BinaryOp::Max));
     assert_eq!(op_at(13, "Min", &["a"], vec![]), Op::Identity);
     assert_eq!(op_at(8, "Sum", &["a", "b"], vec![]), Op::Binary(BinaryOp::Add));
-    // More than two inputs (and Mean) fold every input into the output.
-    use crate::ir::index_op::{Accumulate, IndexOp};
-    let sum3 = op_at(8, "Sum", &["a", "b", "c"], vec![]);
-    assert_eq!(sum3, Op::Index(IndexOp::Variadic { op: Accumulate::Sum, mean: false }));
-    let max3 = op_at(13, "Max", &["a", "b", "c"], vec![]);
-    assert_eq!(max3, Op::Index(IndexOp::Variadic { op: Accumulate::Max, mean: false }));
-    assert_eq!(op_at(13, "Mean", &["a", "b"], vec![]), Op::Index(IndexOp::Variadic { op: Accumulate::Sum, mean: true }));
+    assert_eq!(op_at(8, "Sum", &["a", "b", "c"], vec![]), Op::Variadic { op: BinaryOp::Add, mean: false });
+    assert_eq!(op_at(13, "Max", &["a", "b", "c"], vec![]), Op::Variadic { op: BinaryOp::Max, mean: false });
+    assert_eq!(op_at(13, "Mean", &["a", "b"], vec![]), Op::Variadic { op: BinaryOp::Add, mean: true });
+    // Opsets 1–6: `broadcast` and `axis` are read by the legacy step; `consumed_inputs` ignored.
+    assert_eq!(op_at(6, "Add", &["a", "b"], vec![attr_i("broadcast", 1), attr_i("axis", 1)]), Op::Binary(BinaryOp::Add));
+    assert_eq!(op_at(5, "Relu", &["a"], vec![attr_ints("consumed_inputs", &[0])]), Op::Unary(Activation::Relu));
+    assert_eq!(err_at(6, "Add", &["a", "b"], &["y"], vec![attr_i("axis", 1)]).message, "attribute 'axis' needs broadcast = 1");
+    assert_eq!(err_at(4, "Reshape", &["a"], &["y"], vec![]).kind, ErrorKind::Unsupported);
     let e = err_at(13, "Add", &["a"], &["y"], vec![]);
     assert_eq!(e.message, "expects 2 input(s), found 1");
     let e = err_at(13, "Mul", &["a", ""], &["y"], vec![]);
