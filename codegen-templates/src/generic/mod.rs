@@ -1,6 +1,7 @@
 //! Portable scalar kernels: the `generic` target, the evaluator, and the oracle for SIMD kernels.
 
 pub mod activation;
+pub mod attention;
 pub mod conv;
 pub mod conv_transpose;
 pub mod elementwise;
@@ -9,6 +10,7 @@ pub mod movement;
 pub mod norm;
 pub mod number;
 pub mod pool;
+pub mod real;
 pub mod reduce;
 pub mod resize;
 pub mod shape;

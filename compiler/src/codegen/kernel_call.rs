@@ -10,6 +10,9 @@ use quote::{format_ident, quote};
 use std::collections::BTreeSet;
 use std::fmt::Debug;
 
+#[path = "kernel_call_nn.rs"]
+mod nn;
+
 /// What the generated file must import and keep from the kernel sources.
 #[derive(Default)]
 pub struct Uses {
@@ -108,6 +111,7 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
         }};
     }
     Ok(match &lowered.kernel {
+        Kernel::Nn(k) => nn::emit(k, lowered.dtype, inputs, outputs, uses)?,
         Kernel::View => quote!(),
         Kernel::Copy => {
             let f = uses.function("movement", "copy");

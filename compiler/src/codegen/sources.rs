@@ -19,6 +19,7 @@ pub struct Source {
 /// The `generic` kernel families, as `kernels/<module>.rs` in generated crates.
 pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "activation", text: include_str!("../../../codegen-templates/src/generic/activation.rs") },
+    Source { module: "attention", text: include_str!("../../../codegen-templates/src/generic/attention.rs") },
     Source { module: "conv", text: include_str!("../../../codegen-templates/src/generic/conv.rs") },
     Source { module: "conv_transpose", text: include_str!("../../../codegen-templates/src/generic/conv_transpose.rs") },
     Source { module: "elementwise", text: include_str!("../../../codegen-templates/src/generic/elementwise.rs") },
@@ -27,6 +28,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "norm", text: include_str!("../../../codegen-templates/src/generic/norm.rs") },
     Source { module: "number", text: include_str!("../../../codegen-templates/src/generic/number.rs") },
     Source { module: "pool", text: include_str!("../../../codegen-templates/src/generic/pool.rs") },
+    Source { module: "real", text: include_str!("../../../codegen-templates/src/generic/real.rs") },
     Source { module: "reduce", text: include_str!("../../../codegen-templates/src/generic/reduce.rs") },
     Source { module: "resize", text: include_str!("../../../codegen-templates/src/generic/resize.rs") },
     Source { module: "shape", text: include_str!("../../../codegen-templates/src/generic/shape.rs") },

@@ -4,6 +4,7 @@
 //! `onnxc run`. It executes exactly the [`Kernel`] that codegen would emit, with the same
 //! parameters, so a disagreement between `onnxc run` and a generated crate is a codegen bug.
 
+pub mod nn;
 mod run;
 
 pub use run::{run_graph, RunOptions};
@@ -164,6 +165,9 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         args.get(i).copied().ok_or_else(|| Error::internal(format!("kernel argument {i} missing")))
     };
     let opt_f32 = |i: usize| -> Result<Option<&[f32]>> { args.get(i).map(|t| f32s(kernel, t)).transpose() };
+    if let Kernel::Nn(nn_kernel) = kernel {
+        return nn::execute(nn_kernel, args, results);
+    }
     let (first, rest) = results.split_first_mut().ok_or_else(|| Error::internal("kernel without outputs"))?;
     let x = arg(0)?;
     let err = || mismatch(kernel, x);
@@ -280,6 +284,7 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Cast { to, .. } => cast(x, *to, first)?,
         Kernel::Expand(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err()),
         Kernel::Tile(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::tile(p, a, y), err()),
+        Kernel::Nn(_) => return Err(Error::internal("nn kernels run above")),
     }
     Ok(())
 }

@@ -132,6 +132,7 @@ pub fn attribute_list(op: &Op) -> Vec<Attr> {
         | Op::Where
         | Op::Expand
         | Op::Tile
+        | Op::Nn(_)
         | Op::Binary(_)
         | Op::Compare(_)
         | Op::Logic(_)

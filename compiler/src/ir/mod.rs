@@ -13,6 +13,7 @@ pub mod graph;
 pub mod infer;
 pub mod json;
 pub mod op;
+pub mod op_nn;
 pub mod tensor;
 pub mod text;
 pub mod validate;

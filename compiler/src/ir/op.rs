@@ -212,6 +212,8 @@ pub enum Op {
     Where,
     Expand,
     Tile,
+    /// Attention, normalizations and other neural-network ops (see `op_nn`).
+    Nn(super::op_nn::NnOp),
 }
 
 impl Op {
@@ -260,6 +262,7 @@ impl Op {
             Op::Where => "Where".into(),
             Op::Expand => "Expand".into(),
             Op::Tile => "Tile".into(),
+            Op::Nn(n) => n.name().into(),
         }
     }
 

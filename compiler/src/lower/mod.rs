@@ -4,6 +4,7 @@
 //! `codegen-templates`. The evaluator runs the resulting [`Kernel`] directly; codegen prints
 //! the same parameters as `const` items, so both execute exactly the same computation.
 
+pub mod nn;
 mod params;
 
 pub use params::*;
@@ -63,6 +64,8 @@ pub enum Kernel {
     Cast { from: DType, to: DType },
     Expand(k::movement::ExpandParams),
     Tile(k::movement::TileParams),
+    /// The nn ops (attention, normalizations, …): see `nn`.
+    Nn(nn::NnKernel),
 }
 
 /// A lowered node: the kernel and the element type it runs on.
@@ -229,6 +232,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Cast { to } => Kernel::Cast { from: dtype, to: *to },
         Op::Expand => Kernel::Expand(expand_params(&info(0)?.shape, &out.shape)?),
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
+        Op::Nn(n) => Kernel::Nn(nn::lower(n, &ins, outputs)?),
     };
     Ok(Lowered { kernel, dtype })
 }

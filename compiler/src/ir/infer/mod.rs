@@ -7,6 +7,7 @@
 //! change the graph's structure: turning those values into constants is the folding pass's job.
 
 mod geometry;
+pub mod nn;
 mod rules;
 
 pub use geometry::{broadcast_shapes, conv_transpose_geometry, normalize_axis, window_geometry, WindowGeometry};

@@ -396,6 +396,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             let out = x.iter().zip(&reps).map(|(&d, &r)| dim_from_i64(r, "repeats").and_then(|r| d.checked_mul(r).ok_or_else(|| Error::invalid(format!("Tile: {d} x {r} repeats overflows"))))).collect::<Result<_>>()?;
             Ok(vec![(inputs.dtype(0)?, out)])
         }
+        Op::Nn(n) => super::nn::infer(n, inputs, num_outputs),
     }
 }
 

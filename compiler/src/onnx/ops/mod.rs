@@ -9,6 +9,7 @@
 mod math;
 mod movement;
 mod nn;
+mod transformer;
 
 use super::attributes::Attrs;
 use super::proto::NodeProto;
@@ -20,6 +21,7 @@ use crate::ir::{Op, Tensor};
 pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Abs", 1),
     ("Add", 1),
+    ("Attention", 23),
     ("And", 1),
     ("AveragePool", 1),
     ("BatchNormalization", 1),
@@ -175,6 +177,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "LayerNormalization" => nn::layer_norm(ctx)?,
         "InstanceNormalization" => nn::instance_norm(ctx)?,
         "Dropout" => nn::dropout(ctx)?,
+        "Attention" => transformer::attention(ctx)?,
         "Reshape" => movement::reshape(ctx)?,
         "Flatten" => movement::flatten(ctx)?,
         "Transpose" => movement::transpose(ctx)?,

@@ -1,0 +1,50 @@
+//! Calls of the nn kernels (see `lower::nn`) in generated code; mirrors `eval::nn`.
+
+use super::{Arg, Uses};
+use crate::error::{Error, Result};
+use crate::ir::DType;
+use crate::lower::nn::{NnKernel, NnKernelKind};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// `Some(arg)` or `None::<&[ty]>` for an optional slice argument.
+fn optional(arg: Option<&Arg>, absent: TokenStream) -> TokenStream {
+    match arg {
+        Some(a) => {
+            let e = &a.expr;
+            quote!(Some(#e))
+        }
+        None => quote!(None::<#absent>),
+    }
+}
+
+/// The statements of one nn kernel call.
+pub(super) fn emit(kernel: &NnKernel, dtype: DType, inputs: &[Option<Arg>], outputs: &[Arg], uses: &mut Uses) -> Result<TokenStream> {
+    let slot = |i: usize| inputs.get(i).and_then(Option::as_ref);
+    let input = |i: usize| -> Result<&TokenStream> {
+        slot(i).map(|a| &a.expr).ok_or_else(|| Error::internal(format!("nn kernel input {i} missing")))
+    };
+    let out = |i: usize| -> Result<&TokenStream> {
+        outputs.get(i).map(|a| &a.expr).ok_or_else(|| Error::internal(format!("nn kernel output {i} missing")))
+    };
+    // The element type of the first input, for absent optional arguments of that type.
+    let t = format_ident!("{}", dtype.rust_type());
+    let opt_out = |i: usize| optional(outputs.get(i), quote!(&mut [#t]));
+    Ok(match &kernel.kind {
+        NnKernelKind::Attention(p) => {
+            let f = uses.function("attention", "attention");
+            let extras = uses.function("attention", "AttentionExtras");
+            let (q, k, v, y) = (input(0)?, input(1)?, input(2)?, out(0)?);
+            let mask = optional(slot(3), quote!(&[u8]));
+            let (pk, pv) = (optional(slot(4), quote!(&[#t])), optional(slot(5), quote!(&[#t])));
+            let nonpad = optional(slot(6), quote!(&[i64]));
+            let (ok, ov, oq) = (opt_out(1), opt_out(2), opt_out(3));
+            let ty = uses.type_of(p)?;
+            let lit = uses.literal(p)?;
+            quote! {
+                const P: #ty = #lit;
+                #f(&P, #q, #k, #v, #extras { mask: #mask, past_key: #pk, past_value: #pv, nonpad: #nonpad }, #y, #ok, #ov, #oq);
+            }
+        }
+    })
+}

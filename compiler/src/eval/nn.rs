@@ -1,0 +1,123 @@
+//! Evaluation of the nn kernels (see `lower::nn`).
+
+use crate::error::{Error, Result};
+use crate::ir::{Data, Tensor};
+use crate::lower::nn::{NnKernel, NnKernelKind};
+use onnxc_templates::generic as k;
+use onnxc_templates::generic::real::Real;
+
+/// Element types the nn kernels take, viewed out of evaluator tensors.
+pub trait Slice: Sized {
+    fn of(d: &Data) -> Option<&[Self]>;
+    fn of_mut(d: &mut Data) -> Option<&mut [Self]>;
+}
+
+macro_rules! slice_impl {
+    ($t:ty, $($v:ident),*) => {
+        impl Slice for $t {
+            fn of(d: &Data) -> Option<&[Self]> {
+                match d {
+                    $(Data::$v(v) => Some(v),)*
+                    _ => None,
+                }
+            }
+            fn of_mut(d: &mut Data) -> Option<&mut [Self]> {
+                match d {
+                    $(Data::$v(v) => Some(v),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+slice_impl!(f32, F32);
+slice_impl!(f64, F64);
+slice_impl!(u16, F16, BF16);
+slice_impl!(u8, Bool, U8);
+slice_impl!(i64, I64);
+slice_impl!(i32, I32);
+
+/// The inputs by slot (`None` where absent).
+pub struct Args<'a> {
+    by_slot: Vec<Option<&'a Tensor>>,
+}
+
+impl<'a> Args<'a> {
+    fn new(slots: &[bool], args: &[&'a Tensor]) -> Result<Args<'a>> {
+        let mut it = args.iter();
+        let by_slot = slots
+            .iter()
+            .map(|&p| if p { it.next().copied().map(Some).ok_or_else(|| Error::internal("nn kernel argument missing")) } else { Ok(None) })
+            .collect::<Result<_>>()?;
+        Ok(Args { by_slot })
+    }
+    pub fn tensor(&self, i: usize) -> Option<&'a Tensor> {
+        self.by_slot.get(i).copied().flatten()
+    }
+    /// Input `i` as `T`s, if present.
+    pub fn opt<T: Slice>(&self, i: usize) -> Result<Option<&'a [T]>> {
+        match self.tensor(i) {
+            None => Ok(None),
+            Some(t) => T::of(&t.data).map(Some).ok_or_else(|| Error::invalid(format!("input {i} has an unexpected type {}", t.dtype()))),
+        }
+    }
+    /// Required input `i` as `T`s.
+    pub fn get<T: Slice>(&self, i: usize) -> Result<&'a [T]> {
+        self.opt(i)?.ok_or_else(|| Error::internal(format!("nn kernel input {i} missing")))
+    }
+}
+
+/// The outputs as `T`s (`None` beyond the computed ones).
+fn outs<T: Slice>(results: &mut [Tensor]) -> Result<Vec<&mut [T]>> {
+    results
+        .iter_mut()
+        .map(|t| {
+            let d = t.dtype();
+            T::of_mut(&mut t.data).ok_or_else(|| Error::internal(format!("unexpected output type {d}")))
+        })
+        .collect()
+}
+
+/// Runs `$body` with `$t` bound to the Rust element type of a float tensor.
+macro_rules! by_real {
+    ($tensor:expr, $t:ident => $body:expr) => {
+        match &$tensor.data {
+            Data::F32(_) => {
+                type $t = f32;
+                $body
+            }
+            Data::F64(_) => {
+                type $t = f64;
+                $body
+            }
+            Data::F16(_) | Data::BF16(_) => {
+                type $t = u16;
+                $body
+            }
+            other => return Err(Error::unsupported(format!("{} data: this op supports float types", other.dtype()))),
+        }
+    };
+}
+
+/// Executes an nn kernel.
+pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> Result<()> {
+    let a = Args::new(&kernel.slots, args)?;
+    let x = a.tensor(0).ok_or_else(|| Error::internal("nn kernel without input"))?;
+    match &kernel.kind {
+        NnKernelKind::Attention(p) => by_real!(x, T => {
+            match a.tensor(3).map(|m| &m.data) {
+                Some(Data::Bool(_)) => attention::<T, u8>(p, &a, results),
+                _ => attention::<T, T>(p, &a, results),
+            }
+        }),
+    }
+}
+
+fn attention<T: Real + Slice, M: Real + Slice>(p: &k::attention::AttentionParams, a: &Args, results: &mut [Tensor]) -> Result<()> {
+    let extras = k::attention::AttentionExtras { mask: a.opt::<M>(3)?, past_key: a.opt(4)?, past_value: a.opt(5)?, nonpad: a.opt(6)? };
+    let mut o = outs::<T>(results)?.into_iter();
+    let y = o.next().ok_or_else(|| Error::internal("Attention without output"))?;
+    let (pk, pv, qk) = (o.next(), o.next(), o.next());
+    k::attention::attention(p, a.get(0)?, a.get(1)?, a.get(2)?, extras, y, pk, pv, qk);
+    Ok(())
+}

@@ -1,0 +1,145 @@
+//! Inference rules of the neural-network ops behind [`Op::Nn`](crate::ir::Op::Nn), and the
+//! geometry lowering shares with them.
+
+use super::{Inferred, Inputs};
+use crate::error::{Error, Result};
+use crate::ir::op_nn::{Attention, NnOp};
+use crate::ir::{DType, ValueInfo};
+
+fn info<'a>(inputs: &'a Inputs, i: usize) -> Result<&'a ValueInfo> {
+    inputs.infos.get(i).copied().flatten().ok_or_else(|| Error::invalid(format!("input {i} is required")))
+}
+
+fn present(inputs: &Inputs, i: usize) -> bool {
+    inputs.infos.get(i).copied().flatten().is_some()
+}
+
+/// True for the float types the nn kernels read and write.
+pub fn is_real(d: DType) -> bool {
+    matches!(d, DType::F32 | DType::F64 | DType::F16 | DType::BF16)
+}
+
+fn require_real(inputs: &Inputs, i: usize) -> Result<DType> {
+    let d = info(inputs, i)?.dtype;
+    if is_real(d) {
+        Ok(d)
+    } else {
+        Err(Error::unsupported(format!("input {i} has type {d}; this op supports f32, f64, f16 and bf16")))
+    }
+}
+
+/// Infers the outputs of an nn op.
+pub fn infer(op: &NnOp, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
+    match op {
+        NnOp::Attention(a) => {
+            let g = attention_dims(a, inputs)?;
+            let dtype = require_real(inputs, 0)?;
+            let total = g.past_len + g.kv_len;
+            let y = if g.rank3 {
+                vec![g.batch, g.q_len, g.q_heads * g.v_head_size]
+            } else {
+                vec![g.batch, g.q_heads, g.q_len, g.v_head_size]
+            };
+            let all = [
+                y,
+                vec![g.batch, g.kv_heads, total, g.head_size],
+                vec![g.batch, g.kv_heads, total, g.v_head_size],
+                vec![g.batch, g.q_heads, g.q_len, total],
+            ];
+            Ok(all.into_iter().take(num_outputs.max(1)).map(|s| (dtype, s)).collect())
+        }
+    }
+}
+
+/// The resolved geometry of an Attention node.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AttentionDims {
+    pub rank3: bool,
+    pub batch: usize,
+    pub q_heads: usize,
+    pub kv_heads: usize,
+    pub q_len: usize,
+    pub kv_len: usize,
+    pub past_len: usize,
+    pub head_size: usize,
+    pub v_head_size: usize,
+    /// The mask's shape, if there is one.
+    pub mask: Option<Vec<usize>>,
+}
+
+fn split_heads(width: usize, heads: Option<usize>, what: &str) -> Result<(usize, usize)> {
+    let h = heads.ok_or_else(|| Error::invalid(format!("3-D inputs need the {what} attribute")))?;
+    if width % h != 0 {
+        return Err(Error::invalid(format!("hidden size {width} is not a multiple of {what} = {h}")));
+    }
+    Ok((h, width / h))
+}
+
+/// Checks Attention's inputs and resolves heads, lengths and head sizes.
+pub fn attention_dims(a: &Attention, inputs: &Inputs) -> Result<AttentionDims> {
+    let (q, k, v) = (&info(inputs, 0)?.shape, &info(inputs, 1)?.shape, &info(inputs, 2)?.shape);
+    let dtype = info(inputs, 0)?.dtype;
+    for i in [1, 2, 4, 5] {
+        if present(inputs, i) && info(inputs, i)?.dtype != dtype {
+            return Err(Error::invalid(format!("input {i} has type {}, Q has {dtype}", info(inputs, i)?.dtype)));
+        }
+    }
+    let mut g = match (q.as_slice(), k.as_slice(), v.as_slice()) {
+        ([b, ql, qw], [bk, kl, kw], [bv, vl, vw]) => {
+            let (q_heads, head_size) = split_heads(*qw, a.q_heads, "q_num_heads")?;
+            let (kv_heads, kd) = split_heads(*kw, a.kv_heads, "kv_num_heads")?;
+            let (_, v_head_size) = split_heads(*vw, a.kv_heads, "kv_num_heads")?;
+            if kd != head_size || bk != b || bv != b || kl != vl {
+                return Err(Error::invalid(format!("Q {q:?}, K {k:?} and V {v:?} disagree")));
+            }
+            AttentionDims { rank3: true, batch: *b, q_heads, kv_heads, q_len: *ql, kv_len: *kl, past_len: 0, head_size, v_head_size, mask: None }
+        }
+        ([b, hq, ql, d], [bk, hk, kl, kd], [bv, hv, vl, dv]) => {
+            if kd != d || bk != b || bv != b || hk != hv || kl != vl {
+                return Err(Error::invalid(format!("Q {q:?}, K {k:?} and V {v:?} disagree")));
+            }
+            AttentionDims { rank3: false, batch: *b, q_heads: *hq, kv_heads: *hk, q_len: *ql, kv_len: *kl, past_len: 0, head_size: *d, v_head_size: *dv, mask: None }
+        }
+        _ => return Err(Error::invalid(format!("Q {q:?}, K {k:?} and V {v:?} must all be 3-D or all 4-D"))),
+    };
+    if g.kv_heads == 0 || g.q_heads % g.kv_heads != 0 {
+        return Err(Error::invalid(format!("{} query heads cannot share {} KV heads", g.q_heads, g.kv_heads)));
+    }
+    if present(inputs, 4) {
+        let (pk, pv) = (&info(inputs, 4)?.shape, &info(inputs, 5)?.shape);
+        match (pk.as_slice(), pv.as_slice()) {
+            ([b, h, l, d], [bv, hv, lv, dv])
+                if *b == g.batch && *bv == g.batch && *h == g.kv_heads && *hv == g.kv_heads && l == lv && *d == g.head_size && *dv == g.v_head_size =>
+            {
+                g.past_len = *l;
+            }
+            _ => return Err(Error::invalid(format!("past_key {pk:?} and past_value {pv:?} do not fit K and V"))),
+        }
+    }
+    if present(inputs, 3) {
+        let m = info(inputs, 3)?;
+        if m.dtype != DType::Bool && m.dtype != dtype {
+            return Err(Error::invalid(format!("attn_mask has type {}; it must be bool or {dtype}", m.dtype)));
+        }
+        let target = [g.batch, g.q_heads, g.q_len, g.past_len + g.kv_len];
+        if m.shape.is_empty() || m.shape.len() > 4 {
+            return Err(Error::invalid(format!("attn_mask of shape {:?} must have rank 1 to 4", m.shape)));
+        }
+        let off = 4 - m.shape.len();
+        for (i, &d) in m.shape.iter().enumerate() {
+            let t = target[off + i];
+            let ok = if i + 1 == m.shape.len() { d <= t } else { d == t || d == 1 };
+            if !ok {
+                return Err(Error::invalid(format!("attn_mask of shape {:?} does not broadcast to {target:?}", m.shape)));
+            }
+        }
+        g.mask = Some(m.shape.clone());
+    }
+    if present(inputs, 6) {
+        let n = info(inputs, 6)?;
+        if n.dtype != DType::I64 || n.shape != [g.batch] {
+            return Err(Error::invalid(format!("nonpad_kv_seqlen must be int64 [{}]", g.batch)));
+        }
+    }
+    Ok(g)
+}

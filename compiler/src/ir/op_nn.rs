@@ -1,0 +1,37 @@
+//! Typed neural-network operators added beyond the core set (attention, RMS norm, rotary
+//! embedding, …). They sit behind the single [`super::Op::Nn`] variant; inference, lowering,
+//! evaluation and codegen for them live in their own `nn` files.
+
+/// ONNX `Attention` (opset 23+), attributes defaulted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Attention {
+    /// Heads of Q and of K/V; required for 3-D inputs, taken from the shapes for 4-D ones.
+    pub q_heads: Option<usize>,
+    pub kv_heads: Option<usize>,
+    /// `None`: `1 / sqrt(head_size)`.
+    pub scale: Option<f32>,
+    /// Applied when positive.
+    pub softcap: f32,
+    pub causal: bool,
+    pub qk_mode: u8,
+    /// Sliding window (opset 25); -1 = unbounded.
+    pub left_window: i64,
+    pub right_window: i64,
+}
+
+/// A neural-network operator (see the module docs).
+#[derive(Clone, Debug, PartialEq)]
+pub enum NnOp {
+    /// Inputs Q, K, V, attn_mask, past_key, past_value, nonpad_kv_seqlen; outputs Y,
+    /// present_key, present_value, qk_matmul_output.
+    Attention(Attention),
+}
+
+impl NnOp {
+    /// The ONNX operator name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            NnOp::Attention(_) => "Attention",
+        }
+    }
+}

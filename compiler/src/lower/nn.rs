@@ -1,0 +1,111 @@
+//! Lowering of the neural-network ops behind `Op::Nn` to their kernels.
+
+use crate::error::{Error, Result};
+use crate::ir::infer::nn::attention_dims;
+use crate::ir::infer::Inputs;
+use crate::ir::op_nn::NnOp;
+use crate::ir::{DType, ValueInfo};
+use onnxc_templates::generic as k;
+use onnxc_templates::generic::real::FloatKind;
+
+/// A lowered nn op. `slots[i]` says whether node input `i` is present (the evaluator and
+/// codegen receive only the present ones, in slot order).
+#[derive(Clone, Debug, PartialEq)]
+pub struct NnKernel {
+    pub kind: NnKernelKind,
+    pub slots: Vec<bool>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum NnKernelKind {
+    /// Q, K, V, mask?, past_key?, past_value?, nonpad?; Y, present_key?, present_value?, qk?.
+    Attention(k::attention::AttentionParams),
+}
+
+/// The float kind of a dtype, for the [`k::real::Real`] kernels.
+pub fn float_kind(d: DType) -> Result<FloatKind> {
+    Ok(match d {
+        DType::F32 => FloatKind::F32,
+        DType::F64 => FloatKind::F64,
+        DType::F16 => FloatKind::F16,
+        DType::BF16 => FloatKind::BF16,
+        DType::Bool => FloatKind::Bool,
+        other => return Err(Error::unsupported(format!("{other} data: this op supports float types"))),
+    })
+}
+
+/// Right-aligned broadcast strides of `shape` against a target of rank `rank` (0 on size-1
+/// axes), treating the last axis as always strided.
+fn mask_strides(shape: &[usize], rank: usize) -> Vec<usize> {
+    let dense = super::dense_strides(shape);
+    let off = rank - shape.len();
+    (0..rank)
+        .map(|i| {
+            if i < off {
+                0
+            } else if shape[i - off] == 1 && i + 1 != rank {
+                0
+            } else {
+                dense[i - off]
+            }
+        })
+        .collect()
+}
+
+/// Chooses the kernel of an nn op.
+pub fn lower(op: &NnOp, ins: &Inputs, _outputs: &[ValueInfo]) -> Result<NnKernel> {
+    let slots: Vec<bool> = ins.infos.iter().map(Option::is_some).collect();
+    let info = |i: usize| -> Result<&ValueInfo> {
+        ins.infos.get(i).copied().flatten().ok_or_else(|| Error::invalid(format!("input {i} is required")))
+    };
+    let kind = match op {
+        NnOp::Attention(a) => {
+            let g = attention_dims(a, ins)?;
+            let (hq, hk, ql, kl, d, dv) = (g.q_heads, g.kv_heads, g.q_len, g.kv_len, g.head_size, g.v_head_size);
+            let strides = |heads: usize, len: usize, w: usize| -> [usize; 3] {
+                if g.rank3 {
+                    [len * heads * w, w, heads * w]
+                } else {
+                    [heads * len * w, len * w, w]
+                }
+            };
+            let (mask_strides, mask_len, mask_kind) = match &g.mask {
+                Some(shape) => {
+                    let s = mask_strides(shape, 4);
+                    let kind = float_kind(info(3)?.dtype)?;
+                    ([s[0], s[1], s[2], s[3]], *shape.last().unwrap_or(&0), kind)
+                }
+                None => ([0; 4], 0, FloatKind::Bool),
+            };
+            let scale = a.scale.unwrap_or_else(|| 1.0 / (d as f32).sqrt());
+            if !scale.is_finite() || !a.softcap.is_finite() {
+                return Err(Error::invalid("scale and softcap must be finite"));
+            }
+            NnKernelKind::Attention(k::attention::AttentionParams {
+                batch: g.batch,
+                q_heads: hq,
+                kv_heads: hk,
+                q_len: ql,
+                kv_len: kl,
+                past_len: g.past_len,
+                head_size: d,
+                v_head_size: dv,
+                q_strides: strides(hq, ql, d),
+                k_strides: strides(hk, kl, d),
+                v_strides: strides(hk, kl, dv),
+                y_strides: strides(hq, ql, dv),
+                scale,
+                softcap: a.softcap,
+                causal: a.causal,
+                left_window: a.left_window,
+                right_window: a.right_window,
+                mask_strides,
+                mask_len,
+                qk_mode: a.qk_mode,
+                elem: float_kind(info(0)?.dtype)?,
+                mask_kind,
+            })
+        }
+    };
+    Ok(NnKernel { kind, slots })
+}

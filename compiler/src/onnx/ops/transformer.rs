@@ -1,0 +1,57 @@
+//! Converters for transformer building blocks: Attention.
+
+use super::{unsupported, Lowered, NodeCtx};
+use crate::error::{Error, Result};
+use crate::ir::op_nn::{Attention, NnOp};
+use crate::ir::Op;
+
+/// A positive head count attribute, if given.
+fn heads(ctx: &NodeCtx, name: &str) -> Result<Option<usize>> {
+    match ctx.attrs.int(name)? {
+        None => Ok(None),
+        Some(h) if h >= 1 => Ok(Some(h as usize)),
+        Some(h) => Err(Error::invalid(format!("attribute '{name}' must be ≥ 1, found {h}"))),
+    }
+}
+
+/// Attention (opset 23; 24 adds `nonpad_kv_seqlen`; 25 adds the sliding window).
+pub(super) fn attention(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(3, if ctx.opset >= 24 { 7 } else { 6 })?;
+    ctx.expect_outputs(1, 4)?;
+    let a = &ctx.attrs;
+    if ctx.has_input(4) != ctx.has_input(5) {
+        return Err(Error::invalid("past_key and past_value must be given together"));
+    }
+    if ctx.has_input(6) && ctx.has_input(4) {
+        return Err(Error::invalid("nonpad_kv_seqlen cannot be combined with past_key/past_value"));
+    }
+    let qk_mode = a.int_or("qk_matmul_output_mode", 0)?;
+    if !(0..=3).contains(&qk_mode) {
+        return Err(Error::invalid(format!("qk_matmul_output_mode must be 0 to 3, found {qk_mode}")));
+    }
+    // onnxc computes the softmax in f32 whatever precision is asked (f32 or wider than the input).
+    if let Some(p) = a.int("softmax_precision")? {
+        if ![1, 10, 11, 16].contains(&p) {
+            return Err(unsupported(format!("softmax_precision {p} is not supported")));
+        }
+    }
+    let (left_window, right_window) = if ctx.opset >= 25 {
+        (a.int_or("left_window_size", -1)?, a.int_or("right_window_size", -1)?)
+    } else {
+        (-1, -1)
+    };
+    if left_window < -1 || right_window < -1 {
+        return Err(Error::invalid("window sizes must be -1 or nonnegative"));
+    }
+    let op = Attention {
+        q_heads: heads(ctx, "q_num_heads")?,
+        kv_heads: heads(ctx, "kv_num_heads")?,
+        scale: a.float("scale")?,
+        softcap: a.float_or("softcap", 0.0)?,
+        causal: a.bool_or("is_causal", false)?,
+        qk_mode: qk_mode as u8,
+        left_window,
+        right_window,
+    };
+    Ok(ctx.lowered(Op::Nn(NnOp::Attention(op))))
+}
