@@ -284,3 +284,84 @@ fn kv_row<'a, T>(
         src.get(off..off + w)
     }
 }
+
+/// Geometry of one `RotaryEmbedding` (opset 23).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct RotaryParams {
+    pub batch: usize,
+    pub seq: usize,
+    pub heads: usize,
+    pub head_size: usize,
+    /// Leading elements of each head vector that are rotated (even).
+    pub rotary_dim: usize,
+    /// Element strides of the input and output for (batch, position, head).
+    pub strides: [usize; 3],
+    /// Pairs are `(x[2i], x[2i+1])` instead of `(x[i], x[i + rotary_dim/2])`.
+    pub interleaved: bool,
+    /// Rows in the caches (`max_position` with position ids, else `batch * seq`).
+    pub cache_rows: usize,
+    pub elem: FloatKind,
+}
+
+/// Rotates each head vector by the angles whose cosines and sines are the cache rows picked
+/// by `position_ids` (`[batch, seq]`), or by `(batch, position)` without them. Positions out of
+/// the cache leave the row zero. Does nothing if a buffer is too short.
+#[inline(always)]
+pub fn rotary_embedding<T: Real>(p: &RotaryParams, x: &[T], cos: &[T], sin: &[T], position_ids: Option<&[i64]>, y: &mut [T]) {
+    let half = p.rotary_dim / 2;
+    let d = p.head_size;
+    let len = if p.batch == 0 || p.seq == 0 || p.heads == 0 {
+        0
+    } else {
+        (p.batch - 1) * p.strides[0] + (p.seq - 1) * p.strides[1] + (p.heads - 1) * p.strides[2] + d
+    };
+    let (Some(x), Some(y), Some(cos), Some(sin)) =
+        (x.get(..len), y.get_mut(..len), cos.get(..p.cache_rows * half), sin.get(..p.cache_rows * half))
+    else {
+        return;
+    };
+    let ids = match position_ids.map(|ids| ids.get(..p.batch * p.seq)) {
+        Some(None) => return,
+        other => other.flatten(),
+    };
+    if half * 2 > d {
+        return;
+    }
+    let e = p.elem;
+    for b in 0..p.batch {
+        for s in 0..p.seq {
+            let row = match ids {
+                Some(ids) => ids.get(b * p.seq + s).and_then(|&r| usize::try_from(r).ok()),
+                None => Some(b * p.seq + s),
+            };
+            let caches = row.and_then(|r| Some((cos.get(r * half..(r + 1) * half)?, sin.get(r * half..(r + 1) * half)?)));
+            for h in 0..p.heads {
+                let off = b * p.strides[0] + s * p.strides[1] + h * p.strides[2];
+                let (Some(xr), Some(yr)) = (x.get(off..off + d), y.get_mut(off..off + d)) else {
+                    continue;
+                };
+                let Some((c, sn)) = caches else {
+                    yr.iter_mut().for_each(|v| *v = T::put(0.0, e));
+                    continue;
+                };
+                // The unrotated tail.
+                for (yv, &xv) in yr.iter_mut().zip(xr).skip(p.rotary_dim) {
+                    *yv = xv;
+                }
+                for (i, (&cv, &sv)) in c.iter().zip(sn).enumerate() {
+                    let (i1, i2) = if p.interleaved { (2 * i, 2 * i + 1) } else { (i, i + half) };
+                    let (Some(&x1), Some(&x2)) = (xr.get(i1), xr.get(i2)) else {
+                        continue;
+                    };
+                    let (x1, x2, cv, sv) = (x1.get(e), x2.get(e), cv.get(e), sv.get(e));
+                    if let Some(v) = yr.get_mut(i1) {
+                        *v = T::put(cv * x1 - sv * x2, e);
+                    }
+                    if let Some(v) = yr.get_mut(i2) {
+                        *v = T::put(sv * x1 + cv * x2, e);
+                    }
+                }
+            }
+        }
+    }
+}

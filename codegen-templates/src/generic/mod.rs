@@ -7,6 +7,7 @@ pub mod conv_transpose;
 pub mod elementwise;
 pub mod gemm;
 pub mod movement;
+pub mod normalize;
 pub mod norm;
 pub mod number;
 pub mod pool;

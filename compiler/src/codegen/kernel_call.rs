@@ -197,7 +197,15 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
         Kernel::LayerNorm(p) => {
             let f = uses.function("norm", "layer_norm");
             let (x, s, b) = (input(0)?, input(1)?, optional(2));
-            with_params!(p, |call| quote!(#f(&P, #x, #s, #b, #y);))
+            let stats = if outputs.len() > 1 {
+                let g = uses.function("norm", "layer_norm_stats");
+                let out = |i: usize| outputs.get(i).map(|a| { let e = &a.expr; quote!(Some(#e)) }).unwrap_or(quote!(None));
+                let (m, s) = (out(1), out(2));
+                quote!(#g(&P, #x, #m, #s);)
+            } else {
+                quote!()
+            };
+            with_params!(p, |call| quote!(#f(&P, #x, #s, #b, #y); #stats))
         }
         Kernel::InstanceNorm(p) => {
             let f = uses.function("norm", "instance_norm");

@@ -46,5 +46,31 @@ pub(super) fn emit(kernel: &NnKernel, dtype: DType, inputs: &[Option<Arg>], outp
                 #f(&P, #q, #k, #v, #extras { mask: #mask, past_key: #pk, past_value: #pv, nonpad: #nonpad }, #y, #ok, #ov, #oq);
             }
         }
+        NnKernelKind::RmsNorm(p) => {
+            let f = uses.function("normalize", "rms_norm");
+            let (x, s, y) = (input(0)?, input(1)?, out(0)?);
+            with_params(uses, p, quote!(#f(&P, #x, #s, #y);))?
+        }
+        NnKernelKind::LpNorm(p) => {
+            let f = uses.function("normalize", "lp_norm");
+            let (x, y) = (input(0)?, out(0)?);
+            with_params(uses, p, quote!(#f(&P, #x, #y);))?
+        }
+        NnKernelKind::Rotary(p) => {
+            let f = uses.function("attention", "rotary_embedding");
+            let (x, c, s, y) = (input(0)?, input(1)?, input(2)?, out(0)?);
+            let ids = optional(slot(3), quote!(&[i64]));
+            with_params(uses, p, quote!(#f(&P, #x, #c, #s, #ids, #y);))?
+        }
+    })
+}
+
+/// `const P: Type = literal;` then `call`.
+fn with_params<T: std::fmt::Debug>(uses: &mut Uses, p: &T, call: TokenStream) -> Result<TokenStream> {
+    let ty = uses.type_of(p)?;
+    let lit = uses.literal(p)?;
+    Ok(quote! {
+        const P: #ty = #lit;
+        #call
     })
 }

@@ -26,6 +26,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "gemm", text: include_str!("../../../codegen-templates/src/generic/gemm.rs") },
     Source { module: "movement", text: include_str!("../../../codegen-templates/src/generic/movement.rs") },
     Source { module: "norm", text: include_str!("../../../codegen-templates/src/generic/norm.rs") },
+    Source { module: "normalize", text: include_str!("../../../codegen-templates/src/generic/normalize.rs") },
     Source { module: "number", text: include_str!("../../../codegen-templates/src/generic/number.rs") },
     Source { module: "pool", text: include_str!("../../../codegen-templates/src/generic/pool.rs") },
     Source { module: "real", text: include_str!("../../../codegen-templates/src/generic/real.rs") },

@@ -242,7 +242,14 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
             f32s(kernel, arg(4)?)?,
             f32s_mut(first)?,
         ),
-        Kernel::LayerNorm(p) => k::norm::layer_norm(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?),
+        Kernel::LayerNorm(p) => {
+            k::norm::layer_norm(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?);
+            let mut stats = rest.iter_mut().map(f32s_mut);
+            let (mean, inv_std) = (stats.next().transpose()?, stats.next().transpose()?);
+            if mean.is_some() {
+                k::norm::layer_norm_stats(p, f32s(kernel, x)?, mean, inv_std);
+            }
+        }
         Kernel::InstanceNorm(p) => {
             k::norm::instance_norm(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, f32s(kernel, arg(2)?)?, f32s_mut(first)?)
         }

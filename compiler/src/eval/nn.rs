@@ -78,6 +78,11 @@ fn outs<T: Slice>(results: &mut [Tensor]) -> Result<Vec<&mut [T]>> {
         .collect()
 }
 
+/// The first output as `T`s.
+fn first<T: Slice>(results: &mut [Tensor]) -> Result<&mut [T]> {
+    outs::<T>(results)?.into_iter().next().ok_or_else(|| Error::internal("nn kernel without output"))
+}
+
 /// Runs `$body` with `$t` bound to the Rust element type of a float tensor.
 macro_rules! by_real {
     ($tensor:expr, $t:ident => $body:expr) => {
@@ -109,6 +114,18 @@ pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> R
                 Some(Data::Bool(_)) => attention::<T, u8>(p, &a, results),
                 _ => attention::<T, T>(p, &a, results),
             }
+        }),
+        NnKernelKind::RmsNorm(p) => by_real!(x, T => {
+            k::normalize::rms_norm::<T>(p, a.get(0)?, a.get(1)?, first::<T>(results)?);
+            Ok(())
+        }),
+        NnKernelKind::LpNorm(p) => by_real!(x, T => {
+            k::normalize::lp_norm::<T>(p, a.get(0)?, first::<T>(results)?);
+            Ok(())
+        }),
+        NnKernelKind::Rotary(p) => by_real!(x, T => {
+            k::attention::rotary_embedding::<T>(p, a.get(0)?, a.get(1)?, a.get(2)?, a.opt(3)?, first::<T>(results)?);
+            Ok(())
         }),
     }
 }

@@ -25,6 +25,12 @@ pub enum NnOp {
     /// Inputs Q, K, V, attn_mask, past_key, past_value, nonpad_kv_seqlen; outputs Y,
     /// present_key, present_value, qk_matmul_output.
     Attention(Attention),
+    /// X, scale: `X / sqrt(mean(X^2) + eps) * scale` over the axes from `axis`.
+    RmsNorm { axis: i64, epsilon: f32 },
+    /// X: `X / ||X||_p` along `axis` (`p` is 1 or 2).
+    LpNorm { axis: i64, p: u8 },
+    /// X, cos_cache, sin_cache, position_ids?.
+    Rotary { interleaved: bool, rotary_dim: usize, num_heads: Option<usize> },
 }
 
 impl NnOp {
@@ -32,6 +38,9 @@ impl NnOp {
     pub fn name(&self) -> &'static str {
         match self {
             NnOp::Attention(_) => "Attention",
+            NnOp::RmsNorm { .. } => "RMSNormalization",
+            NnOp::LpNorm { .. } => "LpNormalization",
+            NnOp::Rotary { .. } => "RotaryEmbedding",
         }
     }
 }

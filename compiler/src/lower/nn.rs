@@ -20,6 +20,12 @@ pub struct NnKernel {
 pub enum NnKernelKind {
     /// Q, K, V, mask?, past_key?, past_value?, nonpad?; Y, present_key?, present_value?, qk?.
     Attention(k::attention::AttentionParams),
+    /// x, scale.
+    RmsNorm(k::normalize::RmsNormParams),
+    /// x.
+    LpNorm(k::normalize::LpNormParams),
+    /// x, cos, sin, position_ids?.
+    Rotary(k::attention::RotaryParams),
 }
 
 /// The float kind of a dtype, for the [`k::real::Real`] kernels.
@@ -104,6 +110,41 @@ pub fn lower(op: &NnOp, ins: &Inputs, _outputs: &[ValueInfo]) -> Result<NnKernel
                 qk_mode: a.qk_mode,
                 elem: float_kind(info(0)?.dtype)?,
                 mask_kind,
+            })
+        }
+        NnOp::RmsNorm { axis, epsilon } => {
+            let x = &info(0)?.shape;
+            let a = crate::ir::infer::normalize_axis(*axis, x.len())?;
+            NnKernelKind::RmsNorm(k::normalize::RmsNormParams {
+                outer: x[..a].iter().product(),
+                inner: x[a..].iter().product(),
+                epsilon: *epsilon,
+                elem: float_kind(info(0)?.dtype)?,
+            })
+        }
+        NnOp::LpNorm { axis, p } => {
+            let x = &info(0)?.shape;
+            let a = crate::ir::infer::normalize_axis(*axis, x.len())?;
+            NnKernelKind::LpNorm(k::normalize::LpNormParams {
+                outer: x[..a].iter().product(),
+                axis_len: x[a],
+                inner: x[a + 1..].iter().product(),
+                p: *p,
+                elem: float_kind(info(0)?.dtype)?,
+            })
+        }
+        NnOp::Rotary { interleaved, .. } => {
+            let (batch, seq, heads, head_size, rotary_dim, strides, cache_rows) = crate::ir::infer::nn::rotary_dims(op, ins)?;
+            NnKernelKind::Rotary(k::attention::RotaryParams {
+                batch,
+                seq,
+                heads,
+                head_size,
+                rotary_dim,
+                strides,
+                interleaved: *interleaved,
+                cache_rows,
+                elem: float_kind(info(0)?.dtype)?,
             })
         }
     };

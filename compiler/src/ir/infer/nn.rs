@@ -48,7 +48,66 @@ pub fn infer(op: &NnOp, inputs: &Inputs, num_outputs: usize) -> Result<Inferred>
             ];
             Ok(all.into_iter().take(num_outputs.max(1)).map(|s| (dtype, s)).collect())
         }
+        NnOp::RmsNorm { axis, .. } => {
+            let dtype = require_real(inputs, 0)?;
+            let x = &info(inputs, 0)?.shape;
+            let a = super::normalize_axis(*axis, x.len())?;
+            let s = info(inputs, 1)?;
+            if s.dtype != dtype || s.elements() != x[a..].iter().product::<usize>() || super::broadcast_shapes(&x[a..], &s.shape)? != x[a..] {
+                return Err(Error::unsupported(format!("scale {} {:?} must cover the normalized block {:?}", s.dtype, s.shape, &x[a..])));
+            }
+            Ok(vec![(dtype, x.clone())])
+        }
+        NnOp::LpNorm { axis, .. } => {
+            let dtype = require_real(inputs, 0)?;
+            let x = &info(inputs, 0)?.shape;
+            super::normalize_axis(*axis, x.len())?;
+            Ok(vec![(dtype, x.clone())])
+        }
+        NnOp::Rotary { .. } => {
+            let dtype = require_real(inputs, 0)?;
+            rotary_dims(op, inputs)?;
+            Ok(vec![(dtype, info(inputs, 0)?.shape.clone())])
+        }
     }
+}
+
+/// RotaryEmbedding's geometry: (batch, seq, heads, head_size, rotary_dim, strides, cache_rows).
+pub fn rotary_dims(op: &NnOp, inputs: &Inputs) -> Result<(usize, usize, usize, usize, usize, [usize; 3], usize)> {
+    let NnOp::Rotary { rotary_dim, num_heads, .. } = op else {
+        return Err(Error::internal("not a RotaryEmbedding"));
+    };
+    let x = &info(inputs, 0)?.shape;
+    let (b, s, h, d, strides) = match x.as_slice() {
+        [b, h, s, d] => (*b, *s, *h, *d, [h * s * d, *d, s * d]),
+        [b, s, w] => {
+            let (h, d) = split_heads(*w, *num_heads, "num_heads")?;
+            (*b, *s, h, d, [s * w, *w, d])
+        }
+        _ => return Err(Error::invalid(format!("input of shape {x:?} must be 3-D or 4-D"))),
+    };
+    let rd = if *rotary_dim == 0 { d } else { *rotary_dim };
+    if rd % 2 != 0 || rd > d {
+        return Err(Error::invalid(format!("rotary_embedding_dim {rd} must be even and at most the head size {d}")));
+    }
+    let (cos, sin) = (info(inputs, 1)?, info(inputs, 2)?);
+    let dtype = info(inputs, 0)?.dtype;
+    if cos.shape != sin.shape || cos.dtype != dtype || sin.dtype != dtype || cos.shape.last() != Some(&(rd / 2)) {
+        return Err(Error::invalid(format!("cos/sin caches {:?} and {:?} must be {dtype} with last dim {}", cos.shape, sin.shape, rd / 2)));
+    }
+    let rows = if present(inputs, 3) {
+        let ids = info(inputs, 3)?;
+        if ids.dtype != DType::I64 || ids.shape != [b, s] || cos.shape.len() != 2 {
+            return Err(Error::invalid(format!("position_ids must be int64 [{b}, {s}] with 2-D caches")));
+        }
+        cos.shape[0]
+    } else {
+        if cos.shape != [b, s, rd / 2] {
+            return Err(Error::invalid(format!("without position_ids the caches must be [{b}, {s}, {}]", rd / 2)));
+        }
+        b * s
+    };
+    Ok((b, s, h, d, rd, strides, rows))
 }
 
 /// The resolved geometry of an Attention node.

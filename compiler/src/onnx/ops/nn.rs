@@ -167,7 +167,7 @@ pub(super) fn batch_norm(ctx: &NodeCtx) -> Result<Lowered> {
     Ok(Lowered { op: Op::BatchNorm { epsilon }, inputs: ctx.slots(5), outputs: 1 })
 }
 
-/// LayerNormalization: Y only; Mean and InvStdDev must be unused.
+/// LayerNormalization: Y and the optional Mean and InvStdDev.
 pub(super) fn layer_norm(ctx: &NodeCtx) -> Result<Lowered> {
     ctx.expect_inputs(2, 3)?;
     ctx.expect_outputs(1, 3)?;
@@ -176,7 +176,7 @@ pub(super) fn layer_norm(ctx: &NodeCtx) -> Result<Lowered> {
     let epsilon = a.float_or("epsilon", 1e-5)?;
     // The precision of the statistics: onnxc computes them in f32 whatever is asked.
     a.ignore("stash_type");
-    Ok(Lowered { op: Op::LayerNorm { axis, epsilon }, inputs: ctx.slots(3), outputs: 1 })
+    Ok(Lowered { op: Op::LayerNorm { axis, epsilon }, inputs: ctx.slots(3), outputs: ctx.node.output.len() })
 }
 
 pub(super) fn instance_norm(ctx: &NodeCtx) -> Result<Lowered> {

@@ -1,4 +1,5 @@
-//! Converters for transformer building blocks: Attention.
+//! Converters for transformer building blocks and newer normalizations: Attention,
+//! RotaryEmbedding, RMSNormalization, LpNormalization.
 
 use super::{unsupported, Lowered, NodeCtx};
 use crate::error::{Error, Result};
@@ -54,4 +55,38 @@ pub(super) fn attention(ctx: &NodeCtx) -> Result<Lowered> {
         right_window,
     };
     Ok(ctx.lowered(Op::Nn(NnOp::Attention(op))))
+}
+
+/// RMSNormalization (opset 23).
+pub(super) fn rms_norm(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(2, 2)?;
+    ctx.expect_outputs(1, 1)?;
+    let a = &ctx.attrs;
+    // The statistics are computed in f32 whatever `stash_type` asks.
+    a.ignore("stash_type");
+    let op = NnOp::RmsNorm { axis: a.int_or("axis", -1)?, epsilon: a.float_or("epsilon", 1e-5)? };
+    Ok(ctx.lowered(Op::Nn(op)))
+}
+
+/// LpNormalization.
+pub(super) fn lp_norm(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(1, 1)?;
+    ctx.expect_outputs(1, 1)?;
+    let a = &ctx.attrs;
+    let p = a.int_or("p", 2)?;
+    if p != 1 && p != 2 {
+        return Err(Error::invalid(format!("p must be 1 or 2, found {p}")));
+    }
+    Ok(ctx.lowered(Op::Nn(NnOp::LpNorm { axis: a.int_or("axis", -1)?, p: p as u8 })))
+}
+
+/// RotaryEmbedding (opset 23).
+pub(super) fn rotary(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(3, 4)?;
+    ctx.expect_outputs(1, 1)?;
+    let a = &ctx.attrs;
+    let rotary_dim = a.int_or("rotary_embedding_dim", 0)?;
+    let rotary_dim = usize::try_from(rotary_dim).map_err(|_| Error::invalid("rotary_embedding_dim must be ≥ 0"))?;
+    let op = NnOp::Rotary { interleaved: a.bool_or("interleaved", false)?, rotary_dim, num_heads: heads(ctx, "num_heads")? };
+    Ok(ctx.lowered(Op::Nn(op)))
 }
