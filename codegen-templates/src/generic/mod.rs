@@ -11,6 +11,7 @@ pub mod normalize;
 pub mod norm;
 pub mod number;
 pub mod pool;
+pub mod pool_nd;
 pub mod real;
 pub mod reduce;
 pub mod resize;

@@ -56,6 +56,12 @@ pub(super) fn emit(kernel: &NnKernel, dtype: DType, inputs: &[Option<Arg>], outp
             let (x, y) = (input(0)?, out(0)?);
             with_params(uses, p, quote!(#f(&P, #x, #y);))?
         }
+        NnKernelKind::Pool(p) => {
+            let f = uses.function("pool_nd", "pool_nd");
+            let (x, y) = (input(0)?, out(0)?);
+            let idx = optional(outputs.get(1), quote!(&mut [i64]));
+            with_params(uses, p, quote!(#f(&P, #x, #y, #idx);))?
+        }
         NnKernelKind::Rotary(p) => {
             let f = uses.function("attention", "rotary_embedding");
             let (x, c, s, y) = (input(0)?, input(1)?, input(2)?, out(0)?);

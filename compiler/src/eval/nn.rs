@@ -123,6 +123,16 @@ pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> R
             k::normalize::lp_norm::<T>(p, a.get(0)?, first::<T>(results)?);
             Ok(())
         }),
+        NnKernelKind::Pool(p) => {
+            let (first, rest) = results.split_first_mut().ok_or_else(|| Error::internal("pool without output"))?;
+            let y = f32::of_mut(&mut first.data).ok_or_else(|| Error::internal("f32 output expected"))?;
+            let indices = match rest.first_mut() {
+                Some(t) => Some(i64::of_mut(&mut t.data).ok_or_else(|| Error::internal("int64 Indices expected"))?),
+                None => None,
+            };
+            k::pool_nd::pool_nd(p, a.get(0)?, y, indices);
+            Ok(())
+        }
         NnKernelKind::Rotary(p) => by_real!(x, T => {
             k::attention::rotary_embedding::<T>(p, a.get(0)?, a.get(1)?, a.get(2)?, a.opt(3)?, first::<T>(results)?);
             Ok(())

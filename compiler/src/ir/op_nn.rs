@@ -19,6 +19,17 @@ pub struct Attention {
     pub right_window: i64,
 }
 
+/// MaxPool (with Indices), AveragePool or LpPool over 1 to 3 spatial axes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PoolNd {
+    pub op: onnxc_templates::generic::pool_nd::PoolOp,
+    pub window: super::op::Window,
+    pub ceil_mode: bool,
+    pub count_include_pad: bool,
+    /// MaxPool's `storage_order = 1`.
+    pub column_major: bool,
+}
+
 /// A neural-network operator (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
 pub enum NnOp {
@@ -31,6 +42,8 @@ pub enum NnOp {
     LpNorm { axis: i64, p: u8 },
     /// X, cos_cache, sin_cache, position_ids?.
     Rotary { interleaved: bool, rotary_dim: usize, num_heads: Option<usize> },
+    /// X; outputs Y and (MaxPool) Indices.
+    Pool(PoolNd),
 }
 
 impl NnOp {
@@ -41,6 +54,11 @@ impl NnOp {
             NnOp::RmsNorm { .. } => "RMSNormalization",
             NnOp::LpNorm { .. } => "LpNormalization",
             NnOp::Rotary { .. } => "RotaryEmbedding",
+            NnOp::Pool(p) => match p.op {
+                onnxc_templates::generic::pool_nd::PoolOp::Max => "MaxPool",
+                onnxc_templates::generic::pool_nd::PoolOp::Average => "AveragePool",
+                onnxc_templates::generic::pool_nd::PoolOp::Lp(_) => "LpPool",
+            },
         }
     }
 }

@@ -24,6 +24,8 @@ pub enum NnKernelKind {
     RmsNorm(k::normalize::RmsNormParams),
     /// x.
     LpNorm(k::normalize::LpNormParams),
+    /// x; y, indices?.
+    Pool(k::pool_nd::PoolNdParams),
     /// x, cos, sin, position_ids?.
     Rotary(k::attention::RotaryParams),
 }
@@ -131,6 +133,31 @@ pub fn lower(op: &NnOp, ins: &Inputs, _outputs: &[ValueInfo]) -> Result<NnKernel
                 inner: x[a + 1..].iter().product(),
                 p: *p,
                 elem: float_kind(info(0)?.dtype)?,
+            })
+        }
+        NnOp::Pool(p) => {
+            let x = &info(0)?.shape;
+            let g = crate::ir::infer::window_geometry(&p.window, &x[2..], &p.window.kernel, p.ceil_mode)?;
+            let three = |v: &[usize], fill: usize| -> [usize; 3] {
+                let mut out = [fill; 3];
+                let off = 3 - v.len().min(3);
+                for (o, &x) in out.iter_mut().skip(off).zip(v) {
+                    *o = x;
+                }
+                out
+            };
+            NnKernelKind::Pool(k::pool_nd::PoolNdParams {
+                op: p.op,
+                planes: x[0] * x[1],
+                input: three(&x[2..], 1),
+                output: three(&g.output, 1),
+                kernel: three(&g.kernel, 1),
+                strides: three(&g.strides, 1),
+                dilations: three(&g.dilations, 1),
+                pads_begin: three(&g.pads_begin, 0),
+                pads_end: three(&g.pads_end, 0),
+                count_include_pad: p.count_include_pad,
+                column_major: p.column_major,
             })
         }
         NnOp::Rotary { interleaved, .. } => {

@@ -64,6 +64,20 @@ pub fn infer(op: &NnOp, inputs: &Inputs, num_outputs: usize) -> Result<Inferred>
             super::normalize_axis(*axis, x.len())?;
             Ok(vec![(dtype, x.clone())])
         }
+        NnOp::Pool(p) => {
+            let x = &info(inputs, 0)?.shape;
+            if info(inputs, 0)?.dtype != DType::F32 || x.len() < 3 || x.len() > 5 {
+                return Err(Error::unsupported(format!("pooling on {} {x:?}: f32 with 1 to 3 spatial axes only", info(inputs, 0)?.dtype)));
+            }
+            let g = super::window_geometry(&p.window, &x[2..], &p.window.kernel, p.ceil_mode)?;
+            let mut out = x[..2].to_vec();
+            out.extend(g.output);
+            let mut result = vec![(DType::F32, out.clone())];
+            if num_outputs > 1 {
+                result.push((DType::I64, out));
+            }
+            Ok(result)
+        }
         NnOp::Rotary { .. } => {
             let dtype = require_real(inputs, 0)?;
             rotary_dims(op, inputs)?;

@@ -9,6 +9,7 @@
 mod math;
 mod movement;
 mod nn;
+mod pooling;
 mod transformer;
 
 use super::attributes::Attrs;
@@ -54,6 +55,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("LayerNormalization", 17),
     ("LeakyRelu", 1),
     ("LpNormalization", 1),
+    ("LpPool", 2),
     ("Less", 1),
     ("LessOrEqual", 12),
     ("Log", 1),
@@ -184,6 +186,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "RMSNormalization" => transformer::rms_norm(ctx)?,
         "LpNormalization" => transformer::lp_norm(ctx)?,
         "RotaryEmbedding" => transformer::rotary(ctx)?,
+        "LpPool" => pooling::pool_nd(ctx)?,
         "Reshape" => movement::reshape(ctx)?,
         "Flatten" => movement::flatten(ctx)?,
         "Transpose" => movement::transpose(ctx)?,

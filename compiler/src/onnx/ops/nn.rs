@@ -19,7 +19,7 @@ fn auto_pad(ctx: &NodeCtx) -> Result<AutoPad> {
 /// Reads the window attributes. Defaults (strides and dilations 1, pads 0) are filled in when
 /// the number of spatial axes is known from some attribute; otherwise they stay empty, which
 /// the IR reads as the same defaults.
-fn window(ctx: &NodeCtx, kernel_required: bool, has_dilations: bool) -> Result<Window> {
+pub(super) fn window(ctx: &NodeCtx, kernel_required: bool, has_dilations: bool) -> Result<Window> {
     let a = &ctx.attrs;
     let kernel = a.sizes("kernel_shape", 1)?;
     if kernel_required && kernel.is_none() {
@@ -122,6 +122,9 @@ pub(super) fn matmul(ctx: &NodeCtx) -> Result<Lowered> {
 
 /// MaxPool and AveragePool, with the attributes each opset adds.
 pub(super) fn pool(ctx: &NodeCtx) -> Result<Lowered> {
+    if super::pooling::needs_nd(ctx)? {
+        return super::pooling::pool_nd(ctx);
+    }
     ctx.expect_inputs(1, 1)?;
     let a = &ctx.attrs;
     let max = ctx.node.op_type == "MaxPool";
