@@ -15,5 +15,6 @@ pub mod pool_nd;
 pub mod real;
 pub mod reduce;
 pub mod resize;
+pub mod resize_taps;
 pub mod shape;
 pub mod softmax;

@@ -62,6 +62,11 @@ pub(super) fn emit(kernel: &NnKernel, dtype: DType, inputs: &[Option<Arg>], outp
             let idx = optional(outputs.get(1), quote!(&mut [i64]));
             with_params(uses, p, quote!(#f(&P, #x, #y, #idx);))?
         }
+        NnKernelKind::ResizeTaps(p) => {
+            let f = uses.function("resize_taps", "resize_taps");
+            let (x, y) = (input(0)?, out(0)?);
+            with_params(uses, p, quote!(#f(&P, #x, #y);))?
+        }
         NnKernelKind::Rotary(p) => {
             let f = uses.function("attention", "rotary_embedding");
             let (x, c, s, y) = (input(0)?, input(1)?, input(2)?, out(0)?);

@@ -133,6 +133,10 @@ pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> R
             k::pool_nd::pool_nd(p, a.get(0)?, y, indices);
             Ok(())
         }
+        NnKernelKind::ResizeTaps(p) => {
+            k::resize_taps::resize_taps(p, a.get(0)?, first::<f32>(results)?);
+            Ok(())
+        }
         NnKernelKind::Rotary(p) => by_real!(x, T => {
             k::attention::rotary_embedding::<T>(p, a.get(0)?, a.get(1)?, a.get(2)?, a.opt(3)?, first::<T>(results)?);
             Ok(())

@@ -96,6 +96,10 @@ pub struct Resize {
     pub axes: Option<Vec<i64>>,
     /// `Upsample`-style scales given as an attribute (opset 7–8).
     pub scales_attr: Option<Vec<f32>>,
+    /// Opset ≥ 18: widen the filter when downscaling.
+    pub antialias: bool,
+    /// Opset ≥ 18 `keep_aspect_ratio_policy` with `sizes`: 0 stretch, 1 not_larger, 2 not_smaller.
+    pub keep_aspect: u8,
 }
 
 #[derive(Clone, Debug, PartialEq)]

@@ -222,7 +222,11 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Resize(r) => {
             let x = &info(0)?.shape;
             let (scales, _) = infer::resize_scales(x, r, &ins)?;
-            Kernel::Resize(resize_params(r, x, &out.shape, &scales)?)
+            if r.mode == k::resize::ResizeMode::Cubic || r.antialias || r.coordinate_mode == k::resize::CoordinateMode::TfCropAndResize {
+                Kernel::Nn(nn::resize_taps(r, x, &out.shape, &scales, &ins)?)
+            } else {
+                Kernel::Resize(resize_params(r, x, &out.shape, &scales)?)
+            }
         }
         Op::Reduce(r) => {
             let x = &info(0)?.shape;

@@ -26,6 +26,8 @@ pub enum NnKernelKind {
     LpNorm(k::normalize::LpNormParams),
     /// x; y, indices?.
     Pool(k::pool_nd::PoolNdParams),
+    /// x (other Resize inputs are compile-time constants).
+    ResizeTaps(k::resize_taps::ResizeTapsParams),
     /// x, cos, sin, position_ids?.
     Rotary(k::attention::RotaryParams),
 }
@@ -175,5 +177,60 @@ pub fn lower(op: &NnOp, ins: &Inputs, _outputs: &[ValueInfo]) -> Result<NnKernel
             })
         }
     };
+    Ok(NnKernel { kind, slots })
+}
+
+/// Resize by filter taps (cubic, antialias, tf_crop_and_resize): only X is passed.
+pub fn resize_taps(r: &crate::ir::op::Resize, x: &[usize], y: &[usize], scales: &[f32], ins: &Inputs) -> Result<NnKernel> {
+    let rank = x.len();
+    if rank > 8 {
+        return Err(Error::unsupported(format!("Resize of rank {rank}; the limit is 8")));
+    }
+    let mut roi_start = [0.0f32; 8];
+    let mut roi_end = [1.0f32; 8];
+    if r.coordinate_mode == k::resize::CoordinateMode::TfCropAndResize {
+        let roi = ins
+            .values
+            .get(1)
+            .copied()
+            .flatten()
+            .and_then(crate::ir::Tensor::to_f32_vec)
+            .ok_or_else(|| Error::unsupported("tf_crop_and_resize needs roi as a compile-time constant"))?;
+        let axes: Vec<usize> = match &r.axes {
+            Some(a) => a.iter().map(|&a| crate::ir::infer::normalize_axis(a, rank)).collect::<Result<_>>()?,
+            None => (0..rank).collect(),
+        };
+        if roi.len() != 2 * axes.len() {
+            return Err(Error::invalid(format!("roi has {} values for {} axes", roi.len(), axes.len())));
+        }
+        for (i, &a) in axes.iter().enumerate() {
+            roi_start[a] = roi[i];
+            roi_end[a] = roi[i + axes.len()];
+        }
+    }
+    let fill = |v: &[usize]| {
+        let mut out = [1usize; 8];
+        out[..v.len()].copy_from_slice(v);
+        out
+    };
+    let mut sc = [1.0f32; 8];
+    sc[..scales.len()].copy_from_slice(scales);
+    let kind = NnKernelKind::ResizeTaps(k::resize_taps::ResizeTapsParams {
+        rank,
+        in_shape: fill(x),
+        out_shape: fill(y),
+        scales: sc,
+        roi_start,
+        roi_end,
+        mode: r.mode,
+        coord: r.coordinate_mode,
+        nearest: r.nearest_mode,
+        cubic_a: r.cubic_coeff_a,
+        exclude_outside: r.exclude_outside,
+        antialias: r.antialias,
+        extrapolation_value: r.extrapolation_value,
+    });
+    let mut slots = vec![false; ins.infos.len().max(1)];
+    slots[0] = true;
     Ok(NnKernel { kind, slots })
 }

@@ -577,6 +577,15 @@ pub fn resize_scales(x: &[usize], r: &crate::ir::op::Resize, inputs: &Inputs) ->
             out[a] = dim_from_i64(s, "sizes")?;
             scales[a] = out[a] as f32 / x[a].max(1) as f32;
         }
+        if r.keep_aspect != 0 {
+            // One scale for every listed axis: the smallest (not_larger) or largest (not_smaller).
+            let pick = axes.iter().map(|&a| out[a] as f64 / x[a].max(1) as f64);
+            let scale = if r.keep_aspect == 1 { pick.fold(f64::INFINITY, f64::min) } else { pick.fold(0.0, f64::max) };
+            for &a in &axes {
+                scales[a] = scale as f32;
+                out[a] = (scale * x[a] as f64 + 0.5) as usize;
+            }
+        }
     } else {
         let given = match &r.scales_attr {
             Some(s) => s.clone(),
