@@ -16,5 +16,6 @@ pub mod real;
 pub mod reduce;
 pub mod resize;
 pub mod resize_taps;
+pub mod sample;
 pub mod shape;
 pub mod softmax;

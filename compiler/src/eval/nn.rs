@@ -137,6 +137,10 @@ pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> R
             k::resize_taps::resize_taps(p, a.get(0)?, first::<f32>(results)?);
             Ok(())
         }
+        NnKernelKind::GridSample(p) => by_real!(x, T => {
+            k::sample::grid_sample::<T>(p, a.get(0)?, a.get(1)?, first::<T>(results)?);
+            Ok(())
+        }),
         NnKernelKind::Rotary(p) => by_real!(x, T => {
             k::attention::rotary_embedding::<T>(p, a.get(0)?, a.get(1)?, a.get(2)?, a.opt(3)?, first::<T>(results)?);
             Ok(())

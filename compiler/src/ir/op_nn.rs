@@ -42,6 +42,8 @@ pub enum NnOp {
     LpNorm { axis: i64, p: u8 },
     /// X, cos_cache, sin_cache, position_ids?.
     Rotary { interleaved: bool, rotary_dim: usize, num_heads: Option<usize> },
+    /// X, grid. `mode` 0 nearest, 1 linear, 2 cubic; `padding` 0 zeros, 1 border, 2 reflection.
+    GridSample { mode: u8, padding: u8, align_corners: bool },
     /// X; outputs Y and (MaxPool) Indices.
     Pool(PoolNd),
 }
@@ -54,6 +56,7 @@ impl NnOp {
             NnOp::RmsNorm { .. } => "RMSNormalization",
             NnOp::LpNorm { .. } => "LpNormalization",
             NnOp::Rotary { .. } => "RotaryEmbedding",
+            NnOp::GridSample { .. } => "GridSample",
             NnOp::Pool(p) => match p.op {
                 onnxc_templates::generic::pool_nd::PoolOp::Max => "MaxPool",
                 onnxc_templates::generic::pool_nd::PoolOp::Average => "AveragePool",

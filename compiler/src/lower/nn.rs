@@ -28,6 +28,8 @@ pub enum NnKernelKind {
     Pool(k::pool_nd::PoolNdParams),
     /// x (other Resize inputs are compile-time constants).
     ResizeTaps(k::resize_taps::ResizeTapsParams),
+    /// x, grid.
+    GridSample(k::sample::GridSampleParams),
     /// x, cos, sin, position_ids?.
     Rotary(k::attention::RotaryParams),
 }
@@ -160,6 +162,26 @@ pub fn lower(op: &NnOp, ins: &Inputs, _outputs: &[ValueInfo]) -> Result<NnKernel
                 pads_end: three(&g.pads_end, 0),
                 count_include_pad: p.count_include_pad,
                 column_major: p.column_major,
+            })
+        }
+        NnOp::GridSample { mode, padding, align_corners } => {
+            let (x, g) = (&info(0)?.shape, &info(1)?.shape);
+            let s = x.len() - 2;
+            let three = |v: &[usize]| -> [usize; 3] {
+                let mut out = [1usize; 3];
+                out[3 - v.len()..].copy_from_slice(v);
+                out
+            };
+            NnKernelKind::GridSample(k::sample::GridSampleParams {
+                batch: x[0],
+                channels: x[1],
+                rank: s,
+                input: three(&x[2..]),
+                output: three(&g[1..=s]),
+                mode: *mode,
+                padding: *padding,
+                align_corners: *align_corners,
+                elem: float_kind(info(0)?.dtype)?,
             })
         }
         NnOp::Rotary { interleaved, .. } => {

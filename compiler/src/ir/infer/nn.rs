@@ -78,6 +78,17 @@ pub fn infer(op: &NnOp, inputs: &Inputs, num_outputs: usize) -> Result<Inferred>
             }
             Ok(result)
         }
+        NnOp::GridSample { .. } => {
+            let dtype = require_real(inputs, 0)?;
+            let (x, g) = (&info(inputs, 0)?.shape, &info(inputs, 1)?.shape);
+            let s = x.len().saturating_sub(2);
+            if !(1..=3).contains(&s) || g.len() != s + 2 || g[0] != x[0] || g[s + 1] != s || info(inputs, 1)?.dtype != dtype {
+                return Err(Error::invalid(format!("X {x:?} and grid {g:?} do not fit (1 to 3 spatial axes, same type)")));
+            }
+            let mut out = x[..2].to_vec();
+            out.extend_from_slice(&g[1..=s]);
+            Ok(vec![(dtype, out)])
+        }
         NnOp::Rotary { .. } => {
             let dtype = require_real(inputs, 0)?;
             rotary_dims(op, inputs)?;

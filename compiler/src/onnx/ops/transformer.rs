@@ -90,3 +90,24 @@ pub(super) fn rotary(ctx: &NodeCtx) -> Result<Lowered> {
     let op = NnOp::Rotary { interleaved: a.bool_or("interleaved", false)?, rotary_dim, num_heads: heads(ctx, "num_heads")? };
     Ok(ctx.lowered(Op::Nn(op)))
 }
+
+/// GridSample (opset 16: bilinear/bicubic names; 20+: linear/cubic and N-D).
+pub(super) fn grid_sample(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(2, 2)?;
+    ctx.expect_outputs(1, 1)?;
+    let a = &ctx.attrs;
+    let mode = match a.string_or("mode", if ctx.opset >= 20 { "linear" } else { "bilinear" })? {
+        "nearest" => 0,
+        "bilinear" | "linear" => 1,
+        "bicubic" | "cubic" => 2,
+        other => return Err(Error::invalid(format!("unknown mode {other:?}"))),
+    };
+    let padding = match a.string_or("padding_mode", "zeros")? {
+        "zeros" => 0,
+        "border" => 1,
+        "reflection" => 2,
+        other => return Err(Error::invalid(format!("unknown padding_mode {other:?}"))),
+    };
+    let op = NnOp::GridSample { mode, padding, align_corners: a.bool_or("align_corners", false)? };
+    Ok(ctx.lowered(Op::Nn(op)))
+}
