@@ -16,6 +16,7 @@ pub mod real;
 pub mod reduce;
 pub mod resize;
 pub mod resize_taps;
+pub mod rnn;
 pub mod sample;
 pub mod shape;
 pub mod softmax;

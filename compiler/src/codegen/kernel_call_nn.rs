@@ -72,6 +72,26 @@ pub(super) fn emit(kernel: &NnKernel, dtype: DType, inputs: &[Option<Arg>], outp
             let (x, g, y) = (input(0)?, input(1)?, out(0)?);
             with_params(uses, p, quote!(#f(&P, #x, #g, #y);))?
         }
+        NnKernelKind::Rnn(p) => {
+            let f = uses.function("rnn", "rnn");
+            let inputs_ty = uses.function("rnn", "RnnInputs");
+            let (x, w, r) = (input(0)?, input(1)?, input(2)?);
+            let f32s = quote!(&[f32]);
+            let (b, sl, h0, c0, pp) = (
+                optional(slot(3), f32s.clone()),
+                optional(slot(4), quote!(&[i32])),
+                optional(slot(5), f32s.clone()),
+                optional(slot(6), f32s.clone()),
+                optional(slot(7), f32s),
+            );
+            let outs: Vec<TokenStream> = (0..3).map(|i| optional(outputs.get(i), quote!(&mut [f32]))).collect();
+            let (y, yh, yc) = (&outs[0], &outs[1], &outs[2]);
+            with_params(
+                uses,
+                p,
+                quote!(#f(&P, #x, #w, #r, #inputs_ty { bias: #b, seq_lens: #sl, initial_h: #h0, initial_c: #c0, peepholes: #pp }, #y, #yh, #yc);),
+            )?
+        }
         NnKernelKind::Rotary(p) => {
             let f = uses.function("attention", "rotary_embedding");
             let (x, c, s, y) = (input(0)?, input(1)?, input(2)?, out(0)?);

@@ -34,6 +34,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "reduce", text: include_str!("../../../codegen-templates/src/generic/reduce.rs") },
     Source { module: "resize", text: include_str!("../../../codegen-templates/src/generic/resize.rs") },
     Source { module: "resize_taps", text: include_str!("../../../codegen-templates/src/generic/resize_taps.rs") },
+    Source { module: "rnn", text: include_str!("../../../codegen-templates/src/generic/rnn.rs") },
     Source { module: "sample", text: include_str!("../../../codegen-templates/src/generic/sample.rs") },
     Source { module: "shape", text: include_str!("../../../codegen-templates/src/generic/shape.rs") },
     Source { module: "softmax", text: include_str!("../../../codegen-templates/src/generic/softmax.rs") },

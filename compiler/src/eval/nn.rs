@@ -141,6 +141,13 @@ pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> R
             k::sample::grid_sample::<T>(p, a.get(0)?, a.get(1)?, first::<T>(results)?);
             Ok(())
         }),
+        NnKernelKind::Rnn(p) => {
+            let opt = k::rnn::RnnInputs { bias: a.opt(3)?, seq_lens: a.opt(4)?, initial_h: a.opt(5)?, initial_c: a.opt(6)?, peepholes: a.opt(7)? };
+            let mut o = outs::<f32>(results)?.into_iter();
+            let (y, yh, yc) = (o.next(), o.next(), o.next());
+            k::rnn::rnn(p, a.get(0)?, a.get(1)?, a.get(2)?, opt, y, yh, yc);
+            Ok(())
+        }
         NnKernelKind::Rotary(p) => by_real!(x, T => {
             k::attention::rotary_embedding::<T>(p, a.get(0)?, a.get(1)?, a.get(2)?, a.opt(3)?, first::<T>(results)?);
             Ok(())

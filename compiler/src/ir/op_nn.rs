@@ -30,6 +30,20 @@ pub struct PoolNd {
     pub column_major: bool,
 }
 
+/// RNN, GRU or LSTM, attributes resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Recurrent {
+    /// 0 RNN, 1 GRU, 2 LSTM.
+    pub cell: u8,
+    pub hidden: usize,
+    pub directions: usize,
+    pub reverse: bool,
+    pub batch_major: bool,
+    pub clip: f32,
+    pub linear_before_reset: bool,
+    pub acts: [onnxc_templates::generic::rnn::RnnAct; 6],
+}
+
 /// A neural-network operator (see the module docs).
 #[derive(Clone, Debug, PartialEq)]
 pub enum NnOp {
@@ -44,6 +58,8 @@ pub enum NnOp {
     Rotary { interleaved: bool, rotary_dim: usize, num_heads: Option<usize> },
     /// X, grid. `mode` 0 nearest, 1 linear, 2 cubic; `padding` 0 zeros, 1 border, 2 reflection.
     GridSample { mode: u8, padding: u8, align_corners: bool },
+    /// X, W, R, B?, sequence_lens?, initial_h?, initial_c?, P?; outputs Y, Y_h, Y_c.
+    Recurrent(Recurrent),
     /// X; outputs Y and (MaxPool) Indices.
     Pool(PoolNd),
 }
@@ -57,6 +73,7 @@ impl NnOp {
             NnOp::LpNorm { .. } => "LpNormalization",
             NnOp::Rotary { .. } => "RotaryEmbedding",
             NnOp::GridSample { .. } => "GridSample",
+            NnOp::Recurrent(r) => ["RNN", "GRU", "LSTM"].get(usize::from(r.cell)).copied().unwrap_or("LSTM"),
             NnOp::Pool(p) => match p.op {
                 onnxc_templates::generic::pool_nd::PoolOp::Max => "MaxPool",
                 onnxc_templates::generic::pool_nd::PoolOp::Average => "AveragePool",

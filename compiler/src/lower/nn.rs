@@ -28,6 +28,8 @@ pub enum NnKernelKind {
     Pool(k::pool_nd::PoolNdParams),
     /// x (other Resize inputs are compile-time constants).
     ResizeTaps(k::resize_taps::ResizeTapsParams),
+    /// X, W, R, B?, sequence_lens?, initial_h?, initial_c?, P?; Y, Y_h?, Y_c?.
+    Rnn(k::rnn::RnnParams),
     /// x, grid.
     GridSample(k::sample::GridSampleParams),
     /// x, cos, sin, position_ids?.
@@ -162,6 +164,22 @@ pub fn lower(op: &NnOp, ins: &Inputs, _outputs: &[ValueInfo]) -> Result<NnKernel
                 pads_end: three(&g.pads_end, 0),
                 count_include_pad: p.count_include_pad,
                 column_major: p.column_major,
+            })
+        }
+        NnOp::Recurrent(r) => {
+            let (seq, batch, input) = crate::ir::infer::nn::recurrent_dims(r, ins)?;
+            NnKernelKind::Rnn(k::rnn::RnnParams {
+                cell: r.cell,
+                seq,
+                batch,
+                input,
+                hidden: r.hidden,
+                directions: r.directions,
+                reverse: r.reverse,
+                batch_major: r.batch_major,
+                clip: r.clip,
+                linear_before_reset: r.linear_before_reset,
+                acts: r.acts,
             })
         }
         NnOp::GridSample { mode, padding, align_corners } => {

@@ -89,6 +89,14 @@ pub fn infer(op: &NnOp, inputs: &Inputs, num_outputs: usize) -> Result<Inferred>
             out.extend_from_slice(&g[1..=s]);
             Ok(vec![(dtype, out)])
         }
+        NnOp::Recurrent(r) => {
+            let (seq, batch, _) = recurrent_dims(r, inputs)?;
+            let (hs, d) = (r.hidden, r.directions);
+            let y = if r.batch_major { vec![batch, seq, d, hs] } else { vec![seq, d, batch, hs] };
+            let state = if r.batch_major { vec![batch, d, hs] } else { vec![d, batch, hs] };
+            let all = [y, state.clone(), state];
+            Ok(all.into_iter().take(num_outputs.max(1)).map(|s| (DType::F32, s)).collect())
+        }
         NnOp::Rotary { .. } => {
             let dtype = require_real(inputs, 0)?;
             rotary_dims(op, inputs)?;
@@ -226,4 +234,42 @@ pub fn attention_dims(a: &Attention, inputs: &Inputs) -> Result<AttentionDims> {
         }
     }
     Ok(g)
+}
+
+/// Checks a recurrent layer's inputs: (seq, batch, input size).
+pub fn recurrent_dims(r: &crate::ir::op_nn::Recurrent, inputs: &Inputs) -> Result<(usize, usize, usize)> {
+    let gates = [1, 3, 4][usize::from(r.cell.min(2))];
+    let (hs, d) = (r.hidden, r.directions);
+    let x = &info(inputs, 0)?.shape;
+    let [a, b, input] = x.as_slice() else {
+        return Err(Error::invalid(format!("X of shape {x:?} must be 3-D")));
+    };
+    let (seq, batch) = if r.batch_major { (*b, *a) } else { (*a, *b) };
+    for i in [0, 1, 2, 3, 5, 6, 7] {
+        if present(inputs, i) && info(inputs, i)?.dtype != DType::F32 {
+            return Err(Error::unsupported(format!("input {i} has type {}; recurrent layers support f32", info(inputs, i)?.dtype)));
+        }
+    }
+    let state = if r.batch_major { vec![batch, d, hs] } else { vec![d, batch, hs] };
+    let expect = [
+        (1, vec![d, gates * hs, *input]),
+        (2, vec![d, gates * hs, hs]),
+        (3, vec![d, 2 * gates * hs]),
+        (4, vec![batch]),
+        (5, state.clone()),
+        (6, state),
+        (7, vec![d, 3 * hs]),
+    ];
+    for (i, shape) in expect {
+        if present(inputs, i) && info(inputs, i)?.shape != shape {
+            return Err(Error::invalid(format!("input {i} has shape {:?}, expected {shape:?}", info(inputs, i)?.shape)));
+        }
+    }
+    if present(inputs, 4) && info(inputs, 4)?.dtype != DType::I32 {
+        return Err(Error::invalid("sequence_lens must be int32"));
+    }
+    if hs > onnxc_templates::generic::rnn::MAX_HIDDEN {
+        return Err(Error::unsupported(format!("hidden_size {hs} exceeds {}", onnxc_templates::generic::rnn::MAX_HIDDEN)));
+    }
+    Ok((seq, batch, *input))
 }

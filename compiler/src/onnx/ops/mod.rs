@@ -10,6 +10,7 @@ mod math;
 mod movement;
 mod nn;
 mod pooling;
+mod recurrent;
 mod transformer;
 
 use super::attributes::Attrs;
@@ -48,6 +49,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("GlobalMaxPool", 1),
     ("Greater", 1),
     ("GridSample", 16),
+    ("GRU", 1),
     ("GreaterOrEqual", 12),
     ("HardSigmoid", 1),
     ("HardSwish", 14),
@@ -59,6 +61,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("LpPool", 2),
     ("Less", 1),
     ("LessOrEqual", 12),
+    ("LSTM", 1),
     ("Log", 1),
     ("LogSoftmax", 1),
     ("MatMul", 1),
@@ -74,6 +77,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Pad", 1),
     ("Pow", 1),
     ("RMSNormalization", 23),
+    ("RNN", 1),
     ("Reciprocal", 1),
     ("ReduceL1", 1),
     ("ReduceL2", 1),
@@ -189,6 +193,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "RotaryEmbedding" => transformer::rotary(ctx)?,
         "LpPool" => pooling::pool_nd(ctx)?,
         "GridSample" => transformer::grid_sample(ctx)?,
+        "RNN" | "GRU" | "LSTM" => recurrent::recurrent(ctx)?,
         "Reshape" => movement::reshape(ctx)?,
         "Flatten" => movement::flatten(ctx)?,
         "Transpose" => movement::transpose(ctx)?,
