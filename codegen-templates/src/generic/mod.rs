@@ -12,6 +12,7 @@ pub mod norm;
 pub mod number;
 pub mod pool;
 pub mod pool_nd;
+pub mod quant;
 pub mod real;
 pub mod reduce;
 pub mod resize;

@@ -92,6 +92,30 @@ pub(super) fn emit(kernel: &NnKernel, dtype: DType, inputs: &[Option<Arg>], outp
                 quote!(#f(&P, #x, #w, #r, #inputs_ty { bias: #b, seq_lens: #sl, initial_h: #h0, initial_c: #c0, peepholes: #pp }, #y, #yh, #yc);),
             )?
         }
+        NnKernelKind::QLinearMatMul(p) => {
+            let f = uses.function("quant", "qlinear_matmul");
+            let args = uses.function("quant", "QLinearArgs");
+            let i: Vec<&TokenStream> = (0..8).map(input).collect::<Result<_>>()?;
+            let (a, a_s, a_z, b, b_s, b_z, y_s, y_z) = (i[0], i[1], i[2], i[3], i[4], i[5], i[6], i[7]);
+            let y = out(0)?;
+            with_params(
+                uses,
+                p,
+                quote!(#f(&P, #a, #b, #args { a_scale: #a_s, a_zero: #a_z, b_scale: #b_s, b_zero: #b_z, y_scale: #y_s, y_zero: #y_z }, #y);),
+            )?
+        }
+        NnKernelKind::MatMulInteger(p, b_type) => {
+            let f = uses.function("quant", "matmul_integer");
+            let (a, b, y) = (input(0)?, input(1)?, out(0)?);
+            let bt = format_ident!("{}", b_type.rust_type());
+            let (az, bz) = (optional(slot(2), quote!(&[#t])), optional(slot(3), quote!(&[#bt])));
+            with_params(uses, p, quote!(#f(&P, #a, #b, #az, #bz, #y);))?
+        }
+        NnKernelKind::DynamicQuantizeLinear => {
+            let f = uses.function("quant", "dynamic_quantize_linear");
+            let (x, y, s, z) = (input(0)?, out(0)?, out(1)?, out(2)?);
+            quote!(#f(#x, #y, #s, #z);)
+        }
         NnKernelKind::Rotary(p) => {
             let f = uses.function("attention", "rotary_embedding");
             let (x, c, s, y) = (input(0)?, input(1)?, input(2)?, out(0)?);

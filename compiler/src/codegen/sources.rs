@@ -30,6 +30,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "number", text: include_str!("../../../codegen-templates/src/generic/number.rs") },
     Source { module: "pool", text: include_str!("../../../codegen-templates/src/generic/pool.rs") },
     Source { module: "pool_nd", text: include_str!("../../../codegen-templates/src/generic/pool_nd.rs") },
+    Source { module: "quant", text: include_str!("../../../codegen-templates/src/generic/quant.rs") },
     Source { module: "real", text: include_str!("../../../codegen-templates/src/generic/real.rs") },
     Source { module: "reduce", text: include_str!("../../../codegen-templates/src/generic/reduce.rs") },
     Source { module: "resize", text: include_str!("../../../codegen-templates/src/generic/resize.rs") },

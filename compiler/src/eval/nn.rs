@@ -36,6 +36,7 @@ slice_impl!(u16, F16, BF16);
 slice_impl!(u8, Bool, U8);
 slice_impl!(i64, I64);
 slice_impl!(i32, I32);
+slice_impl!(i8, I8);
 
 /// The inputs by slot (`None` where absent).
 pub struct Args<'a> {
@@ -148,6 +149,37 @@ pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> R
             k::rnn::rnn(p, a.get(0)?, a.get(1)?, a.get(2)?, opt, y, yh, yc);
             Ok(())
         }
+        NnKernelKind::QLinearMatMul(p) => {
+            let scale = a.tensor(1).ok_or_else(|| Error::internal("QLinearMatMul without a_scale"))?;
+            match (&x.data, &scale.data) {
+                (Data::U8(_), Data::F32(_)) => qlinear::<u8, f32>(p, &a, results),
+                (Data::U8(_), Data::F16(_) | Data::BF16(_)) => qlinear::<u8, u16>(p, &a, results),
+                (Data::I8(_), Data::F32(_)) => qlinear::<i8, f32>(p, &a, results),
+                (Data::I8(_), Data::F16(_) | Data::BF16(_)) => qlinear::<i8, u16>(p, &a, results),
+                _ => Err(Error::unsupported("QLinearMatMul types")),
+            }
+        }
+        NnKernelKind::MatMulInteger(p, _) => {
+            let b = a.tensor(1).ok_or_else(|| Error::internal("MatMulInteger without B"))?;
+            match (&x.data, &b.data) {
+                (Data::U8(_), Data::U8(_)) => matmul_integer::<u8, u8>(p, &a, results),
+                (Data::U8(_), Data::I8(_)) => matmul_integer::<u8, i8>(p, &a, results),
+                (Data::I8(_), Data::U8(_)) => matmul_integer::<i8, u8>(p, &a, results),
+                (Data::I8(_), Data::I8(_)) => matmul_integer::<i8, i8>(p, &a, results),
+                _ => Err(Error::unsupported("MatMulInteger types")),
+            }
+        }
+        NnKernelKind::DynamicQuantizeLinear => {
+            let [y, s, z] = results else {
+                return Err(Error::unsupported("DynamicQuantizeLinear: all three outputs must be computed"));
+            };
+            let (y, s, z) = (u8::of_mut(&mut y.data), f32::of_mut(&mut s.data), u8::of_mut(&mut z.data));
+            let (Some(y), Some(s), Some(z)) = (y, s, z) else {
+                return Err(Error::internal("DynamicQuantizeLinear output types"));
+            };
+            k::quant::dynamic_quantize_linear(a.get(0)?, y, s, z);
+            Ok(())
+        }
         NnKernelKind::Rotary(p) => by_real!(x, T => {
             k::attention::rotary_embedding::<T>(p, a.get(0)?, a.get(1)?, a.get(2)?, a.opt(3)?, first::<T>(results)?);
             Ok(())
@@ -161,5 +193,23 @@ fn attention<T: Real + Slice, M: Real + Slice>(p: &k::attention::AttentionParams
     let y = o.next().ok_or_else(|| Error::internal("Attention without output"))?;
     let (pk, pv, qk) = (o.next(), o.next(), o.next());
     k::attention::attention(p, a.get(0)?, a.get(1)?, a.get(2)?, extras, y, pk, pv, qk);
+    Ok(())
+}
+
+fn qlinear<Q: k::quant::QInt + Slice, S: Real + Slice>(p: &k::quant::QMatMulParams, a: &Args, results: &mut [Tensor]) -> Result<()> {
+    let q = k::quant::QLinearArgs {
+        a_scale: a.get::<S>(1)?,
+        a_zero: a.get::<Q>(2)?,
+        b_scale: a.get::<S>(4)?,
+        b_zero: a.get::<Q>(5)?,
+        y_scale: a.get::<S>(6)?,
+        y_zero: a.get::<Q>(7)?,
+    };
+    k::quant::qlinear_matmul::<Q, S>(p, a.get(0)?, a.get(3)?, q, first::<Q>(results)?);
+    Ok(())
+}
+
+fn matmul_integer<A: k::quant::QInt + Slice, B: k::quant::QInt + Slice>(p: &k::quant::QMatMulParams, a: &Args, results: &mut [Tensor]) -> Result<()> {
+    k::quant::matmul_integer::<A, B>(p, a.get(0)?, a.get(1)?, a.opt(2)?, a.opt(3)?, first::<i32>(results)?);
     Ok(())
 }

@@ -60,6 +60,12 @@ pub enum NnOp {
     GridSample { mode: u8, padding: u8, align_corners: bool },
     /// X, W, R, B?, sequence_lens?, initial_h?, initial_c?, P?; outputs Y, Y_h, Y_c.
     Recurrent(Recurrent),
+    /// a, a_scale, a_zero_point, b, b_scale, b_zero_point, y_scale, y_zero_point.
+    QLinearMatMul,
+    /// A, B, a_zero_point?, b_zero_point?: int32 products.
+    MatMulInteger,
+    /// x: y (uint8), y_scale, y_zero_point.
+    DynamicQuantizeLinear,
     /// X; outputs Y and (MaxPool) Indices.
     Pool(PoolNd),
 }
@@ -73,6 +79,9 @@ impl NnOp {
             NnOp::LpNorm { .. } => "LpNormalization",
             NnOp::Rotary { .. } => "RotaryEmbedding",
             NnOp::GridSample { .. } => "GridSample",
+            NnOp::QLinearMatMul => "QLinearMatMul",
+            NnOp::MatMulInteger => "MatMulInteger",
+            NnOp::DynamicQuantizeLinear => "DynamicQuantizeLinear",
             NnOp::Recurrent(r) => ["RNN", "GRU", "LSTM"].get(usize::from(r.cell)).copied().unwrap_or("LSTM"),
             NnOp::Pool(p) => match p.op {
                 onnxc_templates::generic::pool_nd::PoolOp::Max => "MaxPool",

@@ -30,6 +30,12 @@ pub enum NnKernelKind {
     ResizeTaps(k::resize_taps::ResizeTapsParams),
     /// X, W, R, B?, sequence_lens?, initial_h?, initial_c?, P?; Y, Y_h?, Y_c?.
     Rnn(k::rnn::RnnParams),
+    /// a, a_scale, a_zero, b, b_scale, b_zero, y_scale, y_zero.
+    QLinearMatMul(k::quant::QMatMulParams),
+    /// A, B, a_zero?, b_zero?; `b` is B's element type.
+    MatMulInteger(k::quant::QMatMulParams, DType),
+    /// x; y, scale, zero point.
+    DynamicQuantizeLinear,
     /// x, grid.
     GridSample(k::sample::GridSampleParams),
     /// x, cos, sin, position_ids?.
@@ -182,6 +188,18 @@ pub fn lower(op: &NnOp, ins: &Inputs, _outputs: &[ValueInfo]) -> Result<NnKernel
                 acts: r.acts,
             })
         }
+        NnOp::QLinearMatMul | NnOp::MatMulInteger => {
+            let (batch, m, n, kk, a_stride, b_stride) = crate::ir::infer::nn::qmatmul_dims(op, ins)?;
+            let qlinear = matches!(op, NnOp::QLinearMatMul);
+            let scale_kind = if qlinear { float_kind(info(1)?.dtype)? } else { FloatKind::F32 };
+            let p = k::quant::QMatMulParams { batch, m, n, k: kk, a_stride, b_stride, scale_kind };
+            if qlinear {
+                NnKernelKind::QLinearMatMul(p)
+            } else {
+                NnKernelKind::MatMulInteger(p, info(1)?.dtype)
+            }
+        }
+        NnOp::DynamicQuantizeLinear => NnKernelKind::DynamicQuantizeLinear,
         NnOp::GridSample { mode, padding, align_corners } => {
             let (x, g) = (&info(0)?.shape, &info(1)?.shape);
             let s = x.len() - 2;

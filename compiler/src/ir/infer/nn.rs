@@ -97,6 +97,23 @@ pub fn infer(op: &NnOp, inputs: &Inputs, num_outputs: usize) -> Result<Inferred>
             let all = [y, state.clone(), state];
             Ok(all.into_iter().take(num_outputs.max(1)).map(|s| (DType::F32, s)).collect())
         }
+        NnOp::QLinearMatMul | NnOp::MatMulInteger => {
+            let (b_slot, out) = if matches!(op, NnOp::QLinearMatMul) { (3, info(inputs, 7)?.dtype) } else { (1, DType::I32) };
+            for i in [0, b_slot] {
+                if !matches!(info(inputs, i)?.dtype, DType::I8 | DType::U8) {
+                    return Err(Error::unsupported(format!("input {i} has type {}; int8 and uint8 only", info(inputs, i)?.dtype)));
+                }
+            }
+            qmatmul_dims(op, inputs)?;
+            Ok(vec![(out, super::matmul_shape(&info(inputs, 0)?.shape, &info(inputs, b_slot)?.shape)?)])
+        }
+        NnOp::DynamicQuantizeLinear => {
+            if info(inputs, 0)?.dtype != DType::F32 {
+                return Err(Error::unsupported("DynamicQuantizeLinear supports f32 input"));
+            }
+            let all = [(DType::U8, info(inputs, 0)?.shape.clone()), (DType::F32, vec![]), (DType::U8, vec![])];
+            Ok(all.into_iter().take(num_outputs.max(1)).collect())
+        }
         NnOp::Rotary { .. } => {
             let dtype = require_real(inputs, 0)?;
             rotary_dims(op, inputs)?;
@@ -272,4 +289,36 @@ pub fn recurrent_dims(r: &crate::ir::op_nn::Recurrent, inputs: &Inputs) -> Resul
         return Err(Error::unsupported(format!("hidden_size {hs} exceeds {}", onnxc_templates::generic::rnn::MAX_HIDDEN)));
     }
     Ok((seq, batch, *input))
+}
+
+/// Batched integer matmul geometry: (batch, m, n, k, a batch stride, b batch stride).
+pub fn qmatmul_dims(op: &NnOp, inputs: &Inputs) -> Result<(usize, usize, usize, usize, usize, usize)> {
+    let b_slot = if matches!(op, NnOp::QLinearMatMul) { 3 } else { 1 };
+    let (a, b) = (&info(inputs, 0)?.shape, &info(inputs, b_slot)?.shape);
+    if a.len() < 2 || b.len() < 2 {
+        return Err(Error::unsupported(format!("integer MatMul of {a:?} and {b:?}: both operands need rank ≥ 2")));
+    }
+    let (m, k, kb, n) = (a[a.len() - 2], a[a.len() - 1], b[b.len() - 2], b[b.len() - 1]);
+    if k != kb {
+        return Err(Error::invalid(format!("inner dimensions differ: {a:?} × {b:?}")));
+    }
+    let batch_shape = super::broadcast_shapes(&a[..a.len() - 2], &b[..b.len() - 2])?;
+    let batch: usize = batch_shape.iter().product();
+    let stride = |s: &[usize], per: usize| -> Result<usize> {
+        let own: usize = s.iter().product();
+        if own == batch {
+            Ok(per)
+        } else if own == 1 {
+            Ok(0)
+        } else {
+            Err(Error::unsupported(format!("integer MatMul with partly broadcast batch dims {s:?} vs {batch_shape:?}")))
+        }
+    };
+    let zero_slots: &[usize] = if b_slot == 3 { &[1, 2, 4, 5, 6, 7] } else { &[2, 3] };
+    for &i in zero_slots {
+        if present(inputs, i) && info(inputs, i)?.elements() != 1 {
+            return Err(Error::unsupported(format!("input {i}: only per-tensor scales and zero points are supported")));
+        }
+    }
+    Ok((batch, m, n, k, stride(&a[..a.len() - 2], m * k)?, stride(&b[..b.len() - 2], k * n)?))
 }

@@ -111,3 +111,15 @@ pub(super) fn grid_sample(ctx: &NodeCtx) -> Result<Lowered> {
     let op = NnOp::GridSample { mode, padding, align_corners: a.bool_or("align_corners", false)? };
     Ok(ctx.lowered(Op::Nn(op)))
 }
+
+/// QLinearMatMul, MatMulInteger and DynamicQuantizeLinear.
+pub(super) fn quant(ctx: &NodeCtx) -> Result<Lowered> {
+    let (op, (min_in, max_in), outputs) = match ctx.node.op_type.as_str() {
+        "QLinearMatMul" => (NnOp::QLinearMatMul, (8, 8), 1),
+        "MatMulInteger" => (NnOp::MatMulInteger, (2, 4), 1),
+        _ => (NnOp::DynamicQuantizeLinear, (1, 1), 3),
+    };
+    ctx.expect_inputs(min_in, max_in)?;
+    ctx.expect_outputs(1, outputs)?;
+    Ok(ctx.lowered(Op::Nn(op)))
+}
