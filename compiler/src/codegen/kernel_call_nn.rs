@@ -116,6 +116,21 @@ pub(super) fn emit(kernel: &NnKernel, dtype: DType, inputs: &[Option<Arg>], outp
             let (x, y, s, z) = (input(0)?, out(0)?, out(1)?, out(2)?);
             quote!(#f(#x, #y, #s, #z);)
         }
+        NnKernelKind::GroupNorm(p) => {
+            let f = uses.function("normalize", "group_norm");
+            let (x, s, b, y) = (input(0)?, input(1)?, input(2)?, out(0)?);
+            with_params(uses, p, quote!(#f(&P, #x, #s, #b, #y);))?
+        }
+        NnKernelKind::MeanVarianceNorm(p) => {
+            let f = uses.function("normalize", "mean_variance_norm");
+            let (x, y) = (input(0)?, out(0)?);
+            with_params(uses, p, quote!(#f(&P, #x, #y);))?
+        }
+        NnKernelKind::Lrn(p) => {
+            let f = uses.function("normalize", "lrn");
+            let (x, y) = (input(0)?, out(0)?);
+            with_params(uses, p, quote!(#f(&P, #x, #y);))?
+        }
         NnKernelKind::Rotary(p) => {
             let f = uses.function("attention", "rotary_embedding");
             let (x, c, s, y) = (input(0)?, input(1)?, input(2)?, out(0)?);

@@ -180,6 +180,18 @@ pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> R
             k::quant::dynamic_quantize_linear(a.get(0)?, y, s, z);
             Ok(())
         }
+        NnKernelKind::GroupNorm(p) => {
+            k::normalize::group_norm(p, a.get(0)?, a.get(1)?, a.get(2)?, first::<f32>(results)?);
+            Ok(())
+        }
+        NnKernelKind::MeanVarianceNorm(p) => {
+            k::normalize::mean_variance_norm(p, a.get(0)?, first::<f32>(results)?);
+            Ok(())
+        }
+        NnKernelKind::Lrn(p) => {
+            k::normalize::lrn(p, a.get(0)?, first::<f32>(results)?);
+            Ok(())
+        }
         NnKernelKind::Rotary(p) => by_real!(x, T => {
             k::attention::rotary_embedding::<T>(p, a.get(0)?, a.get(1)?, a.get(2)?, a.opt(3)?, first::<T>(results)?);
             Ok(())

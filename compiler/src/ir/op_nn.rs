@@ -66,6 +66,12 @@ pub enum NnOp {
     MatMulInteger,
     /// x: y (uint8), y_scale, y_zero_point.
     DynamicQuantizeLinear,
+    /// X, scale, bias.
+    GroupNorm { groups: usize, epsilon: f32 },
+    /// X: normalized to zero mean and unit variance over `axes`.
+    MeanVarianceNorm { axes: Vec<i64> },
+    /// X.
+    Lrn { size: usize, alpha: f32, beta: f32, bias: f32 },
     /// X; outputs Y and (MaxPool) Indices.
     Pool(PoolNd),
 }
@@ -79,6 +85,9 @@ impl NnOp {
             NnOp::LpNorm { .. } => "LpNormalization",
             NnOp::Rotary { .. } => "RotaryEmbedding",
             NnOp::GridSample { .. } => "GridSample",
+            NnOp::GroupNorm { .. } => "GroupNormalization",
+            NnOp::MeanVarianceNorm { .. } => "MeanVarianceNormalization",
+            NnOp::Lrn { .. } => "LRN",
             NnOp::QLinearMatMul => "QLinearMatMul",
             NnOp::MatMulInteger => "MatMulInteger",
             NnOp::DynamicQuantizeLinear => "DynamicQuantizeLinear",

@@ -36,6 +36,12 @@ pub enum NnKernelKind {
     MatMulInteger(k::quant::QMatMulParams, DType),
     /// x; y, scale, zero point.
     DynamicQuantizeLinear,
+    /// x, scale, bias.
+    GroupNorm(k::normalize::GroupNormParams),
+    /// x.
+    MeanVarianceNorm(k::normalize::MvnParams),
+    /// x.
+    Lrn(k::normalize::LrnParams),
     /// x, grid.
     GridSample(k::sample::GridSampleParams),
     /// x, cos, sin, position_ids?.
@@ -200,6 +206,39 @@ pub fn lower(op: &NnOp, ins: &Inputs, _outputs: &[ValueInfo]) -> Result<NnKernel
             }
         }
         NnOp::DynamicQuantizeLinear => NnKernelKind::DynamicQuantizeLinear,
+        NnOp::GroupNorm { groups, epsilon } => {
+            let x = &info(0)?.shape;
+            NnKernelKind::GroupNorm(k::normalize::GroupNormParams {
+                batch: x[0],
+                channels: x[1],
+                spatial: x[2..].iter().product(),
+                groups: *groups,
+                epsilon: *epsilon,
+                per_group: info(1)?.elements() != x[1],
+            })
+        }
+        NnOp::MeanVarianceNorm { axes } => {
+            let x = &info(0)?.shape;
+            let mut reduced = [false; 8];
+            for &a in axes {
+                reduced[crate::ir::infer::normalize_axis(a, x.len())?] = true;
+            }
+            let mut shape = [1usize; 8];
+            shape[..x.len()].copy_from_slice(x);
+            NnKernelKind::MeanVarianceNorm(k::normalize::MvnParams { rank: x.len(), shape, reduced })
+        }
+        NnOp::Lrn { size, alpha, beta, bias } => {
+            let x = &info(0)?.shape;
+            NnKernelKind::Lrn(k::normalize::LrnParams {
+                batch: x[0],
+                channels: x[1],
+                spatial: x[2..].iter().product(),
+                size: *size,
+                alpha: *alpha,
+                beta: *beta,
+                bias: *bias,
+            })
+        }
         NnOp::GridSample { mode, padding, align_corners } => {
             let (x, g) = (&info(0)?.shape, &info(1)?.shape);
             let s = x.len() - 2;

@@ -114,6 +114,36 @@ pub fn infer(op: &NnOp, inputs: &Inputs, num_outputs: usize) -> Result<Inferred>
             let all = [(DType::U8, info(inputs, 0)?.shape.clone()), (DType::F32, vec![]), (DType::U8, vec![])];
             Ok(all.into_iter().take(num_outputs.max(1)).collect())
         }
+        NnOp::GroupNorm { groups, .. } => {
+            let x = &info(inputs, 0)?.shape;
+            if info(inputs, 0)?.dtype != DType::F32 || x.len() < 2 || x[1] % groups != 0 {
+                return Err(Error::unsupported(format!("GroupNormalization of {} {x:?} in {groups} groups: f32, channels divisible by groups", info(inputs, 0)?.dtype)));
+            }
+            for i in [1, 2] {
+                let n = info(inputs, i)?.elements();
+                if n != x[1] && n != *groups {
+                    return Err(Error::invalid(format!("input {i} has {n} values for {} channels in {groups} groups", x[1])));
+                }
+            }
+            Ok(vec![(DType::F32, x.clone())])
+        }
+        NnOp::MeanVarianceNorm { axes } => {
+            let x = &info(inputs, 0)?.shape;
+            if info(inputs, 0)?.dtype != DType::F32 || x.len() > 8 {
+                return Err(Error::unsupported("MeanVarianceNormalization supports f32 up to rank 8"));
+            }
+            for &a in axes {
+                super::normalize_axis(a, x.len())?;
+            }
+            Ok(vec![(DType::F32, x.clone())])
+        }
+        NnOp::Lrn { .. } => {
+            let x = &info(inputs, 0)?.shape;
+            if info(inputs, 0)?.dtype != DType::F32 || x.len() < 2 {
+                return Err(Error::unsupported("LRN supports f32 of rank ≥ 2"));
+            }
+            Ok(vec![(DType::F32, x.clone())])
+        }
         NnOp::Rotary { .. } => {
             let dtype = require_real(inputs, 0)?;
             rotary_dims(op, inputs)?;

@@ -123,3 +123,29 @@ pub(super) fn quant(ctx: &NodeCtx) -> Result<Lowered> {
     ctx.expect_outputs(1, outputs)?;
     Ok(ctx.lowered(Op::Nn(op)))
 }
+
+/// GroupNormalization (18: scale/bias per group; 21: per channel), MeanVarianceNormalization, LRN.
+pub(super) fn norms(ctx: &NodeCtx) -> Result<Lowered> {
+    let a = &ctx.attrs;
+    ctx.expect_outputs(1, 1)?;
+    let op = match ctx.node.op_type.as_str() {
+        "GroupNormalization" => {
+            ctx.expect_inputs(3, 3)?;
+            a.ignore("stash_type");
+            let groups = a.int("num_groups")?.ok_or_else(|| Error::invalid("attribute 'num_groups' is required"))?;
+            let groups = usize::try_from(groups).ok().filter(|&g| g >= 1).ok_or_else(|| Error::invalid("num_groups must be ≥ 1"))?;
+            NnOp::GroupNorm { groups, epsilon: a.float_or("epsilon", 1e-5)? }
+        }
+        "MeanVarianceNormalization" => {
+            ctx.expect_inputs(1, 1)?;
+            NnOp::MeanVarianceNorm { axes: a.ints("axes")?.unwrap_or_else(|| vec![0, 2, 3]) }
+        }
+        _ => {
+            ctx.expect_inputs(1, 1)?;
+            let size = a.int("size")?.ok_or_else(|| Error::invalid("attribute 'size' is required"))?;
+            let size = usize::try_from(size).ok().filter(|&s| s >= 1).ok_or_else(|| Error::invalid("size must be ≥ 1"))?;
+            NnOp::Lrn { size, alpha: a.float_or("alpha", 1e-4)?, beta: a.float_or("beta", 0.75)?, bias: a.float_or("bias", 1.0)? }
+        }
+    };
+    Ok(ctx.lowered(Op::Nn(op)))
+}
