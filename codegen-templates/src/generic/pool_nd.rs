@@ -121,3 +121,55 @@ pub fn pool_nd(p: &PoolNdParams, x: &[f32], y: &mut [f32], indices: Option<&mut 
         }
     }
 }
+
+/// Geometry of `Col2Im` over up to three spatial axes (lower ranks padded with leading 1s).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Col2ImParams {
+    pub batch: usize,
+    pub channels: usize,
+    pub image: [usize; 3],
+    pub block: [usize; 3],
+    /// Sliding positions per axis (their product is the input's last dimension).
+    pub blocks: [usize; 3],
+    pub strides: [usize; 3],
+    pub dilations: [usize; 3],
+    pub pads_begin: [usize; 3],
+}
+
+/// Sums the columns `x` (`[N, C * block, L]`) back into images `y` (`[N, C, image]`).
+/// Does nothing if a buffer is too short.
+#[inline(always)]
+pub fn col2im(p: &Col2ImParams, x: &[f32], y: &mut [f32]) {
+    let block: usize = p.block.iter().product();
+    let cols: usize = p.blocks.iter().product();
+    let image: usize = p.image.iter().product();
+    let (Some(x), Some(y)) = (x.get(..p.batch * p.channels * block * cols), y.get_mut(..p.batch * p.channels * image)) else {
+        return;
+    };
+    y.iter_mut().for_each(|v| *v = 0.0);
+    if cols == 0 || image == 0 {
+        return;
+    }
+    for (row, xr) in x.chunks_exact(cols).enumerate() {
+        let plane = row / block;
+        let kk = row % block;
+        let k = [kk / (p.block[1] * p.block[2]), (kk / p.block[2]) % p.block[1], kk % p.block[2]];
+        for (l, &v) in xr.iter().enumerate() {
+            let b = [l / (p.blocks[1] * p.blocks[2]), (l / p.blocks[2]) % p.blocks[1], l % p.blocks[2]];
+            let mut at = 0usize;
+            let mut inside = true;
+            for d in 0..3 {
+                let pos = (b[d] * p.strides[d] + k[d] * p.dilations[d]) as isize - p.pads_begin[d] as isize;
+                if pos < 0 || pos >= p.image[d] as isize {
+                    inside = false;
+                }
+                at = at * p.image[d] + pos.max(0) as usize;
+            }
+            if inside {
+                if let Some(o) = y.get_mut(plane * image + at) {
+                    *o += v;
+                }
+            }
+        }
+    }
+}

@@ -72,6 +72,8 @@ pub enum NnOp {
     MeanVarianceNorm { axes: Vec<i64> },
     /// X.
     Lrn { size: usize, alpha: f32, beta: f32, bias: f32 },
+    /// input, image_shape, block_shape (both compile-time constants).
+    Col2Im { dilations: Vec<usize>, pads: Vec<usize>, strides: Vec<usize> },
     /// X; outputs Y and (MaxPool) Indices.
     Pool(PoolNd),
 }
@@ -85,6 +87,7 @@ impl NnOp {
             NnOp::LpNorm { .. } => "LpNormalization",
             NnOp::Rotary { .. } => "RotaryEmbedding",
             NnOp::GridSample { .. } => "GridSample",
+            NnOp::Col2Im { .. } => "Col2Im",
             NnOp::GroupNorm { .. } => "GroupNormalization",
             NnOp::MeanVarianceNorm { .. } => "MeanVarianceNormalization",
             NnOp::Lrn { .. } => "LRN",

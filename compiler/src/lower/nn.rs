@@ -42,6 +42,8 @@ pub enum NnKernelKind {
     MeanVarianceNorm(k::normalize::MvnParams),
     /// x.
     Lrn(k::normalize::LrnParams),
+    /// input only (the shapes are constants).
+    Col2Im(k::pool_nd::Col2ImParams),
     /// x, grid.
     GridSample(k::sample::GridSampleParams),
     /// x, cos, sin, position_ids?.
@@ -238,6 +240,27 @@ pub fn lower(op: &NnOp, ins: &Inputs, _outputs: &[ValueInfo]) -> Result<NnKernel
                 beta: *beta,
                 bias: *bias,
             })
+        }
+        NnOp::Col2Im { .. } => {
+            let (batch, channels, image, block, blocks, strides, dilations, pads) = crate::ir::infer::nn::col2im_dims(op, ins)?;
+            let three = |v: &[usize], fill: usize| -> [usize; 3] {
+                let mut out = [fill; 3];
+                out[3 - v.len()..].copy_from_slice(v);
+                out
+            };
+            let kind = NnKernelKind::Col2Im(k::pool_nd::Col2ImParams {
+                batch,
+                channels,
+                image: three(&image, 1),
+                block: three(&block, 1),
+                blocks: three(&blocks, 1),
+                strides: three(&strides, 1),
+                dilations: three(&dilations, 1),
+                pads_begin: three(&pads, 0),
+            });
+            let mut only_x = vec![false; slots.len()];
+            only_x[0] = true;
+            return Ok(NnKernel { kind, slots: only_x });
         }
         NnOp::GridSample { mode, padding, align_corners } => {
             let (x, g) = (&info(0)?.shape, &info(1)?.shape);

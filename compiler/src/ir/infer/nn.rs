@@ -144,6 +144,12 @@ pub fn infer(op: &NnOp, inputs: &Inputs, num_outputs: usize) -> Result<Inferred>
             }
             Ok(vec![(DType::F32, x.clone())])
         }
+        NnOp::Col2Im { .. } => {
+            let g = col2im_dims(op, inputs)?;
+            let mut out = vec![g.0, g.1];
+            out.extend_from_slice(&g.2);
+            Ok(vec![(DType::F32, out)])
+        }
         NnOp::Rotary { .. } => {
             let dtype = require_real(inputs, 0)?;
             rotary_dims(op, inputs)?;
@@ -351,4 +357,42 @@ pub fn qmatmul_dims(op: &NnOp, inputs: &Inputs) -> Result<(usize, usize, usize, 
         }
     }
     Ok((batch, m, n, k, stride(&a[..a.len() - 2], m * k)?, stride(&b[..b.len() - 2], k * n)?))
+}
+
+/// Col2Im geometry: (batch, channels, image, block, blocks, strides, dilations, pads_begin).
+#[allow(clippy::type_complexity)]
+pub fn col2im_dims(op: &NnOp, inputs: &Inputs) -> Result<(usize, usize, Vec<usize>, Vec<usize>, Vec<usize>, Vec<usize>, Vec<usize>, Vec<usize>)> {
+    let NnOp::Col2Im { dilations, pads, strides } = op else {
+        return Err(Error::internal("not a Col2Im"));
+    };
+    let known = |i: usize, what: &str| -> Result<Vec<usize>> {
+        let t = inputs.values.get(i).copied().flatten().ok_or_else(|| Error::unsupported(format!("{what} must be a compile-time constant")))?;
+        let v = t.to_i64_vec().ok_or_else(|| Error::invalid(format!("{what} must be int64")))?;
+        v.iter().map(|&d| usize::try_from(d).map_err(|_| Error::invalid(format!("{what} has a negative value")))).collect()
+    };
+    let (image, block) = (known(1, "image_shape")?, known(2, "block_shape")?);
+    let n = image.len();
+    let x = &info(inputs, 0)?.shape;
+    if info(inputs, 0)?.dtype != DType::F32 || x.len() != 3 || block.len() != n || !(1..=3).contains(&n) {
+        return Err(Error::unsupported(format!("Col2Im of {x:?} into {image:?} by {block:?}: f32, 1 to 3 spatial axes")));
+    }
+    let pick = |v: &[usize], fill: usize, len: usize| if v.is_empty() { vec![fill; len] } else { v.to_vec() };
+    let (dil, st, pads) = (pick(dilations, 1, n), pick(strides, 1, n), pick(pads, 0, 2 * n));
+    if dil.len() != n || st.len() != n || pads.len() != 2 * n || block.iter().chain(&st).chain(&dil).any(|&v| v == 0) {
+        return Err(Error::invalid("dilations, strides and pads must match the spatial rank"));
+    }
+    let mut blocks = Vec::with_capacity(n);
+    for i in 0..n {
+        let span = dil[i] * (block[i] - 1) + 1;
+        let padded = image[i] + pads[i] + pads[i + n];
+        if padded < span {
+            return Err(Error::invalid(format!("block {span} does not fit the padded image {padded}")));
+        }
+        blocks.push((padded - span) / st[i] + 1);
+    }
+    let bprod: usize = block.iter().product();
+    if x[1] % bprod != 0 || x[2] != blocks.iter().product::<usize>() {
+        return Err(Error::invalid(format!("input {x:?} does not hold {blocks:?} blocks of {block:?}")));
+    }
+    Ok((x[0], x[1] / bprod, image, block, blocks, st, dil, pads[..n].to_vec()))
 }

@@ -54,3 +54,16 @@ pub(super) fn pool_nd(ctx: &NodeCtx) -> Result<Lowered> {
     let pool = PoolNd { op, window, ceil_mode, count_include_pad, column_major };
     Ok(Lowered { op: Op::Nn(NnOp::Pool(pool)), inputs: ctx.slots(1), outputs: ctx.node.output.len() })
 }
+
+/// Col2Im (opset 18).
+pub(super) fn col2im(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(3, 3)?;
+    ctx.expect_outputs(1, 1)?;
+    let a = &ctx.attrs;
+    let op = NnOp::Col2Im {
+        dilations: a.sizes("dilations", 1)?.unwrap_or_default(),
+        pads: a.sizes("pads", 0)?.unwrap_or_default(),
+        strides: a.sizes("strides", 1)?.unwrap_or_default(),
+    };
+    Ok(ctx.lowered(Op::Nn(op)))
+}
