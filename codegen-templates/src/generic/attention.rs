@@ -64,6 +64,7 @@ pub struct AttentionExtras<'a, T, M> {
 /// concatenated caches and the requested `qk_matmul_output`. Rows whose keys are all masked give
 /// zeros. Does nothing if a buffer is too short.
 #[inline(always)]
+#[allow(clippy::too_many_arguments)]
 pub fn attention<T: Real, M: Real>(
     p: &AttentionParams,
     q: &[T],
@@ -365,3 +366,7 @@ pub fn rotary_embedding<T: Real>(p: &RotaryParams, x: &[T], cos: &[T], sin: &[T]
         }
     }
 }
+
+#[cfg(test)]
+#[path = "attention_tests.rs"]
+mod tests;

@@ -173,3 +173,36 @@ pub fn col2im(p: &Col2ImParams, x: &[f32], y: &mut [f32]) {
         }
     }
 }
+
+/// Spatial shapes of one `MaxUnpool` (lower ranks padded with leading 1s): `indices` address
+/// the pooled input's shape `from`; the output has spatial shape `to`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MaxUnpoolParams {
+    pub from: [usize; 3],
+    pub to: [usize; 3],
+}
+
+/// `MaxUnpool`: zeros, then each `x` value at the position its index names (re-laid out from
+/// `from` to `to`). Indices out of range are skipped.
+#[inline(always)]
+pub fn max_unpool(p: &MaxUnpoolParams, x: &[f32], indices: &[i64], y: &mut [f32]) {
+    y.iter_mut().for_each(|v| *v = 0.0);
+    let (from, to): (usize, usize) = (p.from.iter().product(), p.to.iter().product());
+    if from == 0 || to == 0 {
+        return;
+    }
+    for (&v, &i) in x.iter().zip(indices) {
+        let Ok(i) = usize::try_from(i) else {
+            continue;
+        };
+        let (plane, r) = (i / from, i % from);
+        let c = [r / (p.from[1] * p.from[2]), (r / p.from[2]) % p.from[1], r % p.from[2]];
+        if c[0] >= p.to[0] || c[1] >= p.to[1] || c[2] >= p.to[2] {
+            continue;
+        }
+        let at = plane * to + (c[0] * p.to[1] + c[1]) * p.to[2] + c[2];
+        if let Some(slot) = y.get_mut(at) {
+            *slot = v;
+        }
+    }
+}

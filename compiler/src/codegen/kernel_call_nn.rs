@@ -136,6 +136,11 @@ pub(super) fn emit(kernel: &NnKernel, dtype: DType, inputs: &[Option<Arg>], outp
             let (x, y) = (input(0)?, out(0)?);
             with_params(uses, p, quote!(#f(&P, #x, #y);))?
         }
+        NnKernelKind::MaxUnpool(p) => {
+            let f = uses.function("pool_nd", "max_unpool");
+            let (x, i, y) = (input(0)?, input(1)?, out(0)?);
+            with_params(uses, p, quote!(#f(&P, #x, #i, #y);))?
+        }
         NnKernelKind::Rotary(p) => {
             let f = uses.function("attention", "rotary_embedding");
             let (x, c, s, y) = (input(0)?, input(1)?, input(2)?, out(0)?);

@@ -196,6 +196,10 @@ pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> R
             k::pool_nd::col2im(p, a.get(0)?, first::<f32>(results)?);
             Ok(())
         }
+        NnKernelKind::MaxUnpool(p) => {
+            k::pool_nd::max_unpool(p, a.get(0)?, a.get(1)?, first::<f32>(results)?);
+            Ok(())
+        }
         NnKernelKind::Rotary(p) => by_real!(x, T => {
             k::attention::rotary_embedding::<T>(p, a.get(0)?, a.get(1)?, a.get(2)?, a.opt(3)?, first::<T>(results)?);
             Ok(())

@@ -74,6 +74,8 @@ pub enum NnOp {
     Lrn { size: usize, alpha: f32, beta: f32, bias: f32 },
     /// input, image_shape, block_shape (both compile-time constants).
     Col2Im { dilations: Vec<usize>, pads: Vec<usize>, strides: Vec<usize> },
+    /// X, I, output_shape? (a compile-time constant).
+    MaxUnpool { window: super::op::Window },
     /// X; outputs Y and (MaxPool) Indices.
     Pool(PoolNd),
 }
@@ -87,6 +89,7 @@ impl NnOp {
             NnOp::LpNorm { .. } => "LpNormalization",
             NnOp::Rotary { .. } => "RotaryEmbedding",
             NnOp::GridSample { .. } => "GridSample",
+            NnOp::MaxUnpool { .. } => "MaxUnpool",
             NnOp::Col2Im { .. } => "Col2Im",
             NnOp::GroupNorm { .. } => "GroupNormalization",
             NnOp::MeanVarianceNorm { .. } => "MeanVarianceNormalization",

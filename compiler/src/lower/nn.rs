@@ -44,6 +44,8 @@ pub enum NnKernelKind {
     Lrn(k::normalize::LrnParams),
     /// input only (the shapes are constants).
     Col2Im(k::pool_nd::Col2ImParams),
+    /// x, indices.
+    MaxUnpool(k::pool_nd::MaxUnpoolParams),
     /// x, grid.
     GridSample(k::sample::GridSampleParams),
     /// x, cos, sin, position_ids?.
@@ -69,9 +71,7 @@ fn mask_strides(shape: &[usize], rank: usize) -> Vec<usize> {
     let off = rank - shape.len();
     (0..rank)
         .map(|i| {
-            if i < off {
-                0
-            } else if shape[i - off] == 1 && i + 1 != rank {
+            if i < off || (shape[i - off] == 1 && i + 1 != rank) {
                 0
             } else {
                 dense[i - off]
@@ -81,7 +81,7 @@ fn mask_strides(shape: &[usize], rank: usize) -> Vec<usize> {
 }
 
 /// Chooses the kernel of an nn op.
-pub fn lower(op: &NnOp, ins: &Inputs, _outputs: &[ValueInfo]) -> Result<NnKernel> {
+pub fn lower(op: &NnOp, ins: &Inputs, outputs: &[ValueInfo]) -> Result<NnKernel> {
     let slots: Vec<bool> = ins.infos.iter().map(Option::is_some).collect();
     let info = |i: usize| -> Result<&ValueInfo> {
         ins.infos.get(i).copied().flatten().ok_or_else(|| Error::invalid(format!("input {i} is required")))
@@ -261,6 +261,20 @@ pub fn lower(op: &NnOp, ins: &Inputs, _outputs: &[ValueInfo]) -> Result<NnKernel
             let mut only_x = vec![false; slots.len()];
             only_x[0] = true;
             return Ok(NnKernel { kind, slots: only_x });
+        }
+        NnOp::MaxUnpool { .. } => {
+            let from = crate::ir::infer::nn::unpool_default_shape(op, ins)?;
+            let to = outputs.first().map(|o| o.shape.clone()).ok_or_else(|| Error::internal("MaxUnpool without output"))?;
+            let three = |v: &[usize]| -> [usize; 3] {
+                let mut out = [1usize; 3];
+                out[3 - v.len().min(3)..].copy_from_slice(&v[v.len().saturating_sub(3)..]);
+                out
+            };
+            let p = k::pool_nd::MaxUnpoolParams { from: three(&from[2..]), to: three(&to[2..]) };
+            let mut xi = vec![false; slots.len()];
+            xi[0] = true;
+            xi[1] = true;
+            return Ok(NnKernel { kind: NnKernelKind::MaxUnpool(p), slots: xi });
         }
         NnOp::GridSample { mode, padding, align_corners } => {
             let (x, g) = (&info(0)?.shape, &info(1)?.shape);

@@ -150,6 +150,21 @@ pub fn infer(op: &NnOp, inputs: &Inputs, num_outputs: usize) -> Result<Inferred>
             out.extend_from_slice(&g.2);
             Ok(vec![(DType::F32, out)])
         }
+        NnOp::MaxUnpool { .. } => {
+            let default = unpool_default_shape(op, inputs)?;
+            let shape = if present(inputs, 2) {
+                let t = inputs.values.get(2).copied().flatten().ok_or_else(|| Error::unsupported("output_shape must be a compile-time constant"))?;
+                let v = t.to_i64_vec().ok_or_else(|| Error::invalid("output_shape must be int64"))?;
+                v.iter().map(|&d| usize::try_from(d).map_err(|_| Error::invalid("negative output_shape"))).collect::<Result<Vec<_>>>()?
+            } else {
+                default
+            };
+            let x = &info(inputs, 0)?.shape;
+            if shape.len() != x.len() || shape[..2] != x[..2] || x.len() > 5 {
+                return Err(Error::invalid(format!("output_shape {shape:?} does not fit X {x:?} (1 to 3 spatial axes)")));
+            }
+            Ok(vec![(DType::F32, shape)])
+        }
         NnOp::Rotary { .. } => {
             let dtype = require_real(inputs, 0)?;
             rotary_dims(op, inputs)?;
@@ -159,6 +174,7 @@ pub fn infer(op: &NnOp, inputs: &Inputs, num_outputs: usize) -> Result<Inferred>
 }
 
 /// RotaryEmbedding's geometry: (batch, seq, heads, head_size, rotary_dim, strides, cache_rows).
+#[allow(clippy::type_complexity)]
 pub fn rotary_dims(op: &NnOp, inputs: &Inputs) -> Result<(usize, usize, usize, usize, usize, [usize; 3], usize)> {
     let NnOp::Rotary { rotary_dim, num_heads, .. } = op else {
         return Err(Error::internal("not a RotaryEmbedding"));
@@ -395,4 +411,27 @@ pub fn col2im_dims(op: &NnOp, inputs: &Inputs) -> Result<(usize, usize, Vec<usiz
         return Err(Error::invalid(format!("input {x:?} does not hold {blocks:?} blocks of {block:?}")));
     }
     Ok((x[0], x[1] / bprod, image, block, blocks, st, dil, pads[..n].to_vec()))
+}
+
+/// MaxUnpool's output shape without `output_shape`: the shape MaxPool inverted.
+pub fn unpool_default_shape(op: &NnOp, inputs: &Inputs) -> Result<Vec<usize>> {
+    let NnOp::MaxUnpool { window } = op else {
+    return Err(Error::internal("not a MaxUnpool"));
+    };
+    let x = &info(inputs, 0)?.shape;
+    if info(inputs, 0)?.dtype != DType::F32 || info(inputs, 1)?.dtype != DType::I64 || info(inputs, 1)?.shape != *x || x.len() < 3 {
+        return Err(Error::unsupported("MaxUnpool needs f32 X and int64 indices of the same shape, rank ≥ 3"));
+    }
+    let n = x.len() - 2;
+    let pick = |v: &[usize], fill: usize, len: usize| if v.is_empty() { vec![fill; len] } else { v.to_vec() };
+    let (k, s, p) = (&window.kernel, pick(&window.strides, 1, n), pick(&window.pads, 0, 2 * n));
+    if k.len() != n || s.len() != n || p.len() != 2 * n {
+        return Err(Error::invalid("kernel_shape, strides and pads must match the spatial rank"));
+    }
+    let mut out = x[..2].to_vec();
+    for i in 0..n {
+        let full = (x[i + 2].max(1) - 1) * s[i] + k[i];
+        out.push(full.checked_sub(p[i] + p[i + n]).ok_or_else(|| Error::invalid("pads exceed the MaxUnpool output"))?);
+    }
+    Ok(out)
 }

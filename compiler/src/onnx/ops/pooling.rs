@@ -67,3 +67,11 @@ pub(super) fn col2im(ctx: &NodeCtx) -> Result<Lowered> {
     };
     Ok(ctx.lowered(Op::Nn(op)))
 }
+
+/// MaxUnpool (opset 9+).
+pub(super) fn max_unpool(ctx: &NodeCtx) -> Result<Lowered> {
+    ctx.expect_inputs(2, 3)?;
+    ctx.expect_outputs(1, 1)?;
+    let window = super::nn::window(ctx, true, false)?;
+    Ok(ctx.lowered(Op::Nn(NnOp::MaxUnpool { window })))
+}
