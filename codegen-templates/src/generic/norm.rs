@@ -116,6 +116,31 @@ pub fn layer_norm(
     }
 }
 
+/// The optional outputs of `LayerNormalization`: per row, the mean and `1 / sqrt(var + eps)`.
+///
+/// Does nothing if a buffer is too short.
+#[inline(always)]
+pub fn layer_norm_stats(p: &LayerNormParams, x: &[f32], mean: Option<&mut [f32]>, inv_std: Option<&mut [f32]>) {
+    let n = p.inner;
+    let Some(x) = x.get(..p.outer * n) else {
+        return;
+    };
+    let mut mean = mean.and_then(|m| m.get_mut(..p.outer));
+    let mut inv_std = inv_std.and_then(|s| s.get_mut(..p.outer));
+    if n == 0 {
+        return;
+    }
+    for (r, xr) in x.chunks_exact(n).enumerate() {
+        let (m, s) = mean_inv_std(xr, p.epsilon);
+        if let Some(slot) = mean.as_deref_mut().and_then(|v| v.get_mut(r)) {
+            *slot = m;
+        }
+        if let Some(slot) = inv_std.as_deref_mut().and_then(|v| v.get_mut(r)) {
+            *slot = s;
+        }
+    }
+}
+
 /// Mean and `1 / sqrt(var + eps)` of `v` (non-empty), with the variance computed two-pass.
 #[inline(always)]
 pub fn mean_inv_std(v: &[f32], epsilon: f32) -> (f32, f32) {

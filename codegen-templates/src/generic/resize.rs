@@ -12,6 +12,8 @@ pub enum ResizeMode {
     Nearest,
     /// N-linear interpolation over every resized axis (`mode = "linear"`).
     Linear,
+    /// Cubic convolution (`mode = "cubic"`): only by the `resize_taps` kernel.
+    Cubic,
 }
 
 impl fmt::Debug for ResizeMode {
@@ -19,6 +21,7 @@ impl fmt::Debug for ResizeMode {
         f.write_str(match self {
             ResizeMode::Nearest => "ResizeMode::Nearest",
             ResizeMode::Linear => "ResizeMode::Linear",
+            ResizeMode::Cubic => "ResizeMode::Cubic",
         })
     }
 }
@@ -36,6 +39,8 @@ pub enum CoordinateMode {
     AlignCorners,
     /// `x / scale`.
     Asymmetric,
+    /// Within a region of interest: only by the `resize_taps` kernel.
+    TfCropAndResize,
 }
 
 impl fmt::Debug for CoordinateMode {
@@ -46,6 +51,7 @@ impl fmt::Debug for CoordinateMode {
             CoordinateMode::PytorchHalfPixel => "CoordinateMode::PytorchHalfPixel",
             CoordinateMode::AlignCorners => "CoordinateMode::AlignCorners",
             CoordinateMode::Asymmetric => "CoordinateMode::Asymmetric",
+            CoordinateMode::TfCropAndResize => "CoordinateMode::TfCropAndResize",
         })
     }
 }
@@ -123,13 +129,15 @@ pub fn original_coord(
             }
         }
         CoordinateMode::AlignCorners => {
-            if len_out == 1 {
+            // The spec's output width is `scale * in`, fractional when given by scales.
+            let width = scale * len_in as f32;
+            if len_out == 1 || width == 1.0 {
                 0.0
             } else {
-                xr * (len_in as f32 - 1.0) / (len_out as f32 - 1.0)
+                xr * (len_in as f32 - 1.0) / (width - 1.0)
             }
         }
-        CoordinateMode::Asymmetric => xr / scale,
+        CoordinateMode::Asymmetric | CoordinateMode::TfCropAndResize => xr / scale,
     }
 }
 
@@ -181,7 +189,7 @@ pub fn axis_source(p: &ResizeParams, d: usize, o: usize) -> (usize, usize, f32) 
             let i = if i > last { last } else { i };
             (i, i, 0.0)
         }
-        ResizeMode::Linear => {
+        ResizeMode::Linear | ResizeMode::Cubic => {
             let xc = if xo > 0.0 { xo } else { 0.0 };
             let xc = if xc < last as f32 { xc } else { last as f32 };
             let lo = xc as usize;
@@ -375,7 +383,7 @@ mod tests {
                 // neighbours floor(x) (or x - 1 when integral) and the next one
                 let left = if xo == fl { fl as i64 - 1 } else { fl as i64 };
                 let coeffs = match p.mode {
-                    ResizeMode::Linear => [1.0 - ratio, ratio],
+                    ResizeMode::Linear | ResizeMode::Cubic => [1.0 - ratio, ratio],
                     ResizeMode::Nearest => {
                         if xo == fl {
                             [0.0, 1.0]

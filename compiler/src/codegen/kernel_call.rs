@@ -13,6 +13,8 @@ use std::fmt::Debug;
 
 #[path = "kernel_call_index.rs"]
 mod index;
+#[path = "kernel_call_nn.rs"]
+mod nn;
 
 /// What the generated file must import and keep from the kernel sources.
 #[derive(Default)]
@@ -113,6 +115,7 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
     }
     Ok(match &lowered.kernel {
         Kernel::Index(k) => index::emit(k, inputs, outputs, uses)?,
+        Kernel::Nn(k) => nn::emit(k, lowered.dtype, inputs, outputs, uses)?,
         Kernel::View => quote!(),
         Kernel::Copy => {
             let f = uses.function("movement", "copy");
@@ -249,7 +252,15 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
         Kernel::LayerNorm(p) => {
             let f = uses.function("norm", "layer_norm");
             let (x, s, b) = (input(0)?, input(1)?, optional(2));
-            with_params!(p, |call| quote!(#f(&P, #x, #s, #b, #y);))
+            let stats = if outputs.len() > 1 {
+                let g = uses.function("norm", "layer_norm_stats");
+                let out = |i: usize| outputs.get(i).map(|a| { let e = &a.expr; quote!(Some(#e)) }).unwrap_or(quote!(None));
+                let (m, s) = (out(1), out(2));
+                quote!(#g(&P, #x, #m, #s);)
+            } else {
+                quote!()
+            };
+            with_params!(p, |call| quote!(#f(&P, #x, #s, #b, #y); #stats))
         }
         Kernel::InstanceNorm(p) => {
             let f = uses.function("norm", "instance_norm");

@@ -19,6 +19,7 @@ pub struct Source {
 /// The `generic` kernel families, as `kernels/<module>.rs` in generated crates.
 pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "activation", text: include_str!("../../../codegen-templates/src/generic/activation.rs") },
+    Source { module: "attention", text: include_str!("../../../codegen-templates/src/generic/attention.rs") },
     Source { module: "conv", text: include_str!("../../../codegen-templates/src/generic/conv.rs") },
     Source { module: "conv_transpose", text: include_str!("../../../codegen-templates/src/generic/conv_transpose.rs") },
     Source { module: "elementwise", text: include_str!("../../../codegen-templates/src/generic/elementwise.rs") },
@@ -28,10 +29,17 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "half", text: include_str!("../../../codegen-templates/src/generic/half.rs") },
     Source { module: "movement", text: include_str!("../../../codegen-templates/src/generic/movement.rs") },
     Source { module: "norm", text: include_str!("../../../codegen-templates/src/generic/norm.rs") },
+    Source { module: "normalize", text: include_str!("../../../codegen-templates/src/generic/normalize.rs") },
     Source { module: "number", text: include_str!("../../../codegen-templates/src/generic/number.rs") },
     Source { module: "pool", text: include_str!("../../../codegen-templates/src/generic/pool.rs") },
+    Source { module: "pool_nd", text: include_str!("../../../codegen-templates/src/generic/pool_nd.rs") },
+    Source { module: "quant", text: include_str!("../../../codegen-templates/src/generic/quant.rs") },
+    Source { module: "real", text: include_str!("../../../codegen-templates/src/generic/real.rs") },
     Source { module: "reduce", text: include_str!("../../../codegen-templates/src/generic/reduce.rs") },
     Source { module: "resize", text: include_str!("../../../codegen-templates/src/generic/resize.rs") },
+    Source { module: "resize_taps", text: include_str!("../../../codegen-templates/src/generic/resize_taps.rs") },
+    Source { module: "rnn", text: include_str!("../../../codegen-templates/src/generic/rnn.rs") },
+    Source { module: "sample", text: include_str!("../../../codegen-templates/src/generic/sample.rs") },
     Source { module: "shape", text: include_str!("../../../codegen-templates/src/generic/shape.rs") },
     Source { module: "softmax", text: include_str!("../../../codegen-templates/src/generic/softmax.rs") },
 ];
@@ -130,6 +138,7 @@ fn type_name(ty: &syn::Type) -> String {
 /// parsing them with syn dominates the time of compiling a small model.
 fn parsed(source: &Source) -> Result<Arc<ParsedFile>> {
     // Keyed by the text's address too: families share module names (`x86/conv`, `neon/conv`).
+    #[allow(clippy::type_complexity)]
     static CACHE: OnceLock<Mutex<BTreeMap<(&'static str, usize), Arc<ParsedFile>>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let key = (source.module, source.text.as_ptr() as usize);

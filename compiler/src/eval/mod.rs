@@ -4,6 +4,7 @@
 //! `onnxc run`. It executes exactly the [`Kernel`] that codegen would emit, with the same
 //! parameters, so a disagreement between `onnxc run` and a generated crate is a codegen bug.
 
+pub mod nn;
 mod run;
 pub mod typed;
 
@@ -175,6 +176,9 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         args.get(i).copied().ok_or_else(|| Error::internal(format!("kernel argument {i} missing")))
     };
     let opt_f32 = |i: usize| -> Result<Option<&[f32]>> { args.get(i).map(|t| f32s(kernel, t)).transpose() };
+    if let Kernel::Nn(nn_kernel) = kernel {
+        return nn::execute(nn_kernel, args, results);
+    }
     let (first, rest) = results.split_first_mut().ok_or_else(|| Error::internal("kernel without outputs"))?;
     let x = arg(0)?;
     let err = || mismatch(kernel, x);
@@ -254,7 +258,14 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
             f32s(kernel, arg(4)?)?,
             f32s_mut(first)?,
         ),
-        Kernel::LayerNorm(p) => k::norm::layer_norm(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?),
+        Kernel::LayerNorm(p) => {
+            k::norm::layer_norm(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?);
+            let mut stats = rest.iter_mut().map(f32s_mut);
+            let (mean, inv_std) = (stats.next().transpose()?, stats.next().transpose()?);
+            if mean.is_some() {
+                k::norm::layer_norm_stats(p, f32s(kernel, x)?, mean, inv_std);
+            }
+        }
         Kernel::InstanceNorm(p) => {
             k::norm::instance_norm(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, f32s(kernel, arg(2)?)?, f32s_mut(first)?)
         }
@@ -304,6 +315,7 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Expand(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err()),
         Kernel::Tile(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::tile(p, a, y), err()),
         Kernel::Index(_) => return Err(Error::internal("indexing kernels run in eval::index")),
+        Kernel::Nn(_) => return Err(Error::internal("nn kernels run above")),
     }
     Ok(())
 }

@@ -135,6 +135,7 @@ pub fn attribute_list(op: &Op) -> Vec<Attr> {
         | Op::CastLike
         | Op::Classify(_)
         | Op::Variadic { .. }
+        | Op::Nn(_)
         | Op::Binary(_)
         | Op::Compare(_)
         | Op::Logic(_)

@@ -97,6 +97,10 @@ pub struct Resize {
     pub axes: Option<Vec<i64>>,
     /// `Upsample`-style scales given as an attribute (opset 7–8).
     pub scales_attr: Option<Vec<f32>>,
+    /// Opset ≥ 18: widen the filter when downscaling.
+    pub antialias: bool,
+    /// Opset ≥ 18 `keep_aspect_ratio_policy` with `sizes`: 0 stretch, 1 not_larger, 2 not_smaller.
+    pub keep_aspect: u8,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -228,6 +232,8 @@ pub enum Op {
     Tile,
     /// Gathers, scatters, searches and other indexing ops (see `index_op`).
     Index(IndexOp),
+    /// Attention, normalizations and other neural-network ops (see `op_nn`).
+    Nn(super::op_nn::NnOp),
 }
 
 impl Op {
@@ -284,6 +290,7 @@ impl Op {
             Op::Expand => "Expand".into(),
             Op::Tile => "Tile".into(),
             Op::Index(i) => i.name().into(),
+            Op::Nn(n) => n.name().into(),
         }
     }
 

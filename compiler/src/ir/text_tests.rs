@@ -207,6 +207,8 @@ fn attributes_cover_defaults_and_modes() {
         cubic_coeff_a: -0.75,
         axes: None,
         scales_attr: Some(vec![1.0, 1.0, 2.0, 2.0]),
+        antialias: false,
+        keep_aspect: 0,
     });
     assert_eq!(
         attributes(&resize),

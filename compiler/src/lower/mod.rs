@@ -5,6 +5,7 @@
 //! the same parameters as `const` items, so both execute exactly the same computation.
 
 mod index;
+pub mod nn;
 mod params;
 
 pub use index::IndexKernel;
@@ -78,6 +79,8 @@ pub enum Kernel {
     Tile(k::movement::TileParams),
     /// Gathers, scatters, searches and scans (see `index`).
     Index(IndexKernel),
+    /// The nn ops (attention, normalizations, …): see `nn`.
+    Nn(nn::NnKernel),
 }
 
 /// A lowered node: the kernel and the element type it runs on.
@@ -238,7 +241,11 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Resize(r) => {
             let x = &info(0)?.shape;
             let (scales, _) = infer::resize_scales(x, r, &ins)?;
-            Kernel::Resize(resize_params(r, x, &out.shape, &scales)?)
+            if r.mode == k::resize::ResizeMode::Cubic || r.antialias || r.coordinate_mode == k::resize::CoordinateMode::TfCropAndResize {
+                Kernel::Nn(nn::resize_taps(r, x, &out.shape, &scales, &ins)?)
+            } else {
+                Kernel::Resize(resize_params(r, x, &out.shape, &scales)?)
+            }
         }
         Op::Reduce(r) => {
             let x = &info(0)?.shape;
@@ -256,6 +263,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Expand => Kernel::Expand(expand_params(&info(0)?.shape, &out.shape)?),
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
         Op::Index(i) => index::lower(i, &ins, outputs)?,
+        Op::Nn(n) => Kernel::Nn(nn::lower(n, &ins, outputs)?),
     };
     Ok(Lowered { kernel, dtype })
 }

@@ -420,6 +420,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             let out = x.iter().zip(&reps).map(|(&d, &r)| dim_from_i64(r, "repeats").and_then(|r| d.checked_mul(r).ok_or_else(|| Error::invalid(format!("Tile: {d} x {r} repeats overflows"))))).collect::<Result<_>>()?;
             Ok(vec![(inputs.dtype(0)?, out)])
         }
+        Op::Nn(n) => super::nn::infer(n, inputs, num_outputs),
     }
 }
 
@@ -599,6 +600,15 @@ pub fn resize_scales(x: &[usize], r: &crate::ir::op::Resize, inputs: &Inputs) ->
         for (&a, &s) in axes.iter().zip(&sizes) {
             out[a] = dim_from_i64(s, "sizes")?;
             scales[a] = out[a] as f32 / x[a].max(1) as f32;
+        }
+        if r.keep_aspect != 0 {
+            // One scale for every listed axis: the smallest (not_larger) or largest (not_smaller).
+            let pick = axes.iter().map(|&a| out[a] as f64 / x[a].max(1) as f64);
+            let scale = if r.keep_aspect == 1 { pick.fold(f64::INFINITY, f64::min) } else { pick.fold(0.0, f64::max) };
+            for &a in &axes {
+                scales[a] = scale as f32;
+                out[a] = (scale * x[a] as f64 + 0.5) as usize;
+            }
         }
     } else {
         let given = match &r.scales_attr {

@@ -138,7 +138,7 @@ fn resize_mode(mode: &str) -> Result<ResizeMode> {
     match mode {
         "nearest" => Ok(ResizeMode::Nearest),
         "linear" => Ok(ResizeMode::Linear),
-        "cubic" => Err(unsupported("mode \"cubic\" is not supported (nearest and linear are)")),
+        "cubic" => Ok(ResizeMode::Cubic),
         other => Err(Error::invalid(format!("unknown mode {other:?}"))),
     }
 }
@@ -154,6 +154,8 @@ fn legacy_resize(mode: ResizeMode, scales_attr: Option<Vec<f32>>) -> Resize {
         cubic_coeff_a: -0.75,
         axes: None,
         scales_attr,
+        antialias: false,
+        keep_aspect: 0,
     }
 }
 
@@ -174,9 +176,7 @@ pub(super) fn resize(ctx: &NodeCtx) -> Result<Lowered> {
         "pytorch_half_pixel" => CoordinateMode::PytorchHalfPixel,
         "align_corners" => CoordinateMode::AlignCorners,
         "asymmetric" => CoordinateMode::Asymmetric,
-        m @ "tf_crop_and_resize" => {
-            return Err(unsupported(format!("coordinate_transformation_mode {m:?} is not supported")))
-        }
+        "tf_crop_and_resize" => CoordinateMode::TfCropAndResize,
         m @ "tf_half_pixel_for_nn" if ctx.opset < 13 => {
             return Err(unsupported(format!("coordinate_transformation_mode {m:?} is not supported")))
         }
@@ -194,17 +194,17 @@ pub(super) fn resize(ctx: &NodeCtx) -> Result<Lowered> {
         "ceil" => NearestMode::Ceil,
         other => return Err(Error::invalid(format!("unknown nearest_mode {other:?}"))),
     };
-    let mut axes = None;
+    let (mut axes, mut antialias, mut keep_aspect) = (None, false, 0);
     if ctx.opset >= 18 {
-        if a.bool_or("antialias", false)? {
-            return Err(unsupported("antialias = 1 is not supported"));
-        }
+        antialias = a.bool_or("antialias", false)?;
         axes = a.ints("axes")?;
-        let policy = a.string_or("keep_aspect_ratio_policy", "stretch")?;
         // The policy only applies to `sizes`.
-        if policy != "stretch" && ctx.has_input(3) {
-            return Err(unsupported(format!("keep_aspect_ratio_policy {policy:?} is not supported")));
-        }
+        keep_aspect = match a.string_or("keep_aspect_ratio_policy", "stretch")? {
+            "stretch" => 0,
+            "not_larger" => 1,
+            "not_smaller" => 2,
+            other => return Err(Error::invalid(format!("unknown keep_aspect_ratio_policy {other:?}"))),
+        };
     }
     let resize = Resize {
         mode,
@@ -215,6 +215,8 @@ pub(super) fn resize(ctx: &NodeCtx) -> Result<Lowered> {
         cubic_coeff_a: a.float_or("cubic_coeff_a", -0.75)?,
         axes,
         scales_attr: None,
+        antialias,
+        keep_aspect,
     };
     Ok(Lowered { op: Op::Resize(resize), inputs: ctx.slots(4), outputs: 1 })
 }

@@ -19,7 +19,7 @@ fn auto_pad(ctx: &NodeCtx) -> Result<AutoPad> {
 /// Reads the window attributes. Defaults (strides and dilations 1, pads 0) are filled in when
 /// the number of spatial axes is known from some attribute; otherwise they stay empty, which
 /// the IR reads as the same defaults.
-fn window(ctx: &NodeCtx, kernel_required: bool, has_dilations: bool) -> Result<Window> {
+pub(super) fn window(ctx: &NodeCtx, kernel_required: bool, has_dilations: bool) -> Result<Window> {
     let a = &ctx.attrs;
     let kernel = a.sizes("kernel_shape", 1)?;
     if kernel_required && kernel.is_none() {
@@ -122,6 +122,9 @@ pub(super) fn matmul(ctx: &NodeCtx) -> Result<Lowered> {
 
 /// MaxPool and AveragePool, with the attributes each opset adds.
 pub(super) fn pool(ctx: &NodeCtx) -> Result<Lowered> {
+    if super::pooling::needs_nd(ctx)? {
+        return super::pooling::pool_nd(ctx);
+    }
     ctx.expect_inputs(1, 1)?;
     let a = &ctx.attrs;
     let max = ctx.node.op_type == "MaxPool";
@@ -167,7 +170,7 @@ pub(super) fn batch_norm(ctx: &NodeCtx) -> Result<Lowered> {
     Ok(Lowered { op: Op::BatchNorm { epsilon }, inputs: ctx.slots(5), outputs: 1 })
 }
 
-/// LayerNormalization: Y only; Mean and InvStdDev must be unused.
+/// LayerNormalization: Y and the optional Mean and InvStdDev.
 pub(super) fn layer_norm(ctx: &NodeCtx) -> Result<Lowered> {
     ctx.expect_inputs(2, 3)?;
     ctx.expect_outputs(1, 3)?;
@@ -176,7 +179,7 @@ pub(super) fn layer_norm(ctx: &NodeCtx) -> Result<Lowered> {
     let epsilon = a.float_or("epsilon", 1e-5)?;
     // The precision of the statistics: onnxc computes them in f32 whatever is asked.
     a.ignore("stash_type");
-    Ok(Lowered { op: Op::LayerNorm { axis, epsilon }, inputs: ctx.slots(3), outputs: 1 })
+    Ok(Lowered { op: Op::LayerNorm { axis, epsilon }, inputs: ctx.slots(3), outputs: ctx.node.output.len() })
 }
 
 pub(super) fn instance_norm(ctx: &NodeCtx) -> Result<Lowered> {

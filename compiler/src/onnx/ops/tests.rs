@@ -139,10 +139,12 @@ fn pooling_attributes_per_opset() {
     assert_eq!((p.kind, p.ceil_mode, p.window.strides), (PoolKind::Max, true, vec![1, 1]));
     let e = err_at(9, "MaxPool", &["x"], &["y"], vec![k(), attr_i("ceil_mode", 1)]);
     assert_eq!(e.message, "attribute 'ceil_mode' is not defined for MaxPool at opset 9");
-    let e = err_at(12, "MaxPool", &["x"], &["y"], vec![k(), attr_i("storage_order", 1)]);
-    assert_eq!(e.kind, ErrorKind::Unsupported);
-    let l = lower_at(12, "MaxPool", &["x"], &["y", "indices"], vec![k()]).unwrap();
-    assert_eq!(l.outputs, 1, "Indices is not computed");
+    // Indices (either storage order) and 3-D windows go to the N-D pooling op.
+    let l = lower_at(12, "MaxPool", &["x"], &["y", "indices"], vec![k(), attr_i("storage_order", 1)]).unwrap();
+    let Op::Nn(crate::ir::op_nn::NnOp::Pool(p)) = l.op else { panic!() };
+    assert_eq!((l.outputs, p.column_major), (2, true));
+    let three = attr_ints("kernel_shape", &[2, 2, 2]);
+    assert!(matches!(op_at(12, "AveragePool", &["x"], vec![three]), Op::Nn(crate::ir::op_nn::NnOp::Pool(_))));
     let e = err_at(12, "MaxPool", &["x"], &["y"], vec![]);
     assert_eq!(e.message, "attribute 'kernel_shape' is required");
     let Op::Pool(p) = op_at(7, "AveragePool", &["x"], vec![k(), attr_i("count_include_pad", 1)]) else { panic!() };
@@ -171,7 +173,7 @@ fn normalizations_in_inference_mode() {
         lower_at(17, "LayerNormalization", &["x", "g"], &["y", "mean", "inv"], vec![attr_i("stash_type", 1)]).unwrap();
     assert_eq!(
         (l.op, l.inputs, l.outputs),
-        (Op::LayerNorm { axis: -1, epsilon: 1e-5 }, vec![Some(0), Some(1), None], 1)
+        (Op::LayerNorm { axis: -1, epsilon: 1e-5 }, vec![Some(0), Some(1), None], 3)
     );
     assert_eq!(
         op_at(7, "InstanceNormalization", &["x", "s", "b"], vec![attr_f("epsilon", 1e-3)]),
@@ -227,16 +229,11 @@ fn resize_per_opset() {
         (ResizeMode::Nearest, CoordinateMode::HalfPixel, NearestMode::RoundPreferFloor)
     );
     assert_eq!((r.cubic_coeff_a, r.exclude_outside, r.axes), (-0.75, false, None));
-    let e = err_at(13, "Resize", &["x", "", "s"], &["y"], vec![attr_s("mode", "cubic")]);
-    assert_eq!(e.kind, ErrorKind::Unsupported);
-    let e = err_at(
-        13,
-        "Resize",
-        &["x", "", "s"],
-        &["y"],
-        vec![attr_s("coordinate_transformation_mode", "tf_crop_and_resize")],
-    );
-    assert_eq!(e.kind, ErrorKind::Unsupported);
+    let Op::Resize(r) = op_at(13, "Resize", &["x", "", "s"], vec![attr_s("mode", "cubic")]) else { panic!() };
+    assert_eq!(r.mode, ResizeMode::Cubic);
+    let crop = attr_s("coordinate_transformation_mode", "tf_crop_and_resize");
+    let Op::Resize(r) = op_at(13, "Resize", &["x", "r", "s"], vec![crop]) else { panic!() };
+    assert_eq!(r.coordinate_mode, CoordinateMode::TfCropAndResize);
     let e = err_at(
         18,
         "Resize",
@@ -254,8 +251,8 @@ fn resize_per_opset() {
         panic!()
     };
     assert_eq!((r.coordinate_mode, r.axes), (CoordinateMode::HalfPixelSymmetric, Some(vec![2, 3])));
-    let e = err_at(18, "Resize", &["x", "", "s"], &["y"], vec![attr_i("antialias", 1)]);
-    assert_eq!(e.kind, ErrorKind::Unsupported);
+    let Op::Resize(r) = op_at(18, "Resize", &["x", "", "s"], vec![attr_i("antialias", 1)]) else { panic!() };
+    assert!(r.antialias);
     let Op::Resize(r) = op_at(8, "Upsample", &["x"], vec![attr_floats("scales", &[1.0, 1.0, 2.0, 2.0])]) else {
         panic!()
     };

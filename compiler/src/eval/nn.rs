@@ -1,0 +1,235 @@
+//! Evaluation of the nn kernels (see `lower::nn`).
+
+use crate::error::{Error, Result};
+use crate::ir::{Data, Tensor};
+use crate::lower::nn::{NnKernel, NnKernelKind};
+use onnxc_templates::generic as k;
+use onnxc_templates::generic::real::Real;
+
+/// Element types the nn kernels take, viewed out of evaluator tensors.
+pub trait Slice: Sized {
+    fn of(d: &Data) -> Option<&[Self]>;
+    fn of_mut(d: &mut Data) -> Option<&mut [Self]>;
+}
+
+macro_rules! slice_impl {
+    ($t:ty, $($v:ident),*) => {
+        impl Slice for $t {
+            fn of(d: &Data) -> Option<&[Self]> {
+                match d {
+                    $(Data::$v(v) => Some(v),)*
+                    _ => None,
+                }
+            }
+            fn of_mut(d: &mut Data) -> Option<&mut [Self]> {
+                match d {
+                    $(Data::$v(v) => Some(v),)*
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+slice_impl!(f32, F32);
+slice_impl!(f64, F64);
+slice_impl!(u16, F16, BF16);
+slice_impl!(u8, Bool, U8);
+slice_impl!(i64, I64);
+slice_impl!(i32, I32);
+slice_impl!(i8, I8);
+
+/// The inputs by slot (`None` where absent).
+pub struct Args<'a> {
+    by_slot: Vec<Option<&'a Tensor>>,
+}
+
+impl<'a> Args<'a> {
+    fn new(slots: &[bool], args: &[&'a Tensor]) -> Result<Args<'a>> {
+        let mut it = args.iter();
+        let by_slot = slots
+            .iter()
+            .map(|&p| if p { it.next().copied().map(Some).ok_or_else(|| Error::internal("nn kernel argument missing")) } else { Ok(None) })
+            .collect::<Result<_>>()?;
+        Ok(Args { by_slot })
+    }
+    pub fn tensor(&self, i: usize) -> Option<&'a Tensor> {
+        self.by_slot.get(i).copied().flatten()
+    }
+    /// Input `i` as `T`s, if present.
+    pub fn opt<T: Slice>(&self, i: usize) -> Result<Option<&'a [T]>> {
+        match self.tensor(i) {
+            None => Ok(None),
+            Some(t) => T::of(&t.data).map(Some).ok_or_else(|| Error::invalid(format!("input {i} has an unexpected type {}", t.dtype()))),
+        }
+    }
+    /// Required input `i` as `T`s.
+    pub fn get<T: Slice>(&self, i: usize) -> Result<&'a [T]> {
+        self.opt(i)?.ok_or_else(|| Error::internal(format!("nn kernel input {i} missing")))
+    }
+}
+
+/// The outputs as `T`s (`None` beyond the computed ones).
+fn outs<T: Slice>(results: &mut [Tensor]) -> Result<Vec<&mut [T]>> {
+    results
+        .iter_mut()
+        .map(|t| {
+            let d = t.dtype();
+            T::of_mut(&mut t.data).ok_or_else(|| Error::internal(format!("unexpected output type {d}")))
+        })
+        .collect()
+}
+
+/// The first output as `T`s.
+fn first<T: Slice>(results: &mut [Tensor]) -> Result<&mut [T]> {
+    outs::<T>(results)?.into_iter().next().ok_or_else(|| Error::internal("nn kernel without output"))
+}
+
+/// Runs `$body` with `$t` bound to the Rust element type of a float tensor.
+macro_rules! by_real {
+    ($tensor:expr, $t:ident => $body:expr) => {
+        match &$tensor.data {
+            Data::F32(_) => {
+                type $t = f32;
+                $body
+            }
+            Data::F64(_) => {
+                type $t = f64;
+                $body
+            }
+            Data::F16(_) | Data::BF16(_) => {
+                type $t = u16;
+                $body
+            }
+            other => return Err(Error::unsupported(format!("{} data: this op supports float types", other.dtype()))),
+        }
+    };
+}
+
+/// Executes an nn kernel.
+pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> Result<()> {
+    let a = Args::new(&kernel.slots, args)?;
+    let x = a.tensor(0).ok_or_else(|| Error::internal("nn kernel without input"))?;
+    match &kernel.kind {
+        NnKernelKind::Attention(p) => by_real!(x, T => {
+            match a.tensor(3).map(|m| &m.data) {
+                Some(Data::Bool(_)) => attention::<T, u8>(p, &a, results),
+                _ => attention::<T, T>(p, &a, results),
+            }
+        }),
+        NnKernelKind::RmsNorm(p) => by_real!(x, T => {
+            k::normalize::rms_norm::<T>(p, a.get(0)?, a.get(1)?, first::<T>(results)?);
+            Ok(())
+        }),
+        NnKernelKind::LpNorm(p) => by_real!(x, T => {
+            k::normalize::lp_norm::<T>(p, a.get(0)?, first::<T>(results)?);
+            Ok(())
+        }),
+        NnKernelKind::Pool(p) => {
+            let (first, rest) = results.split_first_mut().ok_or_else(|| Error::internal("pool without output"))?;
+            let y = f32::of_mut(&mut first.data).ok_or_else(|| Error::internal("f32 output expected"))?;
+            let indices = match rest.first_mut() {
+                Some(t) => Some(i64::of_mut(&mut t.data).ok_or_else(|| Error::internal("int64 Indices expected"))?),
+                None => None,
+            };
+            k::pool_nd::pool_nd(p, a.get(0)?, y, indices);
+            Ok(())
+        }
+        NnKernelKind::ResizeTaps(p) => {
+            k::resize_taps::resize_taps(p, a.get(0)?, first::<f32>(results)?);
+            Ok(())
+        }
+        NnKernelKind::GridSample(p) => by_real!(x, T => {
+            k::sample::grid_sample::<T>(p, a.get(0)?, a.get(1)?, first::<T>(results)?);
+            Ok(())
+        }),
+        NnKernelKind::Rnn(p) => {
+            let opt = k::rnn::RnnInputs { bias: a.opt(3)?, seq_lens: a.opt(4)?, initial_h: a.opt(5)?, initial_c: a.opt(6)?, peepholes: a.opt(7)? };
+            let mut o = outs::<f32>(results)?.into_iter();
+            let (y, yh, yc) = (o.next(), o.next(), o.next());
+            k::rnn::rnn(p, a.get(0)?, a.get(1)?, a.get(2)?, opt, y, yh, yc);
+            Ok(())
+        }
+        NnKernelKind::QLinearMatMul(p) => {
+            let scale = a.tensor(1).ok_or_else(|| Error::internal("QLinearMatMul without a_scale"))?;
+            match (&x.data, &scale.data) {
+                (Data::U8(_), Data::F32(_)) => qlinear::<u8, f32>(p, &a, results),
+                (Data::U8(_), Data::F16(_) | Data::BF16(_)) => qlinear::<u8, u16>(p, &a, results),
+                (Data::I8(_), Data::F32(_)) => qlinear::<i8, f32>(p, &a, results),
+                (Data::I8(_), Data::F16(_) | Data::BF16(_)) => qlinear::<i8, u16>(p, &a, results),
+                _ => Err(Error::unsupported("QLinearMatMul types")),
+            }
+        }
+        NnKernelKind::MatMulInteger(p, _) => {
+            let b = a.tensor(1).ok_or_else(|| Error::internal("MatMulInteger without B"))?;
+            match (&x.data, &b.data) {
+                (Data::U8(_), Data::U8(_)) => matmul_integer::<u8, u8>(p, &a, results),
+                (Data::U8(_), Data::I8(_)) => matmul_integer::<u8, i8>(p, &a, results),
+                (Data::I8(_), Data::U8(_)) => matmul_integer::<i8, u8>(p, &a, results),
+                (Data::I8(_), Data::I8(_)) => matmul_integer::<i8, i8>(p, &a, results),
+                _ => Err(Error::unsupported("MatMulInteger types")),
+            }
+        }
+        NnKernelKind::DynamicQuantizeLinear => {
+            let [y, s, z] = results else {
+                return Err(Error::unsupported("DynamicQuantizeLinear: all three outputs must be computed"));
+            };
+            let (y, s, z) = (u8::of_mut(&mut y.data), f32::of_mut(&mut s.data), u8::of_mut(&mut z.data));
+            let (Some(y), Some(s), Some(z)) = (y, s, z) else {
+                return Err(Error::internal("DynamicQuantizeLinear output types"));
+            };
+            k::quant::dynamic_quantize_linear(a.get(0)?, y, s, z);
+            Ok(())
+        }
+        NnKernelKind::GroupNorm(p) => {
+            k::normalize::group_norm(p, a.get(0)?, a.get(1)?, a.get(2)?, first::<f32>(results)?);
+            Ok(())
+        }
+        NnKernelKind::MeanVarianceNorm(p) => {
+            k::normalize::mean_variance_norm(p, a.get(0)?, first::<f32>(results)?);
+            Ok(())
+        }
+        NnKernelKind::Lrn(p) => {
+            k::normalize::lrn(p, a.get(0)?, first::<f32>(results)?);
+            Ok(())
+        }
+        NnKernelKind::Col2Im(p) => {
+            k::pool_nd::col2im(p, a.get(0)?, first::<f32>(results)?);
+            Ok(())
+        }
+        NnKernelKind::MaxUnpool(p) => {
+            k::pool_nd::max_unpool(p, a.get(0)?, a.get(1)?, first::<f32>(results)?);
+            Ok(())
+        }
+        NnKernelKind::Rotary(p) => by_real!(x, T => {
+            k::attention::rotary_embedding::<T>(p, a.get(0)?, a.get(1)?, a.get(2)?, a.opt(3)?, first::<T>(results)?);
+            Ok(())
+        }),
+    }
+}
+
+fn attention<T: Real + Slice, M: Real + Slice>(p: &k::attention::AttentionParams, a: &Args, results: &mut [Tensor]) -> Result<()> {
+    let extras = k::attention::AttentionExtras { mask: a.opt::<M>(3)?, past_key: a.opt(4)?, past_value: a.opt(5)?, nonpad: a.opt(6)? };
+    let mut o = outs::<T>(results)?.into_iter();
+    let y = o.next().ok_or_else(|| Error::internal("Attention without output"))?;
+    let (pk, pv, qk) = (o.next(), o.next(), o.next());
+    k::attention::attention(p, a.get(0)?, a.get(1)?, a.get(2)?, extras, y, pk, pv, qk);
+    Ok(())
+}
+
+fn qlinear<Q: k::quant::QInt + Slice, S: Real + Slice>(p: &k::quant::QMatMulParams, a: &Args, results: &mut [Tensor]) -> Result<()> {
+    let q = k::quant::QLinearArgs {
+        a_scale: a.get::<S>(1)?,
+        a_zero: a.get::<Q>(2)?,
+        b_scale: a.get::<S>(4)?,
+        b_zero: a.get::<Q>(5)?,
+        y_scale: a.get::<S>(6)?,
+        y_zero: a.get::<Q>(7)?,
+    };
+    k::quant::qlinear_matmul::<Q, S>(p, a.get(0)?, a.get(3)?, q, first::<Q>(results)?);
+    Ok(())
+}
+
+fn matmul_integer<A: k::quant::QInt + Slice, B: k::quant::QInt + Slice>(p: &k::quant::QMatMulParams, a: &Args, results: &mut [Tensor]) -> Result<()> {
+    k::quant::matmul_integer::<A, B>(p, a.get(0)?, a.get(1)?, a.opt(2)?, a.opt(3)?, first::<i32>(results)?);
+    Ok(())
+}
