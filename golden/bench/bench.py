@@ -6,7 +6,8 @@ For each model: onnxruntime with one intra-op and one inter-op thread, sequentia
 every graph optimization, inputs and outputs pre-bound through IOBinding; tract (its Python
 bindings) on the same input. Each engine's per-call floor is measured on a one-Add model.
 Progress goes to stderr; `--out` gets one tab-separated line per measurement:
-`engine model median_us p90_us runs` (the floor is model `_floor`), or `engine model error text`,
+`engine model median_us p90_us runs cpu_median_us cpu_p90_us`
+(wall clock, then this thread's CPU time, which a busy machine does not inflate) (the floor is model `_floor`), or `engine model error text`,
 plus `version engine x.y.z` lines.
 """
 
@@ -37,13 +38,18 @@ def stats(samples_ns):
 def time_calls(call, runs):
     for _ in range(WARMUP):
         call()
-    samples = []
+    samples, cpu = [], []
     start = time.perf_counter()
     while len(samples) < runs or (time.perf_counter() - start < MIN_SECONDS and len(samples) < 100 * runs):
+        c0 = time.thread_time_ns()
         t0 = time.perf_counter_ns()
         call()
         samples.append(time.perf_counter_ns() - t0)
-    return stats(samples)
+        cpu.append(time.thread_time_ns() - c0)
+    r = stats(samples)
+    c = stats(cpu)
+    r["cpu_median_us"], r["cpu_p90_us"] = c["median_us"], c["p90_us"]
+    return r
 
 
 def inputs_of(models_dir, name, session):
@@ -124,7 +130,10 @@ def main():
             if "error" in r:
                 lines.append(f"{engine}\t{model}\terror\t{r['error']}")
             else:
-                lines.append(f"{engine}\t{model}\t{r['median_us']:.3f}\t{r['p90_us']:.3f}\t{r['runs']}")
+                lines.append(
+                    f"{engine}\t{model}\t{r['median_us']:.3f}\t{r['p90_us']:.3f}\t{r['runs']}"
+                    f"\t{r['cpu_median_us']:.3f}\t{r['cpu_p90_us']:.3f}"
+                )
     args.out.write_text("\n".join(lines) + "\n")
 
 

@@ -273,7 +273,7 @@ fn conv_depthwise(p: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y:
                 }
             }
         }
-        if clamp.is_none() {
+        if clamp.is_none() && !super::simd_math::apply_in_place(p.act, y_plane) {
             apply_in_place(p.act, y_plane);
         }
     }

@@ -32,6 +32,8 @@ struct Operands {
     lda: usize,
     b: *const f32,
     ldb: usize,
+    /// Column of `Y` that column 0 of `b` belongs to (non-zero for a packed panel).
+    b_col0: usize,
     y: *mut f32,
     ldy: usize,
     row_bias: *const f32,
@@ -69,7 +71,7 @@ pub fn gemm_core(m: usize, n: usize, k: usize, a: &[f32], lda: usize, b: &[f32],
         Activation::Clip { min, max } => Some((min, max)),
         _ => None,
     };
-    let ops = Operands { k, a: a.as_ptr(), lda, b: b.as_ptr(), ldb, y: y.as_mut_ptr(), ldy, row_bias, col_bias, clamp };
+    let ops = Operands { k, a: a.as_ptr(), lda, b: b.as_ptr(), ldb, b_col0: 0, y: y.as_mut_ptr(), ldy, row_bias, col_bias, clamp };
     if m == 1 {
         panels::<GEMV_VECS>(ops, m, n);
     } else {
@@ -78,27 +80,58 @@ pub fn gemm_core(m: usize, n: usize, k: usize, a: &[f32], lda: usize, b: &[f32],
     if clamp.is_none() && act != Activation::None {
         for row in y.chunks_mut(ldy.max(1)).take(m) {
             if let Some(row) = row.get_mut(..n) {
-                apply_in_place(act, row);
+                if !super::simd_math::apply_in_place(act, row) {
+                    apply_in_place(act, row);
+                }
             }
         }
     }
 }
 
+/// Floats of the stack buffer a panel of `B` is packed into (192 KiB, left uninitialized).
+pub const GEMM_PACK: usize = 48 * 1024;
+
 /// Walks `Y` in panels of `V` vectors (columns) and, inside each, blocks of `GEMM_ROWS` rows.
+///
+/// When several row blocks share a panel and `B`'s rows are far apart (a feature map's planes,
+/// a patch block), the panel is first copied into a contiguous buffer: the tile then streams
+/// one cache line after the other instead of hopping between pages and cache sets.
 #[inline(always)]
 fn panels<const V: usize>(ops: Operands, m: usize, n: usize) {
     let width = V * LANES;
+    let pack = m > GEMM_ROWS && ops.ldb > width && ops.k * width <= GEMM_PACK;
+    let mut packed = [const { core::mem::MaybeUninit::<f32>::uninit() }; GEMM_PACK];
     let mut j = 0;
     while j < n {
         let cols = if n - j < width { n - j } else { width };
         let vecs = cols.div_ceil(LANES);
         let last = tail(cols - (vecs - 1) * LANES);
+        let mut panel = ops;
+        if pack {
+            let dst = packed.as_mut_ptr().cast::<f32>();
+            // SAFETY: rows `0..k` and columns `j..j + cols` of `B` were validated by
+            // `gemm_core` (the last vector is masked to `cols`); the buffer holds
+            // `k * vecs * LANES <= k * width <= GEMM_PACK` floats, and every one of them is
+            // written here (masked-off lanes as 0) before the tiles read them.
+            unsafe {
+                for kk in 0..ops.k {
+                    let src = ops.b.add(kk * ops.ldb + j);
+                    let row = dst.add(kk * vecs * LANES);
+                    for v in 0..vecs {
+                        let val = if v + 1 < vecs { load(src.add(v * LANES)) } else { load_tail(src.add(v * LANES), last) };
+                        store(row.add(v * LANES), val);
+                    }
+                }
+            }
+            panel = Operands { b: dst, ldb: vecs * LANES, b_col0: j, ..ops };
+        }
         let mut i = 0;
         while i < m {
             let rows = if m - i < GEMM_ROWS { m - i } else { GEMM_ROWS };
             // SAFETY: rows `i..i + rows` < m and columns `j..j + cols` <= n lie inside the
-            // operands validated by `gemm_core`, and the last vector is masked to `cols`.
-            unsafe { tile_dispatch::<V>(ops, i, j, rows, vecs, last) };
+            // operands validated by `gemm_core` (or the packed panel), and the last vector is
+            // masked to `cols`.
+            unsafe { tile_dispatch::<V>(panel, i, j, rows, vecs, last) };
             i += rows;
         }
         j += cols;
@@ -155,7 +188,7 @@ unsafe fn tile<const R: usize, const C: usize>(ops: Operands, i: usize, j: usize
     // SAFETY (whole body): the caller guarantees every row and column touched below.
     unsafe {
         let a0 = ops.a.add(i * ops.lda);
-        let mut b_row = ops.b.add(j);
+        let mut b_row = ops.b.add(j - ops.b_col0);
         for kk in 0..ops.k {
             let mut bv: [F32s; C] = [zero(); C];
             for (v, slot) in bv.iter_mut().enumerate() {

@@ -208,3 +208,80 @@ fn short_buffers_write_nothing() {
     super::simd_conv::conv2d(&p, &x, &w, None, &mut y);
     assert!(y.iter().all(|&v| v == 5.0));
 }
+
+#[test]
+fn vector_exp_and_erf_match_f64() {
+    use super::vec::{load, store, LANES};
+    let eval = |f: &dyn Fn(super::vec::F32s) -> super::vec::F32s, xs: &[f32]| -> Vec<f32> {
+        let mut out = std::vec![0.0f32; xs.len()];
+        for (c, o) in xs.chunks_exact(LANES).zip(out.chunks_exact_mut(LANES)) {
+            // SAFETY: both chunks hold exactly one vector.
+            unsafe { store(o.as_mut_ptr(), f(load(c.as_ptr()))) };
+        }
+        out
+    };
+    let xs: Vec<f32> = (0..LANES * 2000).map(|i| -87.0 + 175.0 * i as f32 / (LANES * 2000) as f32).collect();
+    for (x, e) in xs.iter().zip(eval(&super::simd_math::exp, &xs)) {
+        let want = (*x as f64).exp();
+        assert!(((e as f64 - want) / want).abs() < 3e-7, "exp({x}) = {e}, want {want}");
+    }
+    let xs: Vec<f32> = (0..LANES * 1000).map(|i| -6.0 + 12.0 * i as f32 / (LANES * 1000) as f32).collect();
+    for (x, e) in xs.iter().zip(eval(&super::simd_math::erf, &xs)) {
+        let want = erf64(*x as f64);
+        assert!((e as f64 - want).abs() < 5e-7, "erf({x}) = {e}, want {want}");
+    }
+}
+
+/// erf in f64 by its Maclaurin series (|x| < 3) or the continued fraction of erfc.
+fn erf64(x: f64) -> f64 {
+    if x.abs() < 3.0 {
+        let (mut term, mut sum, mut n) = (x, x, 0.0f64);
+        while term.abs() > 1e-17 {
+            n += 1.0;
+            term *= -x * x / n;
+            sum += term / (2.0 * n + 1.0);
+        }
+        sum * 2.0 / core::f64::consts::PI.sqrt()
+    } else {
+        let a = x.abs();
+        let mut f = 0.0f64;
+        for k in (1..60).rev() {
+            f = (k as f64 / 2.0) / (a + f);
+        }
+        let erfc = (-a * a).exp() / core::f64::consts::PI.sqrt() / (a + f);
+        (1.0 - erfc).copysign(x)
+    }
+}
+
+#[test]
+fn vector_activations_match_generic() {
+    let mut rng = Rng(8);
+    for act in [Activation::Gelu, Activation::Sigmoid, Activation::Tanh, Activation::Exp, Activation::Relu] {
+        for &n in TAILS {
+            let x: Vec<f32> = rng.vec(n).iter().map(|v| v * 8.0).collect();
+            let mut got = x.clone();
+            assert!(super::simd_math::apply_in_place(act, &mut got));
+            let mut want = x.clone();
+            super::activation::apply_in_place(act, &mut want);
+            assert_close(&std::format!("{act:?} n{n}"), &got, &want, 10);
+        }
+    }
+    assert!(!super::simd_math::apply_in_place(Activation::Erf, &mut [1.0]));
+}
+
+#[test]
+fn softmax_matches_generic() {
+    use super::softmax::SoftmaxParams;
+    let mut rng = Rng(9);
+    for &len in TAILS {
+        for (inner, log) in [(1usize, false), (3, false), (1, true)] {
+            let p = SoftmaxParams { outer: 3, axis_len: len, inner, log };
+            let x: Vec<f32> = rng.vec(3 * len * inner).iter().map(|v| v * 20.0).collect();
+            let mut want = std::vec![0.0; x.len()];
+            let mut got = std::vec![0.0; x.len()];
+            super::softmax::softmax(&p, &x, &mut want);
+            super::simd_softmax::softmax(&p, &x, &mut got);
+            assert_close(&std::format!("softmax len{len} inner{inner} log{log}"), &got, &want, 10);
+        }
+    }
+}

@@ -5,7 +5,7 @@
 //! the `generic` ones. In a generated crate all of them sit side by side in `src/kernels/`,
 //! which is why the generic modules are re-exported here under their own names.
 
-pub use crate::generic::{activation, conv, gemm};
+pub use crate::generic::{activation, conv, gemm, softmax};
 
 pub mod vec;
 
@@ -15,6 +15,12 @@ pub mod simd_conv;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_gemm.rs"]
 pub mod simd_gemm;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_math.rs"]
+pub mod simd_math;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_softmax.rs"]
+pub mod simd_softmax;
 
 #[cfg(test)]
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`

@@ -6,9 +6,12 @@
 //! instructions are guaranteed to exist on the CPU the crate is built for.
 
 use core::arch::x86_64::{
-    __m256, __m256i, _mm256_add_ps, _mm256_cmpgt_epi32, _mm256_fmadd_ps, _mm256_loadu_ps,
-    _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_max_ps, _mm256_min_ps, _mm256_set1_epi32,
-    _mm256_set1_ps, _mm256_setr_epi32, _mm256_setzero_ps, _mm256_storeu_ps,
+    __m256, __m256i, _mm256_add_epi32, _mm256_add_ps, _mm256_and_ps, _mm256_andnot_ps,
+    _mm256_castsi256_ps, _mm256_cmpgt_epi32, _mm256_cvtps_epi32, _mm256_div_ps,
+    _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_max_ps,
+    _mm256_min_ps, _mm256_mul_ps, _mm256_or_ps, _mm256_round_ps, _mm256_set1_epi32,
+    _mm256_set1_ps, _mm256_setr_epi32, _mm256_setzero_ps, _mm256_slli_epi32, _mm256_storeu_ps,
+    _mm256_sub_ps,
 };
 
 /// One vector of f32 lanes.
@@ -118,4 +121,75 @@ pub unsafe fn store(p: *mut f32, v: F32s) {
 pub unsafe fn store_tail(p: *mut f32, v: F32s, t: Tail) {
     // SAFETY: masked-off lanes do not access memory; the caller guarantees the rest.
     unsafe { _mm256_maskstore_ps(p, t.0, v) }
+}
+
+/// `a - b`.
+#[inline(always)]
+pub fn sub(a: F32s, b: F32s) -> F32s {
+    // SAFETY: avx2 is enabled at compile time (module docs).
+    unsafe { _mm256_sub_ps(a, b) }
+}
+
+/// `a * b`.
+#[inline(always)]
+pub fn mul(a: F32s, b: F32s) -> F32s {
+    // SAFETY: avx2 is enabled at compile time (module docs).
+    unsafe { _mm256_mul_ps(a, b) }
+}
+
+/// `a / b`.
+#[inline(always)]
+pub fn div(a: F32s, b: F32s) -> F32s {
+    // SAFETY: avx2 is enabled at compile time (module docs).
+    unsafe { _mm256_div_ps(a, b) }
+}
+
+/// Rounds to the nearest integer (ties to even).
+#[inline(always)]
+pub fn round(a: F32s) -> F32s {
+    // SAFETY: avx2 is enabled at compile time (module docs). 0x08: nearest, no exceptions.
+    unsafe { _mm256_round_ps::<0x08>(a) }
+}
+
+/// `2^n` for integral lanes `n` in `-126..=127`.
+#[inline(always)]
+pub fn pow2i(n: F32s) -> F32s {
+    // SAFETY: avx2 is enabled at compile time (module docs). The biased exponent `n + 127`
+    // lies in 1..=254, so the shifted bits are a normal float.
+    unsafe { _mm256_castsi256_ps(_mm256_slli_epi32::<23>(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)))) }
+}
+
+/// `|a|`.
+#[inline(always)]
+pub fn abs(a: F32s) -> F32s {
+    // SAFETY: avx2 is enabled at compile time (module docs).
+    unsafe { _mm256_andnot_ps(_mm256_set1_ps(-0.0), a) }
+}
+
+/// `|magnitude|` with the sign of `sign`.
+#[inline(always)]
+pub fn copysign(magnitude: F32s, sign: F32s) -> F32s {
+    // SAFETY: avx2 is enabled at compile time (module docs).
+    unsafe {
+        let mask = _mm256_set1_ps(-0.0);
+        _mm256_or_ps(_mm256_andnot_ps(mask, magnitude), _mm256_and_ps(mask, sign))
+    }
+}
+
+/// Sum of the lanes.
+#[inline(always)]
+pub fn hsum(a: F32s) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    // SAFETY: `lanes` holds exactly one vector.
+    unsafe { store(lanes.as_mut_ptr(), a) };
+    lanes.iter().sum()
+}
+
+/// Maximum of the lanes.
+#[inline(always)]
+pub fn hmax(a: F32s) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    // SAFETY: `lanes` holds exactly one vector.
+    unsafe { store(lanes.as_mut_ptr(), a) };
+    lanes.iter().fold(f32::NEG_INFINITY, |m, &v| if v > m { v } else { m })
 }

@@ -8,7 +8,7 @@
 // AVX-512 intrinsics are stable since Rust 1.89 (generated crates declare that version).
 #![allow(clippy::incompatible_msrv)]
 
-pub use crate::generic::{activation, conv, gemm};
+pub use crate::generic::{activation, conv, gemm, softmax};
 
 pub mod vec;
 
@@ -18,6 +18,12 @@ pub mod simd_conv;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_gemm.rs"]
 pub mod simd_gemm;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_math.rs"]
+pub mod simd_math;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_softmax.rs"]
+pub mod simd_softmax;
 
 #[cfg(test)]
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`

@@ -6,9 +6,12 @@
 //! instructions are guaranteed to exist on the CPU the crate is built for.
 
 use core::arch::x86_64::{
-    __m512, __mmask16, _mm512_add_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps,
-    _mm512_max_ps, _mm512_maskz_loadu_ps, _mm512_min_ps, _mm512_set1_ps, _mm512_setzero_ps,
-    _mm512_storeu_ps,
+    __m512, __mmask16, _mm512_abs_ps, _mm512_add_epi32, _mm512_add_ps, _mm512_and_si512,
+    _mm512_andnot_si512, _mm512_castps_si512, _mm512_castsi512_ps, _mm512_cvtps_epi32,
+    _mm512_div_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_max_ps,
+    _mm512_maskz_loadu_ps, _mm512_min_ps, _mm512_mul_ps, _mm512_or_si512,
+    _mm512_reduce_add_ps, _mm512_reduce_max_ps, _mm512_roundscale_ps, _mm512_set1_epi32,
+    _mm512_set1_ps, _mm512_setzero_ps, _mm512_slli_epi32, _mm512_storeu_ps, _mm512_sub_ps,
 };
 
 /// One vector of f32 lanes.
@@ -120,4 +123,72 @@ pub unsafe fn store(p: *mut f32, v: F32s) {
 pub unsafe fn store_tail(p: *mut f32, v: F32s, t: Tail) {
     // SAFETY: masked-off lanes do not access memory; the caller guarantees the rest.
     unsafe { _mm512_mask_storeu_ps(p, t.0, v) }
+}
+
+/// `a - b`.
+#[inline(always)]
+pub fn sub(a: F32s, b: F32s) -> F32s {
+    // SAFETY: avx512f is enabled at compile time (module docs).
+    unsafe { _mm512_sub_ps(a, b) }
+}
+
+/// `a * b`.
+#[inline(always)]
+pub fn mul(a: F32s, b: F32s) -> F32s {
+    // SAFETY: avx512f is enabled at compile time (module docs).
+    unsafe { _mm512_mul_ps(a, b) }
+}
+
+/// `a / b`.
+#[inline(always)]
+pub fn div(a: F32s, b: F32s) -> F32s {
+    // SAFETY: avx512f is enabled at compile time (module docs).
+    unsafe { _mm512_div_ps(a, b) }
+}
+
+/// Rounds to the nearest integer (ties to even).
+#[inline(always)]
+pub fn round(a: F32s) -> F32s {
+    // SAFETY: avx512f is enabled at compile time (module docs). 0x08: nearest, no exceptions.
+    unsafe { _mm512_roundscale_ps::<0x08>(a) }
+}
+
+/// `2^n` for integral lanes `n` in `-126..=127`.
+#[inline(always)]
+pub fn pow2i(n: F32s) -> F32s {
+    // SAFETY: avx512f is enabled at compile time (module docs). The biased exponent
+    // `n + 127` lies in 1..=254, so the shifted bits are a normal float.
+    unsafe { _mm512_castsi512_ps(_mm512_slli_epi32::<23>(_mm512_add_epi32(_mm512_cvtps_epi32(n), _mm512_set1_epi32(127)))) }
+}
+
+/// `|a|`.
+#[inline(always)]
+pub fn abs(a: F32s) -> F32s {
+    // SAFETY: avx512f is enabled at compile time (module docs).
+    unsafe { _mm512_abs_ps(a) }
+}
+
+/// `|magnitude|` with the sign of `sign`.
+#[inline(always)]
+pub fn copysign(magnitude: F32s, sign: F32s) -> F32s {
+    // SAFETY: avx512f is enabled at compile time (module docs); bit casts only.
+    unsafe {
+        let mask = _mm512_set1_epi32(i32::MIN);
+        let s = _mm512_and_si512(_mm512_castps_si512(sign), mask);
+        _mm512_castsi512_ps(_mm512_or_si512(_mm512_andnot_si512(mask, _mm512_castps_si512(magnitude)), s))
+    }
+}
+
+/// Sum of the lanes.
+#[inline(always)]
+pub fn hsum(a: F32s) -> f32 {
+    // SAFETY: avx512f is enabled at compile time (module docs).
+    unsafe { _mm512_reduce_add_ps(a) }
+}
+
+/// Maximum of the lanes.
+#[inline(always)]
+pub fn hmax(a: F32s) -> f32 {
+    // SAFETY: avx512f is enabled at compile time (module docs).
+    unsafe { _mm512_reduce_max_ps(a) }
 }

@@ -23,10 +23,17 @@ pub struct Family {
 
 /// Kernel calls a SIMD family takes over: (generic module, function, SIMD module). The SIMD
 /// functions have the generic ones' signatures.
-pub const ROUTES: &[(&str, &str, &str)] = &[("conv", "conv2d", "simd_conv"), ("gemm", "gemm", "simd_gemm"), ("gemm", "matmul", "simd_gemm")];
+pub const ROUTES: &[(&str, &str, &str)] = &[
+    ("conv", "conv2d", "simd_conv"),
+    ("gemm", "gemm", "simd_gemm"),
+    ("gemm", "matmul", "simd_gemm"),
+    ("softmax", "softmax", "simd_softmax"),
+];
 
 const SIMD_CONV: &str = include_str!("../../../codegen-templates/src/simd/simd_conv.rs");
 const SIMD_GEMM: &str = include_str!("../../../codegen-templates/src/simd/simd_gemm.rs");
+const SIMD_MATH: &str = include_str!("../../../codegen-templates/src/simd/simd_math.rs");
+const SIMD_SOFTMAX: &str = include_str!("../../../codegen-templates/src/simd/simd_softmax.rs");
 
 /// The SIMD families.
 pub const FAMILIES: &[Family] = &[
@@ -36,6 +43,8 @@ pub const FAMILIES: &[Family] = &[
             Source { module: "vec", text: include_str!("../../../codegen-templates/src/x86_avx512/vec.rs") },
             Source { module: "simd_conv", text: SIMD_CONV },
             Source { module: "simd_gemm", text: SIMD_GEMM },
+            Source { module: "simd_math", text: SIMD_MATH },
+            Source { module: "simd_softmax", text: SIMD_SOFTMAX },
         ],
         requires: r#"all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "fma")"#,
         hint: "build with RUSTFLAGS=\\\"-C target-cpu=native\\\" on a CPU with AVX-512F and FMA, or -C target-feature=+avx512f,+fma",
@@ -47,6 +56,8 @@ pub const FAMILIES: &[Family] = &[
             Source { module: "vec", text: include_str!("../../../codegen-templates/src/x86_avx2/vec.rs") },
             Source { module: "simd_conv", text: SIMD_CONV },
             Source { module: "simd_gemm", text: SIMD_GEMM },
+            Source { module: "simd_math", text: SIMD_MATH },
+            Source { module: "simd_softmax", text: SIMD_SOFTMAX },
         ],
         requires: r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")"#,
         hint: "build with RUSTFLAGS=\\\"-C target-cpu=native\\\" on a CPU with AVX2 and FMA, or -C target-cpu=x86-64-v3",
