@@ -5,7 +5,7 @@
 //! scratch fall back to the generic kernel.
 
 use super::conv::{valid_range, ConvParams};
-use super::simd_gemm::{gemm_core, TileBias};
+use super::simd_gemm::{gemm_core, gemm_offsets, TileBias};
 use super::vec::{fma, load, load_tail, max, min, splat, store, store_tail, tail, F32s, LANES};
 use super::activation::{apply_in_place, Activation};
 use core::mem::MaybeUninit;
@@ -26,6 +26,16 @@ unsafe fn assume_written(s: &[MaybeUninit<f32>]) -> &[f32] {
     // SAFETY: `MaybeUninit<f32>` has the layout of `f32`, and the caller guarantees that every
     // element is initialized.
     unsafe { &*(s as *const [MaybeUninit<f32>] as *const [f32]) }
+}
+
+/// Views scratch elements as floats, mutably.
+///
+/// # Safety
+/// Every element of `s` must have been written.
+#[inline(always)]
+unsafe fn assume_written_mut(s: &mut [MaybeUninit<f32>]) -> &mut [f32] {
+    // SAFETY: as in `assume_written`; the exclusive borrow moves into the result.
+    unsafe { &mut *(s as *mut [MaybeUninit<f32>] as *mut [f32]) }
 }
 
 /// Writes 0 to every element of `dst`.
@@ -72,6 +82,9 @@ pub fn conv2d(p: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mu
         if pointwise {
             return conv_pointwise(p, x, w, bias, y);
         }
+        if p.stride_h == 1 && p.stride_w == 1 && shifted_fits(p) {
+            return conv_shifted(p, x, w, bias, y);
+        }
         if p.in_channels * p.kernel_h * p.kernel_w <= CONV_SCRATCH / LANES {
             return conv_patches(p, x, w, bias, y);
         }
@@ -99,6 +112,68 @@ fn conv_pointwise(p: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y:
     }
     for (xn, yn) in x.chunks_exact(c * hw).zip(y.chunks_exact_mut(m * hw)).take(p.batch) {
         gemm_core(m, hw, c, w, c, xn, hw, conv_bias(bias), p.act, yn, hw);
+    }
+}
+
+/// Most taps (`C·kh·kw`) of a stride-1 convolution done as an implicit GEMM.
+pub const MAX_TAPS: usize = 4096;
+
+fn shifted_fits(p: &ConvParams) -> bool {
+    let ph = phases(p);
+    let slack = (p.kernel_w.max(1) - 1) * p.dilation_w;
+    let taps = p.in_channels * p.kernel_h * p.kernel_w;
+    p.in_channels * ph.padded_h * ph.phase_w + slack <= CONV_SCRATCH
+        && p.out_channels * p.out_h * ph.phase_w <= CONV_SCRATCH
+        && taps > 0
+        && taps <= MAX_TAPS
+        && p.out_h * p.out_w > 0
+}
+
+/// Stride 1 (any kernel and dilation): an implicit GEMM without patch copies. The input is
+/// copied once into a zero-padded buffer of padded width `pw`; the output is computed on a
+/// grid `[M, out_h, pw]` (the `pw - out_w` extra columns of each row are discarded), whose
+/// rows for tap `(c, ky, kx)` are the padded input shifted by `c·plane + ky·dh·pw + kx·dw`.
+#[inline(always)]
+fn conv_shifted(p: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+    let ph = phases(p);
+    let (pw, plane) = (ph.phase_w, ph.padded_h * ph.phase_w);
+    let (c, m, in_plane, out_plane) = (p.in_channels, p.out_channels, p.in_h * p.in_w, p.out_h * p.out_w);
+    let taps = c * p.kernel_h * p.kernel_w;
+    let slack = (p.kernel_w - 1) * p.dilation_w;
+    let n = p.out_h * pw;
+    if in_plane == 0 || p.out_w == 0 {
+        return super::conv::conv2d(p, x, w, bias, y);
+    }
+    let mut offsets = [0usize; MAX_TAPS];
+    for (i, off) in offsets.iter_mut().take(taps).enumerate() {
+        let (ch, ky, kx) = (i / (p.kernel_h * p.kernel_w), i / p.kernel_w % p.kernel_h, i % p.kernel_w);
+        *off = ch * plane + ky * p.dilation_h * pw + kx * p.dilation_w;
+    }
+    let Some(offsets) = offsets.get(..taps) else { return };
+    let mut xpad: Scratch = [const { MaybeUninit::uninit() }; CONV_SCRATCH];
+    let mut grid: Scratch = [const { MaybeUninit::uninit() }; CONV_SCRATCH];
+    for (xn, yn) in x.chunks_exact(c * in_plane).zip(y.chunks_exact_mut(m * out_plane)).take(p.batch) {
+        let Some(padded) = xpad.get_mut(..c * plane + slack) else { return };
+        let Some((planes, rest)) = padded.split_at_mut_checked(c * plane) else { return };
+        for (x_plane, pad_plane) in xn.chunks_exact(in_plane).zip(planes.chunks_exact_mut(plane)) {
+            if !fill_phases(p, ph, x_plane, pad_plane) {
+                return;
+            }
+        }
+        write_zeros(rest);
+        // SAFETY: `fill_phases` wrote every element of each of the `c` planes (`xn` holds `c`
+        // planes, by `chunks_exact`, so none is skipped) and `rest` was zeroed just above.
+        let padded = unsafe { assume_written(padded) };
+        let Some(g) = grid.get_mut(..m * n) else { return };
+        write_zeros(g);
+        // SAFETY: every element of `g` was zeroed just above.
+        let g = unsafe { assume_written_mut(g) };
+        gemm_offsets(m, n, taps, w, taps, padded, offsets, conv_bias(bias), p.act, g, n);
+        for (g_row, y_row) in g.chunks_exact(pw).zip(yn.chunks_exact_mut(p.out_w)) {
+            if let Some(src) = g_row.get(..p.out_w) {
+                y_row.copy_from_slice(src);
+            }
+        }
     }
 }
 

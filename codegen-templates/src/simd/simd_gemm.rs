@@ -34,6 +34,8 @@ struct Operands {
     ldb: usize,
     /// Column of `Y` that column 0 of `b` belongs to (non-zero for a packed panel).
     b_col0: usize,
+    /// Where each of the `k` rows of `B` starts (elements from `b`), or null for `kk * ldb`.
+    b_rows: *const usize,
     y: *mut f32,
     ldy: usize,
     row_bias: *const f32,
@@ -48,11 +50,35 @@ struct Operands {
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub fn gemm_core(m: usize, n: usize, k: usize, a: &[f32], lda: usize, b: &[f32], ldb: usize, bias: TileBias, act: Activation, y: &mut [f32], ldy: usize) {
+    let need = |rows: usize, stride: usize, cols: usize| if rows == 0 { 0 } else { (rows - 1) * stride + cols };
+    let Some(b) = b.get(..need(k, ldb, n)) else { return };
+    gemm_rows(m, n, k, a, lda, b, ldb, None, bias, act, y, ldy);
+}
+
+/// [`gemm_core`] with the rows of `B` at arbitrary offsets: row `kk` is `b[b_rows[kk]..][..n]`.
+/// This is a convolution as an implicit GEMM: the rows are shifted views of a padded input.
+///
+/// Does nothing if a buffer is shorter than its shape, strides and offsets need.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn gemm_offsets(m: usize, n: usize, k: usize, a: &[f32], lda: usize, b: &[f32], b_rows: &[usize], bias: TileBias, act: Activation, y: &mut [f32], ldy: usize) {
+    let Some(b_rows) = b_rows.get(..k) else { return };
+    if b_rows.iter().any(|&off| off.checked_add(n).is_none_or(|end| end > b.len())) {
+        return;
+    }
+    gemm_rows(m, n, k, a, lda, b, 0, Some(b_rows), bias, act, y, ldy);
+}
+
+/// The shared part of [`gemm_core`] and [`gemm_offsets`]; `b` (with `ldb` or `b_rows`) has
+/// been validated by the caller.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn gemm_rows(m: usize, n: usize, k: usize, a: &[f32], lda: usize, b: &[f32], ldb: usize, b_rows: Option<&[usize]>, bias: TileBias, act: Activation, y: &mut [f32], ldy: usize) {
     if m == 0 || n == 0 {
         return;
     }
     let need = |rows: usize, stride: usize, cols: usize| if rows == 0 { 0 } else { (rows - 1) * stride + cols };
-    let (Some(a), Some(b), Some(y)) = (a.get(..need(m, lda, k)), b.get(..need(k, ldb, n)), y.get_mut(..need(m, ldy, n))) else {
+    let (Some(a), Some(y)) = (a.get(..need(m, lda, k)), y.get_mut(..need(m, ldy, n))) else {
         return;
     };
     let (row_bias, col_bias) = match bias {
@@ -71,7 +97,8 @@ pub fn gemm_core(m: usize, n: usize, k: usize, a: &[f32], lda: usize, b: &[f32],
         Activation::Clip { min, max } => Some((min, max)),
         _ => None,
     };
-    let ops = Operands { k, a: a.as_ptr(), lda, b: b.as_ptr(), ldb, b_col0: 0, y: y.as_mut_ptr(), ldy, row_bias, col_bias, clamp };
+    let b_rows = b_rows.map_or(core::ptr::null(), <[usize]>::as_ptr);
+    let ops = Operands { k, a: a.as_ptr(), lda, b: b.as_ptr(), ldb, b_col0: 0, b_rows, y: y.as_mut_ptr(), ldy, row_bias, col_bias, clamp };
     if m == 1 {
         panels::<GEMV_VECS>(ops, m, n);
     } else {
@@ -99,7 +126,7 @@ pub const GEMM_PACK: usize = 48 * 1024;
 #[inline(always)]
 fn panels<const V: usize>(ops: Operands, m: usize, n: usize) {
     let width = V * LANES;
-    let pack = m > GEMM_ROWS && ops.ldb > width && ops.k * width <= GEMM_PACK;
+    let pack = m > GEMM_ROWS && ops.b_rows.is_null() && ops.ldb > width && ops.k * width <= GEMM_PACK;
     let mut packed = [const { core::mem::MaybeUninit::<f32>::uninit() }; GEMM_PACK];
     let mut j = 0;
     while j < n {
@@ -115,7 +142,7 @@ fn panels<const V: usize>(ops: Operands, m: usize, n: usize) {
             // written here (masked-off lanes as 0) before the tiles read them.
             unsafe {
                 for kk in 0..ops.k {
-                    let src = ops.b.add(kk * ops.ldb + j);
+                    let src = ops.b.add(row_start(ops, kk) + j);
                     let row = dst.add(kk * vecs * LANES);
                     for v in 0..vecs {
                         let val = if v + 1 < vecs { load(src.add(v * LANES)) } else { load_tail(src.add(v * LANES), last) };
@@ -123,7 +150,7 @@ fn panels<const V: usize>(ops: Operands, m: usize, n: usize) {
                     }
                 }
             }
-            panel = Operands { b: dst, ldb: vecs * LANES, b_col0: j, ..ops };
+            panel = Operands { b: dst, ldb: vecs * LANES, b_col0: j, b_rows: core::ptr::null(), ..ops };
         }
         let mut i = 0;
         while i < m {
@@ -135,6 +162,20 @@ fn panels<const V: usize>(ops: Operands, m: usize, n: usize) {
             i += rows;
         }
         j += cols;
+    }
+}
+
+/// Where row `kk` of `B` starts, in elements from `ops.b`.
+///
+/// # Safety
+/// `kk < ops.k`, and `ops.b_rows`, when not null, points to `ops.k` offsets.
+#[inline(always)]
+unsafe fn row_start(ops: Operands, kk: usize) -> usize {
+    if ops.b_rows.is_null() {
+        kk * ops.ldb
+    } else {
+        // SAFETY: guaranteed by the caller.
+        unsafe { *ops.b_rows.add(kk) }
     }
 }
 
@@ -188,8 +229,9 @@ unsafe fn tile<const R: usize, const C: usize>(ops: Operands, i: usize, j: usize
     // SAFETY (whole body): the caller guarantees every row and column touched below.
     unsafe {
         let a0 = ops.a.add(i * ops.lda);
-        let mut b_row = ops.b.add(j - ops.b_col0);
+        let b0 = ops.b.add(j - ops.b_col0);
         for kk in 0..ops.k {
+            let b_row = b0.add(row_start(ops, kk));
             let mut bv: [F32s; C] = [zero(); C];
             for (v, slot) in bv.iter_mut().enumerate() {
                 let p = b_row.add(v * LANES);
@@ -201,7 +243,6 @@ unsafe fn tile<const R: usize, const C: usize>(ops: Operands, i: usize, j: usize
                     *acc_rv = fma(av, b, *acc_rv);
                 }
             }
-            b_row = b_row.add(ops.ldb);
         }
         if !ops.row_bias.is_null() {
             for (r, acc_r) in acc.iter_mut().enumerate() {
