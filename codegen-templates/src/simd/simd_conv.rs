@@ -293,7 +293,13 @@ fn conv_depthwise(p: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y:
         return;
     }
     let mut scratch: Scratch = [const { MaybeUninit::uninit() }; CONV_SCRATCH];
-    let Some(padded) = scratch.get_mut(..phase_plane * ph.stride) else { return };
+    // Zeros after the planes, read by the last vectors of the grid form below.
+    let slack = (p.kernel_w - 1) * p.dilation_w;
+    let len = phase_plane * ph.stride + slack;
+    // Narrow stride-1 outputs are computed on the padded grid `[out_h, phase_w]`, whole
+    // vectors across rows, then copied out without the extra columns.
+    let grid_form = ph.stride == 1 && p.stride_h == 1 && p.out_w < 4 * LANES;
+    let mut grid: Scratch = [const { MaybeUninit::uninit() }; CONV_SCRATCH];
     let clamp = match p.act {
         Activation::Relu => Some((0.0, f32::INFINITY)),
         Activation::Clip { min, max } => Some((min, max)),
@@ -305,11 +311,24 @@ fn conv_depthwise(p: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y:
         let ch = plane % c;
         let Some(w_ch) = w.get(ch * taps..(ch + 1) * taps) else { return };
         let b = bias.and_then(|b| b.get(ch)).copied().unwrap_or(0.0);
-        if !fill_phases(p, ph, x_plane, padded) {
+        let Some((planes, extra)) = scratch.get_mut(..len).and_then(|b| b.split_at_mut_checked(phase_plane * ph.stride)) else { return };
+        write_zeros(extra);
+        if !fill_phases(p, ph, x_plane, planes) {
             return;
         }
-        // SAFETY: `fill_phases` returned true, so it wrote every element of `padded`.
+        let Some(padded) = scratch.get(..len) else { return };
+        // SAFETY: `fill_phases` returned true, so it wrote every element of the planes, and
+        // the `slack` elements after them were zeroed above.
         let padded = unsafe { assume_written(padded) };
+        if grid_form {
+            if !depthwise_grid(p, ph.phase_w, padded, w_ch, b, clamp, &mut grid, y_plane) {
+                return;
+            }
+            if clamp.is_none() && !super::simd_math::apply_in_place(p.act, y_plane) {
+                apply_in_place(p.act, y_plane);
+            }
+            continue;
+        }
         for (oy, y_row) in y_plane.chunks_exact_mut(p.out_w).enumerate() {
             for v in 0..vecs {
                 let ox = v * LANES;
@@ -352,6 +371,63 @@ fn conv_depthwise(p: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y:
             apply_in_place(p.act, y_plane);
         }
     }
+}
+
+/// One stride-1 depthwise channel on the padded grid: output grid position `g` (row `g / pw`,
+/// column `g % pw`) reads `padded[g + ky·dh·pw + kx·dw]`, so whole vectors run across output
+/// rows; the `pw - out_w` extra columns of each grid row are dropped when copying to `y_plane`.
+/// False if a buffer is shorter than the shape says.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn depthwise_grid(p: &ConvParams, pw: usize, padded: &[f32], w_ch: &[f32], b: f32, clamp: Option<(f32, f32)>, grid: &mut Scratch, y_plane: &mut [f32]) -> bool {
+    let n = p.out_h * pw;
+    let slack = (p.kernel_w - 1) * p.dilation_w;
+    let Some(g) = grid.get_mut(..n) else { return false };
+    if n == 0 || p.out_w > pw || padded.len() < (p.out_h + (p.kernel_h - 1) * p.dilation_h) * pw + slack {
+        return false;
+    }
+    let vecs = n.div_ceil(LANES);
+    let last = tail(n - (vecs - 1) * LANES);
+    for v in 0..vecs {
+        let mut acc = splat(b);
+        for (ky, w_row) in w_ch.chunks_exact(p.kernel_w).enumerate() {
+            for (kx, &wv) in w_row.iter().enumerate() {
+                let start = ky * p.dilation_h * pw + kx * p.dilation_w + v * LANES;
+                let Some(src) = padded.get(start..) else { return false };
+                // SAFETY: the lanes read are `start..start + LANES` (or fewer, masked to `n`),
+                // at most `n - 1 + (kh - 1)·dh·pw + (kw - 1)·dw < padded.len()` (checked above).
+                let xv: F32s = unsafe {
+                    if v + 1 < vecs {
+                        load(src.as_ptr())
+                    } else {
+                        load_tail(src.as_ptr(), last)
+                    }
+                };
+                acc = fma(splat(wv), xv, acc);
+            }
+        }
+        if let Some((lo, hi)) = clamp {
+            acc = min(splat(hi), max(splat(lo), acc));
+        }
+        let Some(dst) = g.get_mut(v * LANES..) else { return false };
+        // SAFETY: lanes `v·LANES..` up to `n` (masked for the last vector) lie in `g`.
+        unsafe {
+            let dst = dst.as_mut_ptr().cast::<f32>();
+            if v + 1 < vecs {
+                store(dst, acc);
+            } else {
+                store_tail(dst, acc, last);
+            }
+        }
+    }
+    // SAFETY: the vectors above wrote every element of `g` (`vecs` vectors, the last masked to
+    // the end of `g`).
+    let g = unsafe { assume_written(g) };
+    for (g_row, y_row) in g.chunks_exact(pw).zip(y_plane.chunks_exact_mut(p.out_w)) {
+        let Some(src) = g_row.get(..p.out_w) else { return false };
+        y_row.copy_from_slice(src);
+    }
+    true
 }
 
 /// Writes every element of the phase planes of one channel: input values where the padded

@@ -178,7 +178,7 @@ fn kxk_conv_matches_generic() {
 #[test]
 fn depthwise_conv_matches_generic() {
     let mut rng = Rng(6);
-    for &w in &[1usize, 3, 7, 15, 17, 31, 33, 48] {
+    for &w in &[1usize, 3, 7, 15, 17, 31, 33, 48, 70] {
         for &(k, s, pad) in &[(3usize, 1usize, 1usize), (3, 2, 1), (5, 1, 2), (3, 2, 0), (1, 1, 0)] {
             if w + 2 * pad < k {
                 continue;
