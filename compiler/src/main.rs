@@ -232,7 +232,15 @@ fn execute(cli: Cli) -> Result<()> {
                     None if graph.inputs.len() == 1 => (graph.node(graph.inputs[0]).outputs[0].name.clone(), PathBuf::from(spec)),
                     None => return Err(Error::invalid(format!("--input '{spec}' must be NAME=FILE.npy"))),
                 };
-                given.insert(name, onnxc::npy_io::read_tensor(&path)?);
+                let mut tensor = onnxc::npy_io::read_tensor(&path)?;
+                // .npy has no bfloat16: a bfloat16 input arrives as its uint16 bit patterns.
+                let declared = graph.inputs.iter().map(|&n| &graph.node(n).outputs[0]).find(|v| v.name == name);
+                if let (Some(v), onnxc::ir::Data::U16(bits)) = (declared, &tensor.data) {
+                    if v.dtype == onnxc::ir::DType::BF16 {
+                        tensor = onnxc::ir::Tensor::new(tensor.shape.clone(), onnxc::ir::Data::BF16(bits.clone()))?;
+                    }
+                }
+                given.insert(name, tensor);
             }
             let outputs = onnxc::eval::run_graph(&graph, &given, &Default::default())?;
             for (name, tensor) in &outputs {

@@ -22,7 +22,8 @@ fn dtype_of(d: NpyDtype) -> DType {
     }
 }
 
-/// The `.npy` element type that stores `dtype`, if there is one.
+/// The `.npy` element type that stores `dtype` (bfloat16, which `.npy` lacks, travels as its
+/// uint16 bit patterns).
 pub fn npy_dtype(dtype: DType) -> Result<NpyDtype> {
     Ok(match dtype {
         DType::F32 => NpyDtype::F32,
@@ -37,11 +38,12 @@ pub fn npy_dtype(dtype: DType) -> Result<NpyDtype> {
         DType::U32 => NpyDtype::U32,
         DType::U64 => NpyDtype::U64,
         DType::Bool => NpyDtype::Bool,
-        DType::BF16 => return Err(Error::unsupported("bfloat16 has no .npy type")),
+        DType::BF16 => NpyDtype::U16,
     })
 }
 
-/// Converts a parsed `.npy` array into a tensor.
+/// Converts a parsed `.npy` array into a tensor (uint16 stays uint16: the caller knows when it
+/// is bfloat16).
 pub fn from_npy(a: &NpyArray) -> Result<Tensor> {
     let data = Data::from_le_bytes(dtype_of(a.dtype), &a.data)?;
     Tensor::new(a.shape.clone(), data)

@@ -756,6 +756,12 @@ pub fn copy<T: Copy>(x: &[T], y: &mut [T]) {
     }
 }
 
+/// ConstantOfShape kept as an op (its result too large to store in flash): `y[..] = value`.
+#[inline(always)]
+pub fn fill<T: Copy>(value: T, y: &mut [T]) {
+    y.fill(value);
+}
+
 #[cfg(test)]
 #[path = "movement_tests.rs"]
 mod tests;

@@ -254,6 +254,11 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             let v = scalar_literal(value)?;
             with_params!(p, |call| quote!(#f(&P, #x, #v, #y);))
         }
+        Kernel::Fill(value) => {
+            let f = uses.function("movement", "fill");
+            let v = scalar_literal(value)?;
+            quote!(#f(#v, #y);)
+        }
         Kernel::Resize(p) => {
             let f = uses.function("resize", "resize");
             let x = input(0)?;

@@ -113,7 +113,7 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, layout: Layout, uses: &m
         let src = graph.value(copy.from);
         let dst = &outputs[copy.output];
         let lowered = crate::lower::Lowered { kernel: crate::lower::Kernel::Copy, dtype: src.dtype };
-        let mut regions = Regions::default();
+        let mut regions = Regions::new(&inputs, &outputs);
         let x = regions.read(plan.storage_of(copy.from)?, src, &inputs, &outputs)?;
         let y = Arg { expr: { let id = format_ident!("{}", dst.ident); quote!(#id.as_mut_slice()) } };
         let call = kernel_call::emit(&lowered, &[Some(x)], &[y], uses)?;
@@ -278,6 +278,13 @@ struct Regions {
 }
 
 impl Regions {
+    /// Regions of one layer block: their names must not shadow `run`'s parameters (a model
+    /// output may share its name with the arena value it copies), nor the names `run` uses.
+    fn new(inputs: &[Port], outputs: &[Port]) -> Regions {
+        let params = inputs.iter().chain(outputs).map(|p| p.ident.as_str());
+        Regions { namer: Namer::avoiding(params.chain(["arena", "weight", "kernels", "rt"])), ..Regions::default() }
+    }
+
     fn bind(&mut self, offset: usize, bytes: usize, name: &str) -> proc_macro2::Ident {
         let key = (offset, bytes);
         if !self.bound.contains_key(&key) {
@@ -354,7 +361,7 @@ fn step_block(
     if step.lowered.kernel == crate::lower::Kernel::View {
         return Ok(note);
     }
-    let mut regions = Regions::default();
+    let mut regions = Regions::new(inputs, outputs);
     let mut args = Vec::new();
     for v in &step.inputs {
         args.push(match v {

@@ -19,7 +19,8 @@ fn npy_dtype(d: DType) -> Result<&'static str> {
         DType::U32 => "U32",
         DType::U64 => "U64",
         DType::Bool => "Bool",
-        DType::BF16 => return Err(Error::unsupported("bfloat16 model inputs/outputs: the .npy runner cannot carry them")),
+        // .npy has no bfloat16: the runner carries its uint16 bit patterns.
+        DType::BF16 => "U16",
     })
 }
 

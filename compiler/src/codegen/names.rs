@@ -51,6 +51,11 @@ pub struct Namer {
 }
 
 impl Namer {
+    /// A namer that never hands out `taken` (identifiers already in scope).
+    pub fn avoiding<'a>(taken: impl IntoIterator<Item = &'a str>) -> Namer {
+        Namer { taken: taken.into_iter().map(str::to_string).collect() }
+    }
+
     /// A fresh snake_case identifier for `name`.
     pub fn fresh(&mut self, name: &str) -> String {
         let base = snake(name);

@@ -272,6 +272,14 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Pad(p, value) => {
             with_value(value, &x.data, &mut first.data, p, err)?;
         }
+        Kernel::Fill(value) => {
+            if value.dtype() != first.dtype() || value.data.len() != 1 {
+                return Err(err());
+            }
+            let one = value.data.to_le_bytes();
+            let bytes: Vec<u8> = one.iter().copied().cycle().take(one.len() * first.data.len()).collect();
+            first.data = Data::from_le_bytes(first.dtype(), &bytes)?;
+        }
         Kernel::Resize(p) => k::resize::resize(p, f32s(kernel, x)?, f32s_mut(first)?),
         Kernel::Reduce(op, p) => match (&x.data, &mut first.data) {
             (Data::F32(a), Data::F32(y)) => k::reduce::reduce_f32(*op, p, a, y),

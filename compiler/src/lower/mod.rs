@@ -58,6 +58,8 @@ pub enum Kernel {
     Gather(k::movement::GatherParams),
     /// x; the pad value is a constant of the element type.
     Pad(k::movement::PadParams, Tensor),
+    /// No inputs read: every output element is the scalar (a ConstantOfShape too large to fold).
+    Fill(Tensor),
     Resize(k::resize::ResizeParams),
     Reduce(k::reduce::ReduceOp, k::reduce::ReduceParams),
     Cast { from: DType, to: DType },
@@ -82,7 +84,8 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
     let out = outputs.first().ok_or_else(|| Error::internal("node without outputs"))?;
     let dtype = info(0).map(|i| i.dtype).unwrap_or(out.dtype);
     let kernel = match op {
-        Op::Input | Op::Constant(_) | Op::Shape { .. } | Op::ConstantOfShape { .. } => {
+        Op::ConstantOfShape { value } => Kernel::Fill(value.clone()),
+        Op::Input | Op::Constant(_) | Op::Shape { .. } => {
             return Err(Error::internal(format!("{} is folded before code generation", op.name())))
         }
         Op::Reshape { .. } | Op::Flatten { .. } | Op::Squeeze { .. } | Op::Unsqueeze { .. } | Op::Identity => Kernel::View,

@@ -287,7 +287,7 @@ fn run(opts: &Options) -> Result<ExitCode, String> {
             },
             &progress("compiled", todo.len()),
         );
-        let mut workspace = batch::Workspace { crates: work.join("crates"), modules: vec![BTreeSet::new(); batch::BATCHES] };
+        let mut workspace = batch::Workspace { crates: work.join("crates"), modules: vec![BTreeSet::new(); batch::BATCHES], prune: opts.filter.is_none() };
         let mut compiled = Vec::new();
         for (k, o) in outcomes.iter().enumerate() {
             let i = todo[k];
