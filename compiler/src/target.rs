@@ -23,7 +23,11 @@ pub struct Target {
 }
 
 /// The target descriptions shipped with onnxc, as (file name, contents).
-const BUILTIN: &[(&str, &str)] = &[("generic.toml", include_str!("../../targets/generic.toml"))];
+const BUILTIN: &[(&str, &str)] = &[
+    ("generic.toml", include_str!("../../targets/generic.toml")),
+    ("x86-avx2.toml", include_str!("../../targets/x86-avx2.toml")),
+    ("x86-avx512.toml", include_str!("../../targets/x86-avx512.toml")),
+];
 
 impl Target {
     /// Every built-in target, sorted by name.
@@ -115,6 +119,8 @@ mod tests {
     fn builtin_targets_parse() {
         let all = Target::all().unwrap();
         assert!(all.iter().any(|t| t.name == "generic" && t.kernel_family == "generic"));
+        assert!(all.iter().any(|t| t.name == "x86-avx512" && t.kernel_family == "x86_avx512"));
+        assert!(all.iter().any(|t| t.name == "x86-avx2" && t.kernel_family == "x86_avx2"));
     }
 
     #[test]

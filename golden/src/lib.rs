@@ -56,13 +56,19 @@ pub fn golden_model(name: &str) -> GoldenModel {
 
 /// Compiles a golden model for `generic` with default options.
 pub fn compile(model: &GoldenModel) -> Compiled {
+    compile_for(model, Target::generic())
+}
+
+/// Compiles a golden model for `target` with default options.
+pub fn compile_for(model: &GoldenModel, target: Target) -> Compiled {
+    let flags = format!("--target {}", target.name);
     let opts = CompileOptions {
-        target: Target::generic(),
+        target,
         import: ImportOptions::default(),
         crate_name: None,
         standalone_workspace: true,
         layout: onnxc::codegen::Layout::Crate,
-        flags: "--target generic".into(),
+        flags,
     };
     driver::compile(&model.onnx, &opts).unwrap_or_else(|e| panic!("{}: compile failed: {e}", model.name))
 }
@@ -70,15 +76,24 @@ pub fn compile(model: &GoldenModel) -> Compiled {
 /// Writes the crate, builds it in release, runs it on the model's inputs and returns the
 /// outputs by name.
 pub fn build_and_run(model: &GoldenModel, compiled: &Compiled) -> Vec<(String, Tensor)> {
-    let crate_dir = work_dir().join("crates").join(&model.name);
+    build_and_run_in(model, compiled, &work_dir().join("crates").join(&model.name), &work_dir().join("build"), "-D warnings")
+}
+
+/// [`build_and_run`] for a SIMD target: its own crate and build folders, and `RUSTFLAGS`
+/// `-D warnings -C target-cpu=native` (the generated crate checks the target's features).
+pub fn build_and_run_for(model: &GoldenModel, compiled: &Compiled, target: &str) -> Vec<(String, Tensor)> {
+    let dir = work_dir().join(target);
+    build_and_run_in(model, compiled, &dir.join("crates").join(&model.name), &dir.join("build"), "-D warnings -C target-cpu=native")
+}
+
+fn build_and_run_in(model: &GoldenModel, compiled: &Compiled, crate_dir: &Path, target_dir: &Path, rustflags: &str) -> Vec<(String, Tensor)> {
     let _ = std::fs::remove_dir_all(crate_dir.join("src"));
-    onnxc::codegen::write_crate(&crate_dir, &compiled.files).expect("write crate");
-    let target_dir = work_dir().join("build");
+    onnxc::codegen::write_crate(crate_dir, &compiled.files).expect("write crate");
     let status = Command::new(env!("CARGO"))
         .args(["build", "--release", "--quiet", "--features", "std", "--manifest-path"])
         .arg(crate_dir.join("Cargo.toml"))
-        .env("CARGO_TARGET_DIR", &target_dir)
-        .env("RUSTFLAGS", "-D warnings")
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env("RUSTFLAGS", rustflags)
         .status()
         .expect("cargo runs");
     assert!(status.success(), "{}: the generated crate does not build", model.name);
@@ -86,7 +101,8 @@ pub fn build_and_run(model: &GoldenModel, compiled: &Compiled) -> Vec<(String, T
         .args(["clippy", "--quiet", "--all-targets", "--features", "std", "--manifest-path"])
         .arg(crate_dir.join("Cargo.toml"))
         .args(["--", "-D", "warnings"])
-        .env("CARGO_TARGET_DIR", &target_dir)
+        .env("CARGO_TARGET_DIR", target_dir)
+        .env("RUSTFLAGS", rustflags)
         .output()
         .expect("cargo clippy runs (install it with `rustup component add clippy`)");
     assert!(

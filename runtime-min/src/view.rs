@@ -30,7 +30,7 @@ pub struct Aligned<B: ?Sized>(pub B);
 #[inline(always)]
 pub fn cast<T: Element>(bytes: &[u8]) -> &[T] {
     let size = core::mem::size_of::<T>();
-    if bytes.as_ptr().align_offset(core::mem::align_of::<T>()) != 0 || bytes.len() % size != 0 {
+    if bytes.as_ptr().align_offset(core::mem::align_of::<T>()) != 0 || bytes.len() / size * size != bytes.len() {
         return &[];
     }
     // SAFETY: the pointer is aligned for `T` (checked above), the length is a whole number of
@@ -42,7 +42,7 @@ pub fn cast<T: Element>(bytes: &[u8]) -> &[T] {
 #[inline(always)]
 pub fn cast_mut<T: Element>(bytes: &mut [u8]) -> &mut [T] {
     let size = core::mem::size_of::<T>();
-    if bytes.as_ptr().align_offset(core::mem::align_of::<T>()) != 0 || bytes.len() % size != 0 {
+    if bytes.as_ptr().align_offset(core::mem::align_of::<T>()) != 0 || bytes.len() / size * size != bytes.len() {
         return &mut [];
     }
     // SAFETY: as in `cast`; the exclusive borrow of `bytes` is moved into the result.

@@ -4,6 +4,7 @@
 //! `pub fn main(args: &[String]) -> ExitCode` and add one row to
 //! [`SUBCOMMANDS`].
 
+mod bench;
 mod conformance;
 mod fuzz;
 mod golden;
@@ -24,6 +25,11 @@ const SUBCOMMANDS: &[Subcommand] = &[
         name: "golden",
         about: "regenerate golden/models/ (ONNX models + onnxruntime reference outputs)",
         run: golden::main,
+    },
+    Subcommand {
+        name: "bench",
+        about: "time the golden models' generated crates against onnxruntime and tract (see --help)",
+        run: bench::main,
     },
     Subcommand {
         name: "conformance",

@@ -23,10 +23,13 @@ pub struct Uses {
     pub roots: BTreeSet<String>,
     /// (module, type) pairs to `use` at the top of `lib.rs`.
     pub imports: BTreeSet<(String, String)>,
+    /// The target's SIMD kernel family, which takes over some calls (`None`: generic).
+    pub family: Option<&'static super::family::Family>,
 }
 
 impl Uses {
-    fn function(&mut self, module: &str, name: &str) -> TokenStream {
+    fn function(&mut self, module: &'static str, name: &str) -> TokenStream {
+        let module = super::family::route(self.family, module, name);
         self.roots.insert(name.to_string());
         self.roots.insert(module.to_string());
         let (m, f) = (format_ident!("{module}"), format_ident!("{name}"));

@@ -138,8 +138,8 @@ fn type_name(ty: &syn::Type) -> String {
 /// parsing them with syn dominates the time of compiling a small model.
 fn parsed(source: &Source) -> Result<Arc<ParsedFile>> {
     // Keyed by the text's address too: families share module names (`x86/conv`, `neon/conv`).
-    #[allow(clippy::type_complexity)]
-    static CACHE: OnceLock<Mutex<BTreeMap<(&'static str, usize), Arc<ParsedFile>>>> = OnceLock::new();
+    type Cache = Mutex<BTreeMap<(&'static str, usize), Arc<ParsedFile>>>;
+    static CACHE: OnceLock<Cache> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let key = (source.module, source.text.as_ptr() as usize);
     if let Some(hit) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
