@@ -270,10 +270,7 @@ fn runs_end_to_end() {
     run(&ONE, &o, &mut counting, &mut text).unwrap();
     assert_eq!(calls, 17);
     let line = String::from_utf8(text).unwrap();
-    assert!(
-        line.starts_with("median_us=") && line.ends_with(" runs=7\n"),
-        "{line}"
-    );
+    assert!(line.starts_with("median_us=") && line.contains(" runs=7"), "{line}");
     assert!(line.contains(" p90_us="));
     std::fs::remove_dir_all(&dir).unwrap();
 }
