@@ -27,7 +27,8 @@ pub struct Port {
 
 /// Inputs and outputs of the model as `run` parameters, in model order.
 pub fn ports(graph: &Graph) -> (Vec<Port>, Vec<Port>) {
-    let mut namer = Namer::default();
+    // `run`'s parameters must not shadow the names its body uses.
+    let mut namer = Namer::avoiding(["arena", "weight", "kernels", "rt", "run"]);
     let inputs = graph
         .inputs
         .iter()
