@@ -132,6 +132,9 @@ pub fn attention<T: Real, M: Real>(
     }
     let mut qk_out = qk_out.and_then(|o| o.get_mut(..p.batch * p.q_heads * p.q_len * total));
     let elem = p.elem;
+    let narrow = matches!(elem, FloatKind::F16 | FloatKind::BF16);
+    // The reference scales both operands by the rounded square root of the scale.
+    let root = T::put(math::sqrt(p.scale), elem).get(elem);
     for b in 0..p.batch {
         let valid = nonpad.and_then(|n| n.get(b)).copied();
         // Causal frontier: query i attends key j iff j <= i + offset.
@@ -175,11 +178,22 @@ pub fn attention<T: Real, M: Real>(
                         }
                     }
                 };
+                // Half-precision inputs follow the reference's rounding: every step (scaled
+                // operands, scores, bias, exponentials, probabilities) is rounded to the
+                // element type, the bf16 normalizer after each addition.
+                let rnd = |v: f32| -> f32 { if narrow { T::put(v, elem).get(elem) } else { v } };
                 let score = |j: usize| -> f32 {
                     let Some(k_row) = kv_row(p, k, past_key, b, hk, j, &p.k_strides, d) else {
                         return 0.0;
                     };
                     let mut acc = 0.0f32;
+                    if narrow {
+                        for (&a, &c) in q_row.iter().zip(k_row) {
+                            acc += rnd(a.get(elem) * root) * rnd(c.get(elem) * root);
+                        }
+                        let s = rnd(acc);
+                        return if p.softcap > 0.0 { rnd(p.softcap * rnd(math::tanh(rnd(s / p.softcap)))) } else { s };
+                    }
                     for (&a, &c) in q_row.iter().zip(k_row) {
                         acc += a.get(elem) * c.get(elem);
                     }
@@ -199,29 +213,30 @@ pub fn attention<T: Real, M: Real>(
                         continue;
                     }
                     any = true;
-                    let s = score(j) + bj;
+                    let s = rnd(score(j) + bj);
                     if s > max || s.is_nan() {
                         max = s;
                     }
                 }
                 let safe_max = if max == f32::NEG_INFINITY { 0.0 } else { max };
+                let expo = |x: f32| -> f32 { rnd(math::exp(rnd(x - safe_max))) };
                 // Pass 2: normalizer.
                 let mut sum = 0.0f32;
                 if any {
                     for j in 0..total {
                         let bj = bias(j);
                         if bj != f32::NEG_INFINITY {
-                            sum += math::exp(score(j) + bj - safe_max);
+                            let e = expo(rnd(score(j) + bj));
+                            sum = if elem == FloatKind::BF16 { rnd(sum + e) } else { sum + e };
                         }
                     }
                 }
-                if sum == 0.0 {
-                    sum = 1.0;
-                }
+                let sum = rnd(sum);
+                let sum = if sum == 0.0 { 1.0 } else { sum };
                 let prob = |j: usize, s: f32| -> f32 {
                     let bj = bias(j);
                     if any && bj != f32::NEG_INFINITY {
-                        math::exp(s + bj - safe_max) / sum
+                        rnd(expo(rnd(s + bj)) / sum)
                     } else {
                         0.0
                     }
