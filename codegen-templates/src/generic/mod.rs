@@ -3,8 +3,10 @@
 pub mod activation;
 pub mod attention;
 pub mod conv;
+pub mod conv_nd;
 pub mod conv_transpose;
 pub mod elementwise;
+pub mod float_linalg;
 pub mod gemm;
 pub mod index;
 pub mod linalg;

@@ -135,6 +135,24 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             let (x, w, b) = (input(0)?, input(1)?, optional(2));
             with_params!(p, |call| quote!(#f(&P, #x, #w, #b, #y);))
         }
+        Kernel::Gemm(p) if lowered.dtype != DType::F32 => {
+            let f = uses.function("float_linalg", "gemm_float");
+            let kind = uses.literal(&crate::lower::nn::float_kind(lowered.dtype)?)?;
+            let (a, b, c) = (input(0)?, input(1)?, optional(2));
+            with_params!(p, |call| quote!(#f(&P, #kind, #a, #b, #c, #y);))
+        }
+        Kernel::MatMul(p) if lowered.dtype != DType::F32 => {
+            let f = uses.function("float_linalg", "matmul_float");
+            let kind = uses.literal(&crate::lower::nn::float_kind(lowered.dtype)?)?;
+            let (a, b) = (input(0)?, input(1)?);
+            with_params!(p, |call| quote!(#f(&P, #kind, #a, #b, #y);))
+        }
+        Kernel::Softmax(p) if lowered.dtype != DType::F32 => {
+            let f = uses.function("float_linalg", "softmax_float");
+            let kind = uses.literal(&crate::lower::nn::float_kind(lowered.dtype)?)?;
+            let x = input(0)?;
+            with_params!(p, |call| quote!(#f(&P, #kind, #x, #y);))
+        }
         Kernel::Gemm(p) => {
             let f = uses.function("gemm", "gemm");
             let (a, b, c) = (input(0)?, input(1)?, optional(2));
@@ -330,6 +348,13 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             let f = uses.function("resize", "resize");
             let x = input(0)?;
             with_params!(p, |call| quote!(#f(&P, #x, #y);))
+        }
+        Kernel::Reduce(op, p) if matches!(lowered.dtype, DType::F16 | DType::BF16) => {
+            let f = uses.function("float_linalg", "reduce_half");
+            let kind = uses.literal(&crate::lower::nn::float_kind(lowered.dtype)?)?;
+            let op = uses.literal(op)?;
+            let x = input(0)?;
+            with_params!(p, |call| quote!(#f(#op, &P, #kind, #x, #y);))
         }
         Kernel::Reduce(op, p) => {
             let name = if lowered.dtype == DType::F32 { "reduce_f32" } else { "reduce" };

@@ -147,6 +147,12 @@ pub(super) fn emit(kernel: &NnKernel, dtype: DType, inputs: &[Option<Arg>], outp
             let ids = optional(slot(3), quote!(&[i64]));
             with_params(uses, p, quote!(#f(&P, #x, #c, #s, #ids, #y);))?
         }
+        NnKernelKind::ConvNd(p) => {
+            let f = uses.function("conv_nd", "conv_nd");
+            let (x, w, y) = (input(0)?, input(1)?, out(0)?);
+            let b = optional(slot(2), quote!(&[#t]));
+            with_params(uses, p, quote!(#f(&P, #x, #w, #b, #y);))?
+        }
     })
 }
 

@@ -191,7 +191,9 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::ConvTranspose2d(p) => {
             k::conv_transpose::conv_transpose2d(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?)
         }
+        Kernel::Gemm(p) if x.dtype() != DType::F32 => nn::gemm_float(p, args, first)?,
         Kernel::Gemm(p) => k::gemm::gemm(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?),
+        Kernel::MatMul(p) if x.dtype() != DType::F32 => nn::matmul_float(p, x, arg(1)?, first)?,
         Kernel::MatMul(p) => k::gemm::matmul(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, f32s_mut(first)?),
         Kernel::Unary(a) => typed::unary(*a, x, first)?,
         Kernel::Binary(op, p) => typed::binary(*op, p, x, arg(1)?, first)?,
@@ -244,6 +246,7 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
                 }
             }
         }
+        Kernel::Softmax(p) if x.dtype() != DType::F32 => nn::softmax_float(p, x, first)?,
         Kernel::Softmax(p) => k::softmax::softmax(p, f32s(kernel, x)?, f32s_mut(first)?),
         Kernel::MaxPool(p) => k::pool::max_pool2d(p, f32s(kernel, x)?, f32s_mut(first)?),
         Kernel::AvgPool(p) => k::pool::avg_pool2d(p, f32s(kernel, x)?, f32s_mut(first)?),
@@ -310,6 +313,8 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Resize(p) => k::resize::resize(p, f32s(kernel, x)?, f32s_mut(first)?),
         Kernel::Reduce(op, p) => match (&x.data, &mut first.data) {
             (Data::F32(a), Data::F32(y)) => k::reduce::reduce_f32(*op, p, a, y),
+            (Data::F16(a), Data::F16(y)) => k::float_linalg::reduce_half(*op, p, k::real::FloatKind::F16, a, y),
+            (Data::BF16(a), Data::BF16(y)) => k::float_linalg::reduce_half(*op, p, k::real::FloatKind::BF16, a, y),
             (a, y) => numeric!(a, y, |a, y| k::reduce::reduce(*op, p, a, y), err()),
         },
         Kernel::Expand(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err()),

@@ -204,7 +204,40 @@ pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> R
             k::attention::rotary_embedding::<T>(p, a.get(0)?, a.get(1)?, a.get(2)?, a.opt(3)?, first::<T>(results)?);
             Ok(())
         }),
+        NnKernelKind::ConvNd(p) => by_real!(x, T => {
+            k::conv_nd::conv_nd::<T>(p, a.get(0)?, a.get(1)?, a.opt(2)?, first::<T>(results)?);
+            Ok(())
+        }),
     }
+}
+
+/// The f64/f16/bf16 `MatMul` (see `float_linalg`).
+pub fn matmul_float(p: &k::gemm::MatMulParams, a: &Tensor, b: &Tensor, y: &mut Tensor) -> Result<()> {
+    let kind = crate::lower::nn::float_kind(a.dtype())?;
+    let err = || Error::unsupported(format!("MatMul on {} and {} data", a.dtype(), b.dtype()));
+    by_real!(a, T => k::float_linalg::matmul_float::<T>(p, kind, T::of(&a.data).ok_or_else(err)?, T::of(&b.data).ok_or_else(err)?, T::of_mut(&mut y.data).ok_or_else(err)?));
+    Ok(())
+}
+
+/// The f64/f16/bf16 `Gemm`: a, b, c?.
+pub fn gemm_float(p: &k::gemm::GemmParams, args: &[&Tensor], y: &mut Tensor) -> Result<()> {
+    let a = *args.first().ok_or_else(|| Error::internal("Gemm without input"))?;
+    let kind = crate::lower::nn::float_kind(a.dtype())?;
+    let err = || Error::unsupported(format!("Gemm on mixed {} data", a.dtype()));
+    by_real!(a, T => {
+        let get = |i: usize| args.get(i).map(|t| T::of(&t.data).ok_or_else(err)).transpose();
+        let (av, bv, cv) = (get(0)?.ok_or_else(err)?, get(1)?.ok_or_else(err)?, get(2)?);
+        k::float_linalg::gemm_float::<T>(p, kind, av, bv, cv, T::of_mut(&mut y.data).ok_or_else(err)?)
+    });
+    Ok(())
+}
+
+/// The f64/f16/bf16 `Softmax`.
+pub fn softmax_float(p: &k::softmax::SoftmaxParams, x: &Tensor, y: &mut Tensor) -> Result<()> {
+    let kind = crate::lower::nn::float_kind(x.dtype())?;
+    let err = || Error::internal(format!("Softmax output type differs from {}", x.dtype()));
+    by_real!(x, T => k::float_linalg::softmax_float::<T>(p, kind, T::of(&x.data).ok_or_else(err)?, T::of_mut(&mut y.data).ok_or_else(err)?));
+    Ok(())
 }
 
 fn attention<T: Real + Slice, M: Real + Slice>(p: &k::attention::AttentionParams, a: &Args, results: &mut [Tensor]) -> Result<()> {

@@ -105,6 +105,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
             return Err(Error::internal(format!("{} is folded before code generation", op.name())))
         }
         Op::Reshape { .. } | Op::Flatten { .. } | Op::Squeeze { .. } | Op::Unsqueeze { .. } | Op::Identity => Kernel::View,
+        Op::Conv(c) if dtype != DType::F32 || info(0)?.shape.len() > 4 => Kernel::Nn(nn::conv_nd(c, &ins, out)?),
         Op::Conv(c) => Kernel::Conv2d(conv_params(c, &info(0)?.shape, &info(1)?.shape, &out.shape)?),
         Op::ConvTranspose(c) => Kernel::ConvTranspose2d(conv_transpose_params(c, &info(0)?.shape, &info(1)?.shape, &out.shape)?),
         Op::Gemm(g) => {

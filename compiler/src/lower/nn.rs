@@ -50,6 +50,8 @@ pub enum NnKernelKind {
     GridSample(k::sample::GridSampleParams),
     /// x, cos, sin, position_ids?.
     Rotary(k::attention::RotaryParams),
+    /// x, w, bias?: Conv of any rank and float type.
+    ConvNd(k::conv_nd::ConvNdParams),
 }
 
 /// The float kind of a dtype, for the [`k::real::Real`] kernels.
@@ -81,6 +83,43 @@ fn mask_strides(shape: &[usize], rank: usize) -> Vec<usize> {
 }
 
 /// Chooses the kernel of an nn op.
+/// Conv on `x` (`[N, C, spatial..]`) with weight `w` into `y`, for the shapes and types
+/// `conv2d` does not cover (3-D and wider, or f64/f16/bf16 data).
+pub fn conv_nd(c: &crate::ir::op::Conv, ins: &Inputs, y: &ValueInfo) -> Result<NnKernel> {
+    use k::conv_nd::MAX_SPATIAL;
+    let slots: Vec<bool> = ins.infos.iter().map(Option::is_some).collect();
+    let x = ins.infos.first().copied().flatten().ok_or_else(|| Error::invalid("input 0 is required"))?;
+    let w = ins.infos.get(1).copied().flatten().ok_or_else(|| Error::invalid("input 1 is required"))?;
+    let (xs, ws) = (&x.shape, &w.shape);
+    let n = xs.len().saturating_sub(2);
+    if n == 0 || n > MAX_SPATIAL || ws.len() != xs.len() || y.shape.len() != xs.len() {
+        return Err(Error::unsupported(format!("Conv on input {xs:?} with weight {ws:?}: 1-D to {MAX_SPATIAL}-D only")));
+    }
+    let g = crate::ir::infer::window_geometry(&c.window, &xs[2..], &ws[2..], false)?;
+    let fill = |v: &[usize], pad: usize| -> [usize; MAX_SPATIAL] {
+        let mut a = [pad; MAX_SPATIAL];
+        a[MAX_SPATIAL - v.len()..].copy_from_slice(v);
+        a
+    };
+    Ok(NnKernel {
+        kind: NnKernelKind::ConvNd(k::conv_nd::ConvNdParams {
+            batch: xs[0],
+            in_channels: xs[1],
+            out_channels: y.shape[1],
+            group: c.group,
+            in_shape: fill(&xs[2..], 1),
+            out_shape: fill(&y.shape[2..], 1),
+            kernel: fill(&g.kernel, 1),
+            strides: fill(&g.strides, 1),
+            dilations: fill(&g.dilations, 1),
+            pads: fill(&g.pads_begin, 0),
+            act: c.activation,
+            elem: float_kind(x.dtype)?,
+        }),
+        slots,
+    })
+}
+
 pub fn lower(op: &NnOp, ins: &Inputs, outputs: &[ValueInfo]) -> Result<NnKernel> {
     let slots: Vec<bool> = ins.infos.iter().map(Option::is_some).collect();
     let info = |i: usize| -> Result<&ValueInfo> {

@@ -74,7 +74,8 @@ fn fuse(graph: &mut Graph, node: NodeIndex) -> bool {
     if !fusable(act) || carried_activation(&producer.op) != Some(Activation::None) {
         return false;
     }
-    if graph.value(x).shape != graph.node(node).outputs[0].shape {
+    // The f64/f16/bf16 kernels round per op: keep their activations separate.
+    if graph.value(x).shape != graph.node(node).outputs[0].shape || graph.value(x).dtype != crate::ir::DType::F32 {
         return false;
     }
     if let Some(slot) = graph.node_mut(x.node).op.fused_activation_mut() {

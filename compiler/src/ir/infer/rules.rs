@@ -75,6 +75,16 @@ fn require_float(inputs: &Inputs, i: usize) -> Result<()> {
     }
 }
 
+/// Float element types the typed MatMul/Gemm/Conv/Softmax kernels take.
+fn require_real(inputs: &Inputs, i: usize) -> Result<DType> {
+    let d = inputs.dtype(i)?;
+    if matches!(d, DType::F32 | DType::F64 | DType::F16 | DType::BF16) {
+        Ok(d)
+    } else {
+        Err(Error::unsupported(format!("input {i} has type {d}; this op supports f32, f64, f16 and bf16")))
+    }
+}
+
 pub(super) fn dim_from_i64(d: i64, what: &str) -> Result<usize> {
     usize::try_from(d).map_err(|_| Error::invalid(format!("{what}: dimension {d} is negative")))
 }
@@ -115,10 +125,13 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             Ok(vec![(inputs.dtype(1)?, s)])
         }
         Op::Conv(c) => {
-            require_float(inputs, 0)?;
+            let dtype = require_real(inputs, 0)?;
             let (x, w) = (inputs.shape(0)?, inputs.shape(1)?);
-            if x.len() < 3 || x.len() > 4 || w.len() != x.len() {
-                return Err(Error::unsupported(format!("Conv on input {x:?} with weight {w:?}: only 1-D and 2-D convolutions")));
+            if x.len() < 3 || x.len() > 8 || w.len() != x.len() {
+                return Err(Error::unsupported(format!("Conv on input {x:?} with weight {w:?}: 1-D to 6-D convolutions only")));
+            }
+            if inputs.dtype(1)? != dtype {
+                return Err(Error::invalid(format!("input types differ: {dtype} and {}", inputs.dtype(1)?)));
             }
             if c.group == 0 || x[1] != w[1] * c.group || w[0] % c.group != 0 {
                 return Err(Error::invalid(format!(
@@ -136,7 +149,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             let g = window_geometry(&c.window, &x[2..], &kernel, false)?;
             let mut out = vec![x[0], w[0]];
             out.extend(g.output);
-            Ok(vec![(DType::F32, out)])
+            Ok(vec![(dtype, out)])
         }
         Op::ConvTranspose(c) => {
             require_float(inputs, 0)?;
@@ -151,7 +164,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             Ok(vec![(DType::F32, out)])
         }
         Op::Gemm(g) => {
-            require_float(inputs, 0)?;
+            let dtype = require_real(inputs, 0)?;
             let (a, b) = (inputs.shape(0)?, inputs.shape(1)?);
             if b.len() != 2 || a.len() < 2 || (g.trans_a && a.len() != 2) {
                 return Err(Error::invalid(format!("Gemm needs 2-D operands, got {a:?} and {b:?}")));
@@ -166,14 +179,17 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             }
             let mut out = if g.trans_a { vec![m] } else { a[..a.len() - 1].to_vec() };
             out.push(n);
-            Ok(vec![(DType::F32, out)])
+            Ok(vec![(dtype, out)])
         }
         Op::MatMul(_) => {
-            require_float(inputs, 0)?;
-            Ok(vec![(DType::F32, matmul_shape(inputs.shape(0)?, inputs.shape(1)?)?)])
+            let dtype = require_real(inputs, 0)?;
+            if inputs.dtype(1)? != dtype {
+                return Err(Error::invalid(format!("input types differ: {dtype} and {}", inputs.dtype(1)?)));
+            }
+            Ok(vec![(dtype, matmul_shape(inputs.shape(0)?, inputs.shape(1)?)?)])
         }
         Op::Softmax { axis, legacy, .. } => {
-            require_float(inputs, 0)?;
+            require_real(inputs, 0)?;
             let x = inputs.shape(0)?;
             normalize_axis(*axis, x.len())?;
             let _ = legacy;
