@@ -10,6 +10,7 @@ pub mod float_linalg;
 pub mod gemm;
 pub mod index;
 pub mod linalg;
+pub mod linear_attention;
 pub mod half;
 pub mod movement;
 pub mod normalize;

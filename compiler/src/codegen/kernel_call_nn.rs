@@ -147,6 +147,28 @@ pub(super) fn emit(kernel: &NnKernel, dtype: DType, inputs: &[Option<Arg>], outp
             let ids = optional(slot(3), quote!(&[i64]));
             with_params(uses, p, quote!(#f(&P, #x, #c, #s, #ids, #y);))?
         }
+        NnKernelKind::LinearAttention(p) => {
+            let f = uses.function("linear_attention", "linear_attention");
+            let extras = uses.function("linear_attention", "LinearAttentionExtras");
+            let s = format_ident!("{}", state_type(p.state_elem));
+            let (q, k, v, y) = (input(0)?, input(1)?, input(2)?, out(0)?);
+            let past = optional(slot(3), quote!(&[#s]));
+            let (decay, beta) = (optional(slot(4), quote!(&[#t])), optional(slot(5), quote!(&[#t])));
+            let present = optional(outputs.get(1), quote!(&mut [#s]));
+            with_params(uses, p, quote!(#f(&P, #q, #k, #v, #extras { past_state: #past, decay: #decay, beta: #beta }, #y, #present);))?
+        }
+        NnKernelKind::CausalConv(p) => {
+            let f = uses.function("linear_attention", "causal_conv_with_state");
+            let (x, w, y) = (input(0)?, input(1)?, out(0)?);
+            let (b, past) = (optional(slot(2), quote!(&[#t])), optional(slot(3), quote!(&[#t])));
+            let present = opt_out(1);
+            with_params(uses, p, quote!(#f(&P, #x, #w, #b, #past, #y, #present);))?
+        }
+        NnKernelKind::SwiGlu(p) => {
+            let f = uses.function("linear_attention", "swiglu");
+            let (a, b, y) = (input(0)?, input(1)?, out(0)?);
+            with_params(uses, p, quote!(#f(&P, #a, #b, #y);))?
+        }
         NnKernelKind::ConvNd(p) => {
             let f = uses.function("conv_nd", "conv_nd");
             let (x, w, y) = (input(0)?, input(1)?, out(0)?);
@@ -157,6 +179,17 @@ pub(super) fn emit(kernel: &NnKernel, dtype: DType, inputs: &[Option<Arg>], outp
 }
 
 /// `const P: Type = literal;` then `call`.
+/// The Rust element type of a state buffer of kind `k`.
+fn state_type(k: onnxc_templates::generic::real::FloatKind) -> &'static str {
+    use onnxc_templates::generic::real::FloatKind;
+    match k {
+        FloatKind::F32 => "f32",
+        FloatKind::F64 => "f64",
+        FloatKind::F16 | FloatKind::BF16 => "u16",
+        FloatKind::Bool => "u8",
+    }
+}
+
 fn with_params<T: std::fmt::Debug>(uses: &mut Uses, p: &T, call: TokenStream) -> Result<TokenStream> {
     let ty = uses.type_of(p)?;
     let lit = uses.literal(p)?;

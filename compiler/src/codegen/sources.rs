@@ -28,6 +28,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "gemm", text: include_str!("../../../codegen-templates/src/generic/gemm.rs") },
     Source { module: "index", text: include_str!("../../../codegen-templates/src/generic/index.rs") },
     Source { module: "linalg", text: include_str!("../../../codegen-templates/src/generic/linalg.rs") },
+    Source { module: "linear_attention", text: include_str!("../../../codegen-templates/src/generic/linear_attention.rs") },
     Source { module: "half", text: include_str!("../../../codegen-templates/src/generic/half.rs") },
     Source { module: "movement", text: include_str!("../../../codegen-templates/src/generic/movement.rs") },
     Source { module: "norm", text: include_str!("../../../codegen-templates/src/generic/norm.rs") },

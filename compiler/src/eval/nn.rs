@@ -204,6 +204,21 @@ pub fn execute(kernel: &NnKernel, args: &[&Tensor], results: &mut [Tensor]) -> R
             k::attention::rotary_embedding::<T>(p, a.get(0)?, a.get(1)?, a.get(2)?, a.opt(3)?, first::<T>(results)?);
             Ok(())
         }),
+        NnKernelKind::LinearAttention(p) => {
+            let state = results.get(1).map(|t| t.dtype()).unwrap_or(x.dtype());
+            let st = Tensor::zeros(state, vec![0])?;
+            by_real!(x, T => by_real!(st, S => linear_attention::<T, S>(p, &a, results)))
+        }
+        NnKernelKind::CausalConv(p) => by_real!(x, T => {
+            let mut o = outs::<T>(results)?.into_iter();
+            let y = o.next().ok_or_else(|| Error::internal("CausalConvWithState without output"))?;
+            k::linear_attention::causal_conv_with_state::<T>(p, a.get(0)?, a.get(1)?, a.opt(2)?, a.opt(3)?, y, o.next());
+            Ok(())
+        }),
+        NnKernelKind::SwiGlu(p) => by_real!(x, T => {
+            k::linear_attention::swiglu::<T>(p, a.get(0)?, a.get(1)?, first::<T>(results)?);
+            Ok(())
+        }),
         NnKernelKind::ConvNd(p) => by_real!(x, T => {
             k::conv_nd::conv_nd::<T>(p, a.get(0)?, a.get(1)?, a.opt(2)?, first::<T>(results)?);
             Ok(())
@@ -237,6 +252,15 @@ pub fn softmax_float(p: &k::softmax::SoftmaxParams, x: &Tensor, y: &mut Tensor) 
     let kind = crate::lower::nn::float_kind(x.dtype())?;
     let err = || Error::internal(format!("Softmax output type differs from {}", x.dtype()));
     by_real!(x, T => k::float_linalg::softmax_float::<T>(p, kind, T::of(&x.data).ok_or_else(err)?, T::of_mut(&mut y.data).ok_or_else(err)?));
+    Ok(())
+}
+
+fn linear_attention<T: Real + Slice, S: Real + Slice>(p: &k::linear_attention::LinearAttentionParams, a: &Args, results: &mut [Tensor]) -> Result<()> {
+    let extras = k::linear_attention::LinearAttentionExtras { past_state: a.opt::<S>(3)?, decay: a.opt::<T>(4)?, beta: a.opt::<T>(5)? };
+    let (first, rest) = results.split_first_mut().ok_or_else(|| Error::internal("LinearAttention without output"))?;
+    let y = T::of_mut(&mut first.data).ok_or_else(|| Error::internal("LinearAttention output type"))?;
+    let present = rest.first_mut().map(|t| S::of_mut(&mut t.data).ok_or_else(|| Error::internal("present_state type"))).transpose()?;
+    k::linear_attention::linear_attention::<T, S>(p, a.get(0)?, a.get(1)?, a.get(2)?, extras, y, present);
     Ok(())
 }
 

@@ -19,6 +19,19 @@ pub struct Attention {
     pub right_window: i64,
 }
 
+/// ONNX `LinearAttention` (opset 27), attributes resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LinearAttention {
+    pub q_heads: usize,
+    pub kv_heads: usize,
+    /// `None`: `1 / sqrt(d_k)`.
+    pub scale: Option<f32>,
+    /// Rules `gated` / `gated_delta`: decay input.
+    pub gated: bool,
+    /// Rules `delta` / `gated_delta`: beta input.
+    pub delta: bool,
+}
+
 /// MaxPool (with Indices), AveragePool or LpPool over 1 to 3 spatial axes.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PoolNd {
@@ -78,6 +91,12 @@ pub enum NnOp {
     MaxUnpool { window: super::op::Window },
     /// X; outputs Y and (MaxPool) Indices.
     Pool(PoolNd),
+    /// query, key, value, past_state?, decay?, beta?; outputs output, present_state.
+    LinearAttention(LinearAttention),
+    /// input, weight, bias?, past_state?; outputs output, present_state.
+    CausalConv { silu: bool },
+    /// A, B: `Swish_alpha(A) * B`.
+    SwiGlu { alpha: f32 },
 }
 
 impl NnOp {
@@ -98,6 +117,9 @@ impl NnOp {
             NnOp::MatMulInteger => "MatMulInteger",
             NnOp::DynamicQuantizeLinear => "DynamicQuantizeLinear",
             NnOp::Recurrent(r) => ["RNN", "GRU", "LSTM"].get(usize::from(r.cell)).copied().unwrap_or("LSTM"),
+            NnOp::LinearAttention(_) => "LinearAttention",
+            NnOp::CausalConv { .. } => "CausalConvWithState",
+            NnOp::SwiGlu { .. } => "SwiGLU",
             NnOp::Pool(p) => match p.op {
                 onnxc_templates::generic::pool_nd::PoolOp::Max => "MaxPool",
                 onnxc_templates::generic::pool_nd::PoolOp::Average => "AveragePool",

@@ -7,6 +7,7 @@
 mod index;
 pub mod nn;
 mod params;
+mod stateful;
 
 pub use index::IndexKernel;
 

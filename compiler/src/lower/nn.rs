@@ -52,6 +52,12 @@ pub enum NnKernelKind {
     Rotary(k::attention::RotaryParams),
     /// x, w, bias?: Conv of any rank and float type.
     ConvNd(k::conv_nd::ConvNdParams),
+    /// query, key, value, past_state?, decay?, beta?; output, present_state.
+    LinearAttention(k::linear_attention::LinearAttentionParams),
+    /// input, weight, bias?, past_state?; output, present_state.
+    CausalConv(k::linear_attention::CausalConvParams),
+    /// a, b.
+    SwiGlu(k::linear_attention::SwiGluParams),
 }
 
 /// The float kind of a dtype, for the [`k::real::Real`] kernels.
@@ -126,6 +132,7 @@ pub fn lower(op: &NnOp, ins: &Inputs, outputs: &[ValueInfo]) -> Result<NnKernel>
         ins.infos.get(i).copied().flatten().ok_or_else(|| Error::invalid(format!("input {i} is required")))
     };
     let kind = match op {
+        NnOp::LinearAttention(_) | NnOp::CausalConv { .. } | NnOp::SwiGlu { .. } => super::stateful::lower(op, ins)?,
         NnOp::Attention(a) => {
             let g = attention_dims(a, ins)?;
             let (hq, hk, ql, kl, d, dv) = (g.q_heads, g.kv_heads, g.q_len, g.kv_len, g.head_size, g.v_head_size);

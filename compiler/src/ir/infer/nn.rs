@@ -31,6 +31,7 @@ fn require_real(inputs: &Inputs, i: usize) -> Result<DType> {
 /// Infers the outputs of an nn op.
 pub fn infer(op: &NnOp, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
     match op {
+        NnOp::LinearAttention(_) | NnOp::CausalConv { .. } | NnOp::SwiGlu { .. } => super::stateful::infer(op, inputs, num_outputs),
         NnOp::Attention(a) => {
             let g = attention_dims(a, inputs)?;
             let dtype = require_real(inputs, 0)?;

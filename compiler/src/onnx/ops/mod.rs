@@ -13,6 +13,7 @@ mod movement;
 mod nn;
 mod pooling;
 mod recurrent;
+mod stateful;
 mod transformer;
 
 pub(crate) use legacy::{legacy_unsqueeze, may_unsqueeze as legacy_may_unsqueeze};
@@ -50,6 +51,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("BitwiseXor", 18),
     ("Cast", 1),
     ("CastLike", 15),
+    ("CausalConvWithState", 27),
     ("Ceil", 1),
     ("Celu", 12),
     ("CenterCropPad", 18),
@@ -102,6 +104,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("LeakyRelu", 1),
     ("Less", 1),
     ("LessOrEqual", 12),
+    ("LinearAttention", 27),
     ("Log", 1),
     ("LogSoftmax", 1),
     ("LpNormalization", 1),
@@ -167,6 +170,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Squeeze", 1),
     ("Sub", 1),
     ("Sum", 1),
+    ("SwiGLU", 28),
     ("Swish", 24),
     ("Tan", 7),
     ("Tanh", 1),
@@ -286,6 +290,9 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "GroupNormalization" | "MeanVarianceNormalization" | "LRN" => transformer::norms(ctx)?,
         "QLinearMatMul" | "MatMulInteger" | "DynamicQuantizeLinear" => transformer::quant(ctx)?,
         "RNN" | "GRU" | "LSTM" => recurrent::recurrent(ctx)?,
+        "LinearAttention" => stateful::linear_attention(ctx)?,
+        "CausalConvWithState" => stateful::causal_conv(ctx)?,
+        "SwiGLU" => stateful::swiglu(ctx)?,
         "Reshape" => movement::reshape(ctx)?,
         "Flatten" => movement::flatten(ctx)?,
         "Transpose" => movement::transpose(ctx)?,
