@@ -59,6 +59,14 @@ pub fn eval_node(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tenso
             });
             return Ok(vec![Tensor { shape: out.shape.clone(), data }]);
         }
+        Op::CastLike => {
+            // Only the first input's value is read: the second gives the type.
+            let x = values.first().copied().flatten().ok_or_else(|| Error::unsupported("CastLike of a run-time value"))?;
+            let out = outputs.first().ok_or_else(|| Error::internal("CastLike without output"))?;
+            let mut y = Tensor::zeros(out.dtype, out.shape.clone())?;
+            typed::cast(x, &mut y)?;
+            return Ok(vec![y]);
+        }
         Op::Index(i) => {
             if let Some(results) = index::eval_special(i, inputs, values, outputs)? {
                 return Ok(results);

@@ -305,11 +305,12 @@ impl Op {
         }
     }
 
-    /// True for ops whose outputs follow from their inputs' shapes alone (Shape, Size, …):
-    /// they are evaluated at compile time even when the input values are unknown.
+    /// True for ops whose outputs follow from their inputs' shapes alone (Shape, Size, …), or
+    /// not from every input's value (CastLike reads only its first input's): they are
+    /// evaluated at compile time even when some input values are unknown.
     pub fn shape_only(&self) -> bool {
         match self {
-            Op::Shape { .. } => true,
+            Op::Shape { .. } | Op::CastLike => true,
             Op::Index(i) => i.shape_only(),
             _ => false,
         }
