@@ -359,3 +359,24 @@ fn every_listed_op_has_a_converter() {
         }
     }
 }
+
+#[test]
+fn linear_attention_rule_decides_decay_and_beta() {
+    use crate::ir::op_nn::{LinearAttention, NnOp};
+    let heads = || vec![attr_i("q_num_heads", 4), attr_i("kv_num_heads", 2)];
+    let op = op_at(27, "LinearAttention", &["q", "k", "v", "", "g", "b"], heads());
+    let want = LinearAttention { q_heads: 4, kv_heads: 2, scale: None, gated: true, delta: true };
+    assert_eq!(op, Op::Nn(NnOp::LinearAttention(want)));
+    let mut linear = heads();
+    linear.push(attr_s("update_rule", "linear"));
+    assert_eq!(err_at(27, "LinearAttention", &["q", "k", "v", "", "g"], &["y"], linear).kind, ErrorKind::Invalid);
+    assert_eq!(err_at(27, "LinearAttention", &["q", "k", "v"], &["y"], vec![attr_i("q_num_heads", 3), attr_i("kv_num_heads", 2)]).kind, ErrorKind::Invalid);
+}
+
+#[test]
+fn causal_conv_and_swiglu_attributes() {
+    use crate::ir::op_nn::NnOp;
+    assert_eq!(op_at(27, "CausalConvWithState", &["x", "w"], vec![attr_s("activation", "swish")]), Op::Nn(NnOp::CausalConv { silu: true }));
+    assert_eq!(err_at(27, "CausalConvWithState", &["x", "w"], &["y"], vec![attr_s("activation", "gelu")]).kind, ErrorKind::Invalid);
+    assert_eq!(op_at(28, "SwiGLU", &["a", "b"], vec![]), Op::Nn(NnOp::SwiGlu { alpha: 1.0 }));
+}
