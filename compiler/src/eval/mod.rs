@@ -95,8 +95,7 @@ fn fill_same(d: &mut Data, bytes: Vec<u8>) -> Result<()> {
 }
 
 fn mismatch(kernel: &Kernel, t: &Tensor) -> Error {
-    Error::unsupported(format!("{:?} kernel on {} data", std::mem::discriminant(kernel), t.dtype()))
-        .context(kernel_name(kernel))
+    Error::unsupported(format!("{} kernel on {} data", kernel_name(kernel), t.dtype()))
 }
 
 fn kernel_name(kernel: &Kernel) -> String {
@@ -323,6 +322,8 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
             (Data::F32(a), Data::F32(y)) => k::reduce::reduce_f32(*op, p, a, y),
             (Data::F16(a), Data::F16(y)) => k::float_linalg::reduce_half(*op, p, k::real::FloatKind::F16, a, y),
             (Data::BF16(a), Data::BF16(y)) => k::float_linalg::reduce_half(*op, p, k::real::FloatKind::BF16, a, y),
+            // Booleans are 0/1 bytes, as in generated code: Max is "any", Min is "all".
+            (Data::Bool(a), Data::Bool(y)) => k::reduce::reduce(*op, p, a, y),
             (a, y) => numeric!(a, y, |a, y| k::reduce::reduce(*op, p, a, y), err()),
         },
         Kernel::Expand(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err()),
