@@ -75,8 +75,8 @@ pub fn conv_nd<T: Elem>(p: &ConvNdParams, x: &[T], w: &[T], bias: Option<&[T]>, 
             let mut start = [0isize; MAX_SPATIAL];
             let mut rem = o;
             for (((st, &len), &stride), &pad) in start.iter_mut().zip(&p.out_shape).zip(&p.strides).zip(&p.pads).rev() {
-                let i = if len == 0 { 0 } else { rem % len };
-                rem = if len == 0 { 0 } else { rem / len };
+                let i = rem.checked_rem(len).unwrap_or(0);
+                rem = rem.checked_div(len).unwrap_or(0);
                 *st = (i * stride) as isize - pad as isize;
             }
             let mut acc = T::Acc::ZERO;
@@ -87,8 +87,8 @@ pub fn conv_nd<T: Elem>(p: &ConvNdParams, x: &[T], w: &[T], bias: Option<&[T]>, 
                 let mut rem = kk;
                 let axes = start.iter().zip(&p.kernel).zip(&p.dilations).zip(&p.in_shape).zip(&in_strides);
                 for ((((&st, &klen), &dil), &ilen), &istride) in axes.rev() {
-                    let ki = rem % klen;
-                    rem /= klen;
+                    let ki = rem.checked_rem(klen).unwrap_or(0);
+                    rem = rem.checked_div(klen).unwrap_or(0);
                     let pos = st + (ki * dil) as isize;
                     if pos < 0 || pos as usize >= ilen {
                         inside = false;

@@ -1,5 +1,7 @@
 //! Unit tests for `conv_nd.rs` against a naive 3-D convolution.
 
+#![allow(clippy::needless_range_loop)]
+
 extern crate std;
 use super::*;
 use std::vec;

@@ -230,7 +230,7 @@ pub fn gemm_float<T: Elem>(p: &GemmParams, kind: FloatKind, a: &[T], b: &[T], c:
                 };
                 let cv = c.get(ci).map_or(T::Acc::ZERO, |&cv| cv.load(kind));
                 let cv = if p.beta != 1.0 { round::<T>(cv * beta, kind) } else { cv };
-                v = v + cv;
+                v += cv;
             }
             *yv = T::store(v.act(p.act), kind);
         }

@@ -1,5 +1,7 @@
 //! Unit tests for `float_linalg.rs` against naive products and sums.
 
+#![allow(clippy::needless_range_loop)]
+
 extern crate std;
 use std::vec;
 use std::vec::Vec;

@@ -1,5 +1,7 @@
 //! Unit tests for `linear_attention.rs` against naive recurrences.
 
+#![allow(clippy::needless_range_loop)]
+
 extern crate std;
 use super::*;
 use std::vec;
