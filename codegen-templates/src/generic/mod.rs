@@ -24,3 +24,5 @@ pub mod rnn;
 pub mod sample;
 pub mod shape;
 pub mod softmax;
+pub mod tfidf;
+pub mod vision;

@@ -42,6 +42,8 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "sample", text: include_str!("../../../codegen-templates/src/generic/sample.rs") },
     Source { module: "shape", text: include_str!("../../../codegen-templates/src/generic/shape.rs") },
     Source { module: "softmax", text: include_str!("../../../codegen-templates/src/generic/softmax.rs") },
+    Source { module: "vision", text: include_str!("../../../codegen-templates/src/generic/vision.rs") },
+    Source { module: "tfidf", text: include_str!("../../../codegen-templates/src/generic/tfidf.rs") },
 ];
 
 /// The `no_std` runtime modules, as `rt/<module>.rs`.

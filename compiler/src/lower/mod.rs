@@ -6,6 +6,7 @@
 
 mod index;
 pub mod nn;
+pub mod vision;
 mod params;
 
 pub use index::IndexKernel;
@@ -81,6 +82,8 @@ pub enum Kernel {
     Index(IndexKernel),
     /// The nn ops (attention, normalizations, …): see `nn`.
     Nn(nn::NnKernel),
+    /// RoiAlign, DeformConv, AffineGrid, TfIdfVectorizer: see `vision`.
+    Vision(vision::VisionKernel),
 }
 
 /// A lowered node: the kernel and the element type it runs on.
@@ -264,6 +267,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
         Op::Index(i) => index::lower(i, &ins, outputs)?,
         Op::Nn(n) => Kernel::Nn(nn::lower(n, &ins, outputs)?),
+        Op::Vision(v) => Kernel::Vision(vision::lower(v, &ins, outputs)?),
     };
     Ok(Lowered { kernel, dtype })
 }

@@ -14,6 +14,7 @@ mod nn;
 mod pooling;
 mod recurrent;
 mod transformer;
+mod vision;
 
 pub(crate) use legacy::{legacy_unsqueeze, may_unsqueeze as legacy_may_unsqueeze};
 
@@ -32,6 +33,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Acos", 7),
     ("Acosh", 9),
     ("Add", 1),
+    ("AffineGrid", 20),
     ("And", 1),
     ("ArgMax", 1),
     ("ArgMin", 1),
@@ -64,6 +66,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Cos", 7),
     ("Cosh", 9),
     ("CumSum", 11),
+    ("DeformConv", 19),
     ("DepthToSpace", 1),
     ("Det", 11),
     ("Div", 1),
@@ -118,6 +121,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Mod", 10),
     ("Mul", 1),
     ("Neg", 1),
+    ("NonMaxSuppression", 10),
     ("NonZero", 9),
     ("Not", 1),
     ("OneHot", 9),
@@ -144,6 +148,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Reshape", 5),
     ("Resize", 10),
     ("ReverseSequence", 10),
+    ("RoiAlign", 10),
     ("RotaryEmbedding", 23),
     ("Round", 11),
     ("Scatter", 9),
@@ -170,11 +175,13 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Swish", 24),
     ("Tan", 7),
     ("Tanh", 1),
+    ("TfIdfVectorizer", 9),
     ("ThresholdedRelu", 10),
     ("Tile", 6),
     ("TopK", 1),
     ("Transpose", 1),
     ("Trilu", 14),
+    ("Unique", 11),
     ("Unsqueeze", 1),
     ("Upsample", 7),
     ("Where", 9),
@@ -286,6 +293,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "GroupNormalization" | "MeanVarianceNormalization" | "LRN" => transformer::norms(ctx)?,
         "QLinearMatMul" | "MatMulInteger" | "DynamicQuantizeLinear" => transformer::quant(ctx)?,
         "RNN" | "GRU" | "LSTM" => recurrent::recurrent(ctx)?,
+        "NonMaxSuppression" | "Unique" | "RoiAlign" | "DeformConv" | "AffineGrid" | "TfIdfVectorizer" => vision::convert(ctx)?,
         "Reshape" => movement::reshape(ctx)?,
         "Flatten" => movement::flatten(ctx)?,
         "Transpose" => movement::transpose(ctx)?,
