@@ -29,7 +29,7 @@ pub struct RoiAlignParams {
 /// clamped to the edge.
 #[inline(always)]
 fn roi_sample(h: usize, w: usize, y: f32, x: f32) -> [(usize, f32); 4] {
-    if y < -1.0 || y > h as f32 || x < -1.0 || x > w as f32 || h == 0 || w == 0 {
+    if h == 0 || w == 0 || !(-1.0..=h as f32).contains(&y) || !(-1.0..=w as f32).contains(&x) {
         return [(0, 0.0); 4];
     }
     let (mut y, mut x) = (y.max(0.0), x.max(0.0));
@@ -113,11 +113,11 @@ pub fn roi_align<T: Real>(p: &RoiAlignParams, x: &[T], rois: &[T], batch_indices
                             let taps = roi_sample(p.height, p.width, yy, xx);
                             let val = |(at, wt): (usize, f32)| wt * xp.get(at).map_or(0.0, |v| v.get(kind));
                             if p.max {
-                                let v = taps.iter().map(|&t| val(t)).fold(f32::NEG_INFINITY, f32::max);
+                                let v = taps.into_iter().map(val).fold(f32::NEG_INFINITY, f32::max);
                                 acc = if first { v } else { acc.max(v) };
                                 first = false;
                             } else {
-                                acc += taps.iter().map(|&t| val(t)).sum::<f32>();
+                                acc += taps.into_iter().map(val).sum::<f32>();
                             }
                         }
                     }

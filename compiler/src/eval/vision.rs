@@ -308,3 +308,7 @@ pub fn execute(kernel: &VisionKernel, args: &[&Tensor], results: &mut [Tensor]) 
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "vision_tests.rs"]
+mod tests;
