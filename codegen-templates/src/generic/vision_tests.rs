@@ -1,5 +1,10 @@
 use super::*;
 
+extern crate std;
+
+use std::vec;
+use std::vec::Vec;
+
 fn close(a: &[f32], b: &[f32]) {
     assert_eq!(a.len(), b.len());
     for (i, (x, y)) in a.iter().zip(b).enumerate() {
@@ -68,22 +73,27 @@ fn deform_conv_with_zero_offsets_is_conv() {
     let mut y = vec![f32::NAN; n * m * oh * ow];
     deform_conv(&p, &x, &wt, &offset, None, None, &mut y);
     close(&y, &want);
-    // A whole-pixel offset of +1 along x with a mask of 0.5 shifts and halves the samples.
-    let mut shifted = offset.clone();
-    for t in 0..k * k {
-        for pos in 0..oh * ow {
-            for b in 0..n {
+    // A whole-pixel offset of +1 along x with a mask of 0.5 shifts and halves the samples
+    // (no padding: the shifted image's zero column stands for reads beyond the right edge).
+    let (want, oh, ow) = {
+        let mut x_shift = vec![0.0; x.len()];
+        for (row_in, row_out) in x.chunks_exact(w).zip(x_shift.chunks_exact_mut(w)) {
+            row_out[..w - 1].copy_from_slice(&row_in[1..]);
+        }
+        conv_naive(&x_shift, [n, c, h, w], &wt, [m, c, k, k], 0, 1, 1)
+    };
+    let p = DeformConvParams { out_h: oh, out_w: ow, stride_h: 1, stride_w: 1, pad_h: 0, pad_w: 0, ..p };
+    let mut shifted = vec![0.0; n * k * k * 2 * oh * ow];
+    for b in 0..n {
+        for t in 0..k * k {
+            for pos in 0..oh * ow {
                 shifted[((b * k * k + t) * 2 + 1) * oh * ow + pos] = 1.0;
             }
         }
     }
     let mask = vec![0.5; n * k * k * oh * ow];
+    let mut y = vec![f32::NAN; n * m * oh * ow];
     deform_conv(&p, &x, &wt, &shifted, None, Some(&mask), &mut y);
-    let mut x_shift = vec![0.0; x.len()];
-    for (row_in, row_out) in x.chunks_exact(w).zip(x_shift.chunks_exact_mut(w)) {
-        row_out[..w - 1].copy_from_slice(&row_in[1..]);
-    }
-    let (want, _, _) = conv_naive(&x_shift, [n, c, h, w], &wt, [m, c, k, k], 1, 2, 1);
     close(&y, &want.iter().map(|v| v * 0.5).collect::<Vec<_>>());
 }
 

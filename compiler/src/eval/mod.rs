@@ -66,7 +66,7 @@ pub fn eval_node(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tenso
             }
         }
         Op::Vision(v) => {
-            if let Some(results) = vision::eval_special(v, inputs, values)? {
+            if let Some(results) = vision::eval_special(v, inputs, values, outputs.len())? {
                 return Ok(results);
             }
         }

@@ -10,7 +10,7 @@ use onnxc_templates::generic as k;
 use std::cmp::Ordering;
 
 /// The outputs of an op computed from constant values alone; `None` for kernel ops.
-pub(super) fn eval_special(op: &VisionOp, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>]) -> Result<Option<Vec<Tensor>>> {
+pub(super) fn eval_special(op: &VisionOp, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>], outputs: usize) -> Result<Option<Vec<Tensor>>> {
     let present = |i: usize| inputs.get(i).copied().flatten().is_some();
     Ok(Some(match op {
         VisionOp::NonMaxSuppression { center_point_box } => {
@@ -20,7 +20,9 @@ pub(super) fn eval_special(op: &VisionOp, inputs: &[Option<&ValueInfo>], values:
         VisionOp::Unique { axis, sorted } => {
             let values = crate::ir::infer::vision::constant_inputs("Unique", values, present, "its input's")?;
             let x = values.first().copied().flatten().ok_or_else(|| Error::invalid("input 0 is required"))?;
-            unique(x, *axis, *sorted)?
+            let mut all = unique(x, *axis, *sorted)?;
+            all.truncate(outputs.max(1));
+            all
         }
         _ => return Ok(None),
     }))
