@@ -32,14 +32,21 @@ pub(super) fn eval_special(op: &VisionOp, inputs: &[Option<&ValueInfo>], values:
 trait Float: Copy + PartialOrd + std::ops::Add<Output = Self> + std::ops::Sub<Output = Self> + std::ops::Mul<Output = Self> + std::ops::Div<Output = Self> {
     const ZERO: Self;
     const TWO: Self;
+    fn is_nan(self) -> bool;
 }
 impl Float for f32 {
     const ZERO: f32 = 0.0;
     const TWO: f32 = 2.0;
+    fn is_nan(self) -> bool {
+        f32::is_nan(self)
+    }
 }
 impl Float for f64 {
     const ZERO: f64 = 0.0;
     const TWO: f64 = 2.0;
+    fn is_nan(self) -> bool {
+        f64::is_nan(self)
+    }
 }
 
 /// `(min, max)` of the box's extent along one axis: corners `[y1, x1, y2, x2]` (in any order) or
@@ -90,7 +97,7 @@ fn nms_core<F: Float>(boxes: &[F], scores: &[F], dims: [usize; 3], center: bool,
         let batch_boxes = &boxes[b * count * 4..(b + 1) * count * 4];
         for c in 0..classes {
             let s = &scores[(b * classes + c) * count..(b * classes + c + 1) * count];
-            let mut candidates: Vec<usize> = (0..count).filter(|&i| s[i] == s[i] && score.is_none_or(|t| s[i] > t)).collect();
+            let mut candidates: Vec<usize> = (0..count).filter(|&i| !s[i].is_nan() && score.is_none_or(|t| s[i] > t)).collect();
             // Highest score first; equal scores by box index (NaN scores are never selected).
             candidates.sort_by(|&i, &j| s[j].partial_cmp(&s[i]).unwrap_or(Ordering::Equal).then(i.cmp(&j)));
             let mut kept: Vec<usize> = Vec::new();
@@ -248,7 +255,7 @@ fn by_slot<'a>(slots: &[bool], args: &[&'a Tensor]) -> Result<Vec<Option<&'a Ten
         .collect()
 }
 
-fn view<'a, T: Slice>(t: Option<&'a Tensor>, i: usize) -> Result<Option<&'a [T]>> {
+fn view<T: Slice>(t: Option<&Tensor>, i: usize) -> Result<Option<&[T]>> {
     t.map(|t| T::of(&t.data).ok_or_else(|| Error::invalid(format!("input {i} has an unexpected type {}", t.dtype())))).transpose()
 }
 
