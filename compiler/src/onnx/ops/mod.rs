@@ -63,6 +63,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("ConvTranspose", 1),
     ("Cos", 7),
     ("Cosh", 9),
+    ("CumProd", 26),
     ("CumSum", 11),
     ("DepthToSpace", 1),
     ("Det", 11),
@@ -299,7 +300,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "Upsample" => movement::upsample(ctx)?,
         "Shape" => movement::shape(ctx)?,
         "Identity" | "Where" | "Expand" | "Tile" => movement::plain(ctx)?,
-        "ArgMax" | "ArgMin" | "CenterCropPad" | "Compress" | "CumSum" | "DepthToSpace" | "EyeLike" | "GatherElements"
+        "ArgMax" | "ArgMin" | "CenterCropPad" | "Compress" | "CumProd" | "CumSum" | "DepthToSpace" | "EyeLike" | "GatherElements"
         | "GatherND" | "Hardmax" | "NonZero" | "OneHot" | "Range" | "ReverseSequence" | "Scatter" | "ScatterElements"
         | "ScatterND" | "Size" | "SpaceToDepth" | "TopK" | "Trilu" | "Det" => index::convert(ctx)?,
         other => return Err(Error::internal(format!("{other} is listed as supported but has no converter"))),
