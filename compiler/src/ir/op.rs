@@ -234,6 +234,8 @@ pub enum Op {
     Index(IndexOp),
     /// Attention, normalizations and other neural-network ops (see `op_nn`).
     Nn(super::op_nn::NnOp),
+    /// Einsum, DFT, STFT, windows and other signal ops (see `signal_op`).
+    Signal(super::signal_op::SignalOp),
 }
 
 impl Op {
@@ -291,6 +293,7 @@ impl Op {
             Op::Tile => "Tile".into(),
             Op::Index(i) => i.name().into(),
             Op::Nn(n) => n.name().into(),
+            Op::Signal(s) => s.name().into(),
         }
     }
 
@@ -311,6 +314,7 @@ impl Op {
         match self {
             Op::Shape { .. } => true,
             Op::Index(i) => i.shape_only(),
+            Op::Signal(s) => s.shape_only(),
             _ => false,
         }
     }

@@ -6,6 +6,7 @@
 
 mod index;
 pub mod nn;
+pub mod signal;
 mod params;
 
 pub use index::IndexKernel;
@@ -81,6 +82,7 @@ pub enum Kernel {
     Index(IndexKernel),
     /// The nn ops (attention, normalizations, …): see `nn`.
     Nn(nn::NnKernel),
+    Signal(signal::SignalKernel),
 }
 
 /// A lowered node: the kernel and the element type it runs on.
@@ -264,6 +266,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
         Op::Index(i) => index::lower(i, &ins, outputs)?,
         Op::Nn(n) => Kernel::Nn(nn::lower(n, &ins, outputs)?),
+        Op::Signal(s) => Kernel::Signal(signal::lower(s, &ins, outputs)?),
     };
     Ok(Lowered { kernel, dtype })
 }

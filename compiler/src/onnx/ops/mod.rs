@@ -13,6 +13,7 @@ mod movement;
 mod nn;
 mod pooling;
 mod recurrent;
+mod signal;
 mod transformer;
 
 pub(crate) use legacy::{legacy_unsqueeze, may_unsqueeze as legacy_may_unsqueeze};
@@ -48,6 +49,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("BitwiseNot", 18),
     ("BitwiseOr", 18),
     ("BitwiseXor", 18),
+    ("BlackmanWindow", 17),
     ("Cast", 1),
     ("CastLike", 15),
     ("Ceil", 1),
@@ -65,11 +67,13 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Cosh", 9),
     ("CumProd", 26),
     ("CumSum", 11),
+    ("DFT", 17),
     ("DepthToSpace", 1),
     ("Det", 11),
     ("Div", 1),
     ("Dropout", 1),
     ("DynamicQuantizeLinear", 11),
+    ("Einsum", 12),
     ("Elu", 1),
     ("Equal", 1),
     ("Erf", 9),
@@ -90,6 +94,8 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("GreaterOrEqual", 12),
     ("GridSample", 16),
     ("GroupNormalization", 18),
+    ("HammingWindow", 17),
+    ("HannWindow", 17),
     ("HardSigmoid", 1),
     ("HardSwish", 14),
     ("Hardmax", 1),
@@ -114,6 +120,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("MaxUnpool", 9),
     ("Mean", 1),
     ("MeanVarianceNormalization", 9),
+    ("MelWeightMatrix", 17),
     ("Min", 1),
     ("Mish", 18),
     ("Mod", 10),
@@ -147,6 +154,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("ReverseSequence", 10),
     ("RotaryEmbedding", 23),
     ("Round", 11),
+    ("STFT", 17),
     ("Scatter", 9),
     ("ScatterElements", 11),
     ("ScatterND", 11),
@@ -171,6 +179,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Swish", 24),
     ("Tan", 7),
     ("Tanh", 1),
+    ("TensorScatter", 24),
     ("ThresholdedRelu", 10),
     ("Tile", 6),
     ("TopK", 1),
@@ -303,6 +312,9 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "ArgMax" | "ArgMin" | "CenterCropPad" | "Compress" | "CumProd" | "CumSum" | "DepthToSpace" | "EyeLike" | "GatherElements"
         | "GatherND" | "Hardmax" | "NonZero" | "OneHot" | "Range" | "ReverseSequence" | "Scatter" | "ScatterElements"
         | "ScatterND" | "Size" | "SpaceToDepth" | "TopK" | "Trilu" | "Det" => index::convert(ctx)?,
+        "Einsum" | "DFT" | "STFT" | "HannWindow" | "HammingWindow" | "BlackmanWindow" | "MelWeightMatrix" | "TensorScatter" => {
+            signal::convert(ctx)?
+        }
         other => return Err(Error::internal(format!("{other} is listed as supported but has no converter"))),
     };
     if let Some(name) = ctx.attrs.first_unread() {
