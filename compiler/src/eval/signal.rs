@@ -96,3 +96,7 @@ pub fn execute(kernel: &SignalKernel, args: &[&Tensor], results: &mut [Tensor]) 
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "signal_tests.rs"]
+mod tests;

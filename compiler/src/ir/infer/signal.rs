@@ -231,9 +231,6 @@ pub fn stft_geometry(onesided: bool, inputs: &Inputs) -> Result<(usize, usize, u
     if frame_len == 0 || frame_len > x[1] {
         return Err(Error::invalid(format!("STFT frame length {frame_len} for a signal of {}", x[1])));
     }
-    if onesided && x[2] == 2 {
-        return Err(Error::invalid("STFT onesided needs a real signal"));
-    }
     let frames = (x[1] - frame_len) / step + 1;
     let bins = if onesided { frame_len / 2 + 1 } else { frame_len };
     Ok((step, frame_len, frames, bins))

@@ -16,6 +16,8 @@ mod recurrent;
 mod signal;
 mod transformer;
 
+#[cfg(test)]
+pub(crate) use signal::parse_equation as parse_einsum;
 pub(crate) use legacy::{legacy_unsqueeze, may_unsqueeze as legacy_may_unsqueeze};
 
 use super::attributes::Attrs;
