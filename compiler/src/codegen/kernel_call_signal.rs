@@ -15,7 +15,7 @@ pub(super) fn emit(kernel: &SignalKernel, inputs: &[Option<Arg>], outputs: &[Arg
     let (name, params, args): (&str, TokenStream, TokenStream) = match kernel {
         SignalKernel::Einsum(p, half) => {
             let xs = (0..p.operands).map(slot).collect::<Result<Vec<_>>>()?;
-            let lit = params(uses, p)?;
+            let lit = params(uses, p.as_ref())?;
             match half {
                 Some(kind) => {
                     let kind = uses.literal(kind)?;

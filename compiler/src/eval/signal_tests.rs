@@ -55,7 +55,7 @@ fn einsum_ellipsis_broadcast_matmul() {
 fn einsum_implicit_order_trace_and_outer() {
     // Implicit output sorts the labels that appear once: "ba" → "ab" (a transpose).
     let x = f32s(&[2, 3], |i| i as f32);
-    let y = einsum("ba", &[x.clone()]).unwrap();
+    let y = einsum("ba", std::slice::from_ref(&x)).unwrap();
     assert_eq!((y.shape.clone(), y.to_f32_vec().unwrap()), (vec![3, 2], vec![0.0, 3.0, 1.0, 4.0, 2.0, 5.0]));
     let m = f32s(&[3, 3], |i| i as f32);
     assert_eq!(einsum("ii", &[m]).unwrap().to_f32_vec().unwrap(), vec![12.0]);

@@ -14,7 +14,7 @@ use onnxc_templates::generic::signal as s;
 #[derive(Clone, Debug, PartialEq)]
 pub enum SignalKernel {
     /// All operands; `half` is set for f16/bf16 elements.
-    Einsum(EinsumParams, Option<FloatKind>),
+    Einsum(Box<EinsumParams>, Option<FloatKind>),
     /// x.
     Dft(s::DftParams),
     /// signal, window (slot 2) when the flag is set.
@@ -51,7 +51,7 @@ pub fn lower(op: &SignalOp, ins: &Inputs, outputs: &[ValueInfo]) -> Result<Signa
                 DType::BF16 => Some(FloatKind::BF16),
                 _ => None,
             };
-            SignalKernel::Einsum(p, half)
+            SignalKernel::Einsum(Box::new(p), half)
         }
         SignalOp::Dft { inverse, .. } => {
             let g = dft_geometry(op, ins)?;
