@@ -31,34 +31,41 @@ impl Sample for f64 {
     }
 }
 
-/// sin r for |r| <= π/4 (Taylor series to degree 17).
+/// sin r for |r| <= π/4: Taylor series to degree 17, Horner form (truncation < 2^-60).
 #[inline(always)]
 fn sin_small(r: f64) -> f64 {
+    const C: [f64; 8] = [
+        -1.0 / 6.0,
+        1.0 / 120.0,
+        -1.0 / 5040.0,
+        1.0 / 362_880.0,
+        -1.0 / 39_916_800.0,
+        1.0 / 6_227_020_800.0,
+        -1.0 / 1_307_674_368_000.0,
+        1.0 / 355_687_428_096_000.0,
+    ];
     let r2 = r * r;
-    let mut term = r;
-    let mut sum = r;
-    let mut k = 1.0;
-    while k < 17.0 {
-        term = -term * r2 / ((k + 1.0) * (k + 2.0));
-        sum += term;
-        k += 2.0;
-    }
-    sum
+    let p = C.iter().rev().fold(0.0, |acc, &c| acc * r2 + c);
+    r + r * r2 * p
 }
 
-/// cos r for |r| <= π/4 (Taylor series to degree 18).
+/// cos r for |r| <= π/4: Taylor series to degree 18, Horner form (truncation < 2^-60).
 #[inline(always)]
 fn cos_small(r: f64) -> f64 {
+    const C: [f64; 9] = [
+        -1.0 / 2.0,
+        1.0 / 24.0,
+        -1.0 / 720.0,
+        1.0 / 40_320.0,
+        -1.0 / 3_628_800.0,
+        1.0 / 479_001_600.0,
+        -1.0 / 87_178_291_200.0,
+        1.0 / 20_922_789_888_000.0,
+        -1.0 / 6_402_373_705_728_000.0,
+    ];
     let r2 = r * r;
-    let mut term = 1.0;
-    let mut sum = 1.0;
-    let mut k = 0.0;
-    while k < 18.0 {
-        term = -term * r2 / ((k + 1.0) * (k + 2.0));
-        sum += term;
-        k += 2.0;
-    }
-    sum
+    let p = C.iter().rev().fold(0.0, |acc, &c| acc * r2 + c);
+    1.0 + r2 * p
 }
 
 /// `(cos, sin)` of the angle `2π·m/n` (`n > 0`), with the quadrant found in integers.

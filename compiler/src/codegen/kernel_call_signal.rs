@@ -2,6 +2,7 @@
 
 use super::{Arg, Uses};
 use crate::error::{Error, Result};
+use crate::ir::DType;
 use crate::lower::signal::SignalKernel;
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -42,8 +43,13 @@ pub(super) fn emit(kernel: &SignalKernel, inputs: &[Option<Arg>], outputs: &[Arg
             };
             ("stft", params(uses, p)?, quote!(#x, #w, #y))
         }
-        SignalKernel::Window(p) => ("window", params(uses, p)?, quote!(#y)),
-        SignalKernel::Mel(p) => ("mel_weight_matrix", params(uses, p)?, quote!(#y)),
+        SignalKernel::Window(_, d) | SignalKernel::Mel(_, d) if !matches!(d, DType::F32 | DType::F64) => {
+            return Err(Error::unsupported(format!(
+                "a window or mel matrix of {d} in generated code (f32 and f64 only; smaller ones are folded at compile time)"
+            )))
+        }
+        SignalKernel::Window(p, _) => ("window", params(uses, p)?, quote!(#y)),
+        SignalKernel::Mel(p, _) => ("mel_weight_matrix", params(uses, p)?, quote!(#y)),
         SignalKernel::TensorScatter(p) => {
             let (c, u) = (slot(0)?, slot(1)?);
             let ix = match inputs.get(2).and_then(Option::as_ref) {

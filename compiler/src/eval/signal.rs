@@ -10,6 +10,27 @@ fn unsupported(what: &str, t: &Tensor) -> Error {
     Error::unsupported(format!("{what} on {}", t.dtype()))
 }
 
+/// Fills a generated tensor (a window, a mel matrix): f32 and f64 directly, other types by
+/// computing in f64 and casting.
+fn generated(y: &mut Tensor, fill: impl Fn(&mut [f64])) -> Result<()> {
+    match &mut y.data {
+        Data::F32(o) => {
+            let mut wide = vec![0.0; o.len()];
+            fill(&mut wide);
+            o.iter_mut().zip(wide).for_each(|(d, v)| *d = v as f32);
+        }
+        Data::F64(o) => fill(o),
+        _ => {
+            let mut wide = Tensor::zeros(crate::ir::DType::F64, y.shape.clone())?;
+            if let Data::F64(o) = &mut wide.data {
+                fill(o);
+            }
+            super::typed::cast(&wide, y)?;
+        }
+    }
+    Ok(())
+}
+
 /// Runs one signal kernel on evaluator tensors (`args`: the present inputs in slot order).
 pub fn execute(kernel: &SignalKernel, args: &[&Tensor], results: &mut [Tensor]) -> Result<()> {
     let arg = |i: usize| -> Result<&Tensor> {
@@ -66,16 +87,8 @@ pub fn execute(kernel: &SignalKernel, args: &[&Tensor], results: &mut [Tensor]) 
                 _ => return Err(unsupported("STFT", x)),
             }
         }
-        SignalKernel::Window(p) => match &mut y.data {
-            Data::F32(o) => k::signal::window(p, o),
-            Data::F64(o) => k::signal::window(p, o),
-            _ => return Err(Error::unsupported(format!("window of {}", y.dtype()))),
-        },
-        SignalKernel::Mel(p) => match &mut y.data {
-            Data::F32(o) => k::signal::mel_weight_matrix(p, o),
-            Data::F64(o) => k::signal::mel_weight_matrix(p, o),
-            _ => return Err(Error::unsupported(format!("MelWeightMatrix of {}", y.dtype()))),
-        },
+        SignalKernel::Window(p, _) => generated(y, |o| k::signal::window(p, o))?,
+        SignalKernel::Mel(p, _) => generated(y, |o| k::signal::mel_weight_matrix(p, o))?,
         SignalKernel::TensorScatter(p) => {
             let (c, u) = (arg(0)?, arg(1)?);
             let ix = match args.get(2).map(|t| &t.data) {

@@ -82,4 +82,8 @@ fn dft_shapes_and_window() {
     assert_eq!(w.dtype(), DType::F64);
     let wv = w.to_f32_vec().unwrap();
     assert!((wv[2] - 1.0).abs() < 1e-7 && wv[0].abs() < 1e-7 && (wv[1] - 0.5).abs() < 1e-7);
+    // Other output types are computed in f64 and cast.
+    let size = Tensor::from_i64(vec![], vec![4]).unwrap();
+    let h = run(SignalOp::Window { kind: WindowKind::Hann, periodic: true, dtype: DType::F16 }, &[Some(size)]).unwrap();
+    assert_eq!((h.dtype(), h.to_f32_vec().unwrap()), (DType::F16, vec![0.0, 0.5, 1.0, 0.5]));
 }

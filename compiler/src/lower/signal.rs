@@ -19,10 +19,10 @@ pub enum SignalKernel {
     Dft(s::DftParams),
     /// signal, window (slot 2) when the flag is set.
     Stft(s::StftParams, bool),
-    /// No inputs.
-    Window(s::WindowParams),
-    /// No inputs (every input is a compile-time constant).
-    Mel(s::MelParams),
+    /// No inputs; the output type (f32 and f64 are written directly, others cast from f64).
+    Window(s::WindowParams, DType),
+    /// No inputs (every input is a compile-time constant); the output type as for windows.
+    Mel(s::MelParams, DType),
     /// cache, update, write_indices (slot 2) if present.
     TensorScatter(s::TensorScatterParams),
 }
@@ -74,7 +74,7 @@ pub fn lower(op: &SignalOp, ins: &Inputs, outputs: &[ValueInfo]) -> Result<Signa
         }
         SignalOp::Window { kind, periodic, .. } => {
             let (a0, a1, a2) = kind.coefficients();
-            SignalKernel::Window(s::WindowParams { size: out.shape[0], periodic: *periodic, a0, a1, a2 })
+            SignalKernel::Window(s::WindowParams { size: out.shape[0], periodic: *periodic, a0, a1, a2 }, out.dtype)
         }
         SignalOp::MelWeightMatrix { .. } => {
             let num_mel_bins = out.shape[1];
@@ -84,7 +84,7 @@ pub fn lower(op: &SignalOp, ins: &Inputs, outputs: &[ValueInfo]) -> Result<Signa
                 return Err(Error::invalid(format!("sample_rate {sample_rate} must be positive")));
             }
             let (lower_hz, upper_hz) = (scalar_value(ins, 3, "lower_edge_hertz")?, scalar_value(ins, 4, "upper_edge_hertz")?);
-            SignalKernel::Mel(s::MelParams { num_mel_bins, dft_length, sample_rate, lower_hz, upper_hz })
+            SignalKernel::Mel(s::MelParams { num_mel_bins, dft_length, sample_rate, lower_hz, upper_hz }, out.dtype)
         }
         SignalOp::TensorScatter { axis, circular } => {
             let (_, batch, mid, max_len, len, inner) = tensor_scatter_geometry(*axis, ins)?;

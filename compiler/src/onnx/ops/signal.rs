@@ -52,12 +52,14 @@ pub(crate) fn parse_equation(text: &str) -> Result<EinsumEquation> {
     Ok(EinsumEquation { text: text.to_string(), inputs, output })
 }
 
-/// `output_datatype` as a float type the signal kernels write.
+/// `output_datatype`: any numeric type (the values are computed in f64 and cast).
 fn output_dtype(ctx: &NodeCtx) -> Result<DType> {
     let code = ctx.attrs.int_or("output_datatype", 1)? as i32;
     match DType::from_onnx(code) {
-        Some(d @ (DType::F32 | DType::F64)) => Ok(d),
-        _ => Err(unsupported(format!("{} with output_datatype {}", ctx.node.op_type, DType::onnx_code_name(code)))),
+        Some(DType::Bool) | None => {
+            Err(unsupported(format!("{} with output_datatype {}", ctx.node.op_type, DType::onnx_code_name(code))))
+        }
+        Some(d) => Ok(d),
     }
 }
 
