@@ -6,6 +6,7 @@
 
 pub mod nn;
 mod run;
+mod signal;
 pub mod typed;
 pub mod vision;
 
@@ -177,6 +178,9 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
     if let Kernel::Index(ik) = kernel {
         return index::execute(ik, args, results);
     }
+    if let Kernel::Signal(sk) = kernel {
+        return signal::execute(sk, args, results);
+    }
     let arg = |i: usize| -> Result<&Tensor> {
         args.get(i).copied().ok_or_else(|| Error::internal(format!("kernel argument {i} missing")))
     };
@@ -325,6 +329,7 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Expand(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err()),
         Kernel::Tile(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::tile(p, a, y), err()),
         Kernel::Index(_) => return Err(Error::internal("indexing kernels run in eval::index")),
+        Kernel::Signal(_) => return Err(Error::internal("signal kernels run in eval::signal")),
         Kernel::Nn(_) => return Err(Error::internal("nn kernels run above")),
         Kernel::Vision(_) => return Err(Error::internal("vision kernels run above")),
     }

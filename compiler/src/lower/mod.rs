@@ -7,6 +7,7 @@
 mod index;
 pub mod nn;
 pub mod vision;
+pub mod signal;
 mod params;
 
 pub use index::IndexKernel;
@@ -84,6 +85,7 @@ pub enum Kernel {
     Nn(nn::NnKernel),
     /// RoiAlign, DeformConv, AffineGrid, TfIdfVectorizer: see `vision`.
     Vision(vision::VisionKernel),
+    Signal(signal::SignalKernel),
 }
 
 /// A lowered node: the kernel and the element type it runs on.
@@ -268,6 +270,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Index(i) => index::lower(i, &ins, outputs)?,
         Op::Nn(n) => Kernel::Nn(nn::lower(n, &ins, outputs)?),
         Op::Vision(v) => Kernel::Vision(vision::lower(v, &ins, outputs)?),
+        Op::Signal(s) => Kernel::Signal(signal::lower(s, &ins, outputs)?),
     };
     Ok(Lowered { kernel, dtype })
 }
