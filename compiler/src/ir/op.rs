@@ -234,6 +234,10 @@ pub enum Op {
     Index(IndexOp),
     /// Attention, normalizations and other neural-network ops (see `op_nn`).
     Nn(super::op_nn::NnOp),
+    /// NonMaxSuppression, Unique, RoiAlign, DeformConv, AffineGrid, TfIdfVectorizer (see `op_vision`).
+    Vision(super::op_vision::VisionOp),
+    /// Einsum, DFT, STFT, windows and other signal ops (see `signal_op`).
+    Signal(super::signal_op::SignalOp),
 }
 
 impl Op {
@@ -291,6 +295,8 @@ impl Op {
             Op::Tile => "Tile".into(),
             Op::Index(i) => i.name().into(),
             Op::Nn(n) => n.name().into(),
+            Op::Vision(v) => v.name().into(),
+            Op::Signal(s) => s.name().into(),
         }
     }
 
@@ -312,6 +318,7 @@ impl Op {
         match self {
             Op::Shape { .. } | Op::CastLike => true,
             Op::Index(i) => i.shape_only(),
+            Op::Signal(s) => s.shape_only(),
             _ => false,
         }
     }

@@ -6,6 +6,8 @@
 
 mod index;
 pub mod nn;
+pub mod vision;
+pub mod signal;
 mod params;
 mod stateful;
 
@@ -82,6 +84,9 @@ pub enum Kernel {
     Index(IndexKernel),
     /// The nn ops (attention, normalizations, …): see `nn`.
     Nn(nn::NnKernel),
+    /// RoiAlign, DeformConv, AffineGrid, TfIdfVectorizer: see `vision`.
+    Vision(vision::VisionKernel),
+    Signal(signal::SignalKernel),
 }
 
 /// A lowered node: the kernel and the element type it runs on.
@@ -266,6 +271,8 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
         Op::Index(i) => index::lower(i, &ins, outputs)?,
         Op::Nn(n) => Kernel::Nn(nn::lower(n, &ins, outputs)?),
+        Op::Vision(v) => Kernel::Vision(vision::lower(v, &ins, outputs)?),
+        Op::Signal(s) => Kernel::Signal(signal::lower(s, &ins, outputs)?),
     };
     Ok(Lowered { kernel, dtype })
 }

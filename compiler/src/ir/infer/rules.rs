@@ -443,6 +443,8 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             Ok(vec![(inputs.dtype(0)?, out)])
         }
         Op::Nn(n) => super::nn::infer(n, inputs, num_outputs),
+        Op::Vision(v) => super::vision::infer(v, inputs, num_outputs),
+        Op::Signal(s) => super::signal::infer(s, inputs),
     }
 }
 
