@@ -3,6 +3,7 @@
 pub mod activation;
 pub mod attention;
 pub mod conv;
+pub mod conv_nd;
 pub mod conv_transpose;
 pub mod elementwise;
 pub mod gemm;
@@ -15,6 +16,7 @@ pub mod norm;
 pub mod number;
 pub mod pool;
 pub mod pool_nd;
+pub mod qlinear;
 pub mod quant;
 pub mod real;
 pub mod reduce;

@@ -15,6 +15,8 @@ use std::fmt::Debug;
 mod index;
 #[path = "kernel_call_nn.rs"]
 mod nn;
+#[path = "kernel_call_quant.rs"]
+mod quant;
 
 /// What the generated file must import and keep from the kernel sources.
 #[derive(Default)]
@@ -119,6 +121,7 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
     Ok(match &lowered.kernel {
         Kernel::Index(k) => index::emit(k, inputs, outputs, uses)?,
         Kernel::Nn(k) => nn::emit(k, lowered.dtype, inputs, outputs, uses)?,
+        Kernel::Quant(k) => quant::emit(k, lowered.dtype, inputs, outputs, uses)?,
         Kernel::View => quote!(),
         Kernel::Copy => {
             let f = uses.function("movement", "copy");

@@ -166,6 +166,7 @@ macro_rules! any_type {
 }
 
 mod index;
+mod quant;
 
 /// Executes a lowered kernel on evaluator tensors.
 pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Result<()> {
@@ -178,6 +179,9 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
     let opt_f32 = |i: usize| -> Result<Option<&[f32]>> { args.get(i).map(|t| f32s(kernel, t)).transpose() };
     if let Kernel::Nn(nn_kernel) = kernel {
         return nn::execute(nn_kernel, args, results);
+    }
+    if let Kernel::Quant(q) = kernel {
+        return quant::execute(q, args, results);
     }
     let (first, rest) = results.split_first_mut().ok_or_else(|| Error::internal("kernel without outputs"))?;
     let x = arg(0)?;
@@ -315,7 +319,7 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Expand(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err()),
         Kernel::Tile(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::tile(p, a, y), err()),
         Kernel::Index(_) => return Err(Error::internal("indexing kernels run in eval::index")),
-        Kernel::Nn(_) => return Err(Error::internal("nn kernels run above")),
+        Kernel::Nn(_) | Kernel::Quant(_) => return Err(Error::internal("nn and quant kernels run above")),
     }
     Ok(())
 }

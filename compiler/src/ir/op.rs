@@ -234,6 +234,8 @@ pub enum Op {
     Index(IndexOp),
     /// Attention, normalizations and other neural-network ops (see `op_nn`).
     Nn(super::op_nn::NnOp),
+    /// Quantization ops (see `op_quant`).
+    Quant(super::op_quant::QuantOp),
 }
 
 impl Op {
@@ -291,6 +293,7 @@ impl Op {
             Op::Tile => "Tile".into(),
             Op::Index(i) => i.name().into(),
             Op::Nn(n) => n.name().into(),
+            Op::Quant(q) => q.name().into(),
         }
     }
 

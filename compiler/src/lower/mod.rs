@@ -6,6 +6,7 @@
 
 mod index;
 pub mod nn;
+pub mod quant;
 mod params;
 
 pub use index::IndexKernel;
@@ -81,6 +82,8 @@ pub enum Kernel {
     Index(IndexKernel),
     /// The nn ops (attention, normalizations, …): see `nn`.
     Nn(nn::NnKernel),
+    /// Quantization kernels and run-time-operand variants (see `quant`).
+    Quant(quant::QuantKernel),
 }
 
 /// A lowered node: the kernel and the element type it runs on.
@@ -106,6 +109,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         }
         Op::Reshape { .. } | Op::Flatten { .. } | Op::Squeeze { .. } | Op::Unsqueeze { .. } | Op::Identity => Kernel::View,
         Op::Conv(c) => Kernel::Conv2d(conv_params(c, &info(0)?.shape, &info(1)?.shape, &out.shape)?),
+        Op::ConvTranspose(c) if info(0)?.shape.len() > 4 => Kernel::Quant(quant::conv_transpose_nd(c, &ins, &out.shape)?),
         Op::ConvTranspose(c) => Kernel::ConvTranspose2d(conv_transpose_params(c, &info(0)?.shape, &info(1)?.shape, &out.shape)?),
         Op::Gemm(g) => {
             let c = inputs.get(2).copied().flatten().map(|c| c.shape.as_slice());
@@ -114,24 +118,19 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::MatMul(m) => Kernel::MatMul(matmul_params(m.activation, &info(0)?.shape, &info(1)?.shape)?),
         Op::Unary(a) => Kernel::Unary(*a),
         Op::Clip { min, max } => {
-            let bound = |slot: usize, attr: Option<f32>, default: f32| -> Result<f32> {
-                if let Some(v) = attr {
-                    return Ok(v);
+            let bound = |slot: usize, attr: Option<f32>, default: f32| -> Option<f32> {
+                if attr.is_some() {
+                    return attr;
                 }
                 match inputs.get(slot).copied().flatten() {
-                    None => Ok(default),
-                    Some(_) => values
-                        .get(slot)
-                        .copied()
-                        .flatten()
-                        .and_then(Tensor::scalar_f32)
-                        .ok_or_else(|| Error::unsupported("Clip's min and max must be compile-time constants")),
+                    None => Some(default),
+                    Some(_) => values.get(slot).copied().flatten().and_then(Tensor::scalar_f32),
                 }
             };
-            if dtype != DType::F32 {
-                return Err(Error::unsupported(format!("Clip on {dtype}: f32 only")));
+            match (bound(1, *min, f32::MIN), bound(2, *max, f32::MAX)) {
+                (Some(min), Some(max)) if dtype == DType::F32 => Kernel::Unary(Activation::Clip { min, max }),
+                _ => Kernel::Quant(quant::clip(*min, *max, dtype, &ins)?),
             }
-            Kernel::Unary(Activation::Clip { min: bound(1, *min, f32::MIN)?, max: bound(2, *max, f32::MAX)? })
         }
         Op::Binary(k::elementwise::BinaryOp::Pow) if info(1)?.dtype != dtype => {
             Kernel::PowMixed(broadcast_params(&info(0)?.shape, &info(1)?.shape, &out.shape)?)
@@ -232,7 +231,8 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
             let value = match values.get(2).copied().flatten() {
                 Some(v) if inputs.get(2).copied().flatten().is_some() => v.clone(),
                 None if inputs.get(2).copied().flatten().is_some() => {
-                    return Err(Error::unsupported("Pad's constant_value must be a compile-time constant"))
+                    let params = pad_params(x, &out.shape, &begin, p.mode)?;
+                    return Ok(Lowered { kernel: Kernel::Quant(quant::pad_value(params, dtype, &ins)?), dtype });
                 }
                 _ => crate::eval::scalar_of(dtype, f64::from(p.value)),
             };
@@ -264,6 +264,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
         Op::Index(i) => index::lower(i, &ins, outputs)?,
         Op::Nn(n) => Kernel::Nn(nn::lower(n, &ins, outputs)?),
+        Op::Quant(q) => Kernel::Quant(quant::lower(q, &ins, outputs)?),
     };
     Ok(Lowered { kernel, dtype })
 }

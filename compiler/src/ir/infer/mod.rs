@@ -10,6 +10,7 @@ mod elementwise;
 mod geometry;
 pub mod index;
 pub mod nn;
+pub mod quant;
 mod rules;
 
 pub use geometry::{broadcast_shapes, conv_transpose_geometry, normalize_axis, window_geometry, WindowGeometry};

@@ -141,7 +141,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
         Op::ConvTranspose(c) => {
             require_float(inputs, 0)?;
             let (x, w) = (inputs.shape(0)?, inputs.shape(1)?);
-            if x.len() < 3 || x.len() > 4 || w.len() != x.len() || c.group == 0 || w[0] != x[1] {
+            if x.len() < 3 || x.len() > 6 || w.len() != x.len() || c.group == 0 || w[0] != x[1] {
                 return Err(Error::unsupported(format!("ConvTranspose on input {x:?} with weight {w:?}")));
             }
             let kernel = w[2..].to_vec();
@@ -421,6 +421,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             Ok(vec![(inputs.dtype(0)?, out)])
         }
         Op::Nn(n) => super::nn::infer(n, inputs, num_outputs),
+        Op::Quant(q) => super::quant::infer(q, inputs, num_outputs),
     }
 }
 
