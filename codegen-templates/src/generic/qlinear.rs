@@ -270,6 +270,53 @@ pub fn pad_value<T: Copy>(p: &super::movement::PadParams, x: &[T], value: &[T], 
     }
 }
 
+/// `Range` on half-precision bits: `start + i * delta`, computed in `f32` and rounded once.
+#[inline(always)]
+pub fn range_half(bf16: bool, start: &[u16], delta: &[u16], y: &mut [u16]) {
+    let e = if bf16 { QElem::BF16 } else { QElem::F16 };
+    let (Some(&s), Some(&d)) = (start.first(), delta.first()) else {
+        return;
+    };
+    let (s, d) = (s.load(e) as f32, d.load(e) as f32);
+    for (i, o) in y.iter_mut().enumerate() {
+        *o = u16::store((s + i as f32 * d) as f64, e);
+    }
+}
+
+/// 2-D (or 1-D, with `in_h = 1`) max pooling on any [`Number`] type (the integer MaxPool).
+#[inline(always)]
+pub fn max_pool_number<T: Number>(p: &super::pool::PoolParams, x: &[T], y: &mut [T]) {
+    let (in_plane, out_plane) = (p.in_h * p.in_w, p.out_h * p.out_w);
+    let planes = p.batch * p.channels;
+    let (Some(x), Some(y)) = (x.get(..planes * in_plane), y.get_mut(..planes * out_plane)) else {
+        return;
+    };
+    if in_plane == 0 || out_plane == 0 || p.out_w == 0 {
+        return;
+    }
+    for (xp, yp) in x.chunks_exact(in_plane).zip(y.chunks_exact_mut(out_plane)) {
+        for (oh, row) in yp.chunks_exact_mut(p.out_w).enumerate() {
+            for (ow, out) in row.iter_mut().enumerate() {
+                let mut m = T::lowest();
+                for kh in 0..p.kernel_h {
+                    let Some(h) = (oh * p.stride_h + kh * p.dilation_h).checked_sub(p.pad_top).filter(|&h| h < p.in_h) else {
+                        continue;
+                    };
+                    for kw in 0..p.kernel_w {
+                        let Some(w) = (ow * p.stride_w + kw * p.dilation_w).checked_sub(p.pad_left).filter(|&w| w < p.in_w) else {
+                            continue;
+                        };
+                        if let Some(&v) = xp.get(h * p.in_w + w) {
+                            m = m.max(v);
+                        }
+                    }
+                }
+                *out = m;
+            }
+        }
+    }
+}
+
 /// Inference `Dropout` with its mask: `y = x`, every mask element true.
 #[inline(always)]
 pub fn dropout_mask<T: Copy>(x: &[T], y: &mut [T], mask: &mut [u8]) {

@@ -113,6 +113,16 @@ pub(super) fn emit(kernel: &QuantKernel, dtype: DType, inputs: &[Option<Arg>], o
                 None => quote!(#f(#x, #y, &mut []);),
             }
         }
+        QuantKernelKind::MaxPool(p) => {
+            let f = uses.function("qlinear", "max_pool_number");
+            let (x, y) = (input(0)?, out(0)?);
+            with_params(uses, p, quote!(#f(&P, #x, #y);))?
+        }
+        QuantKernelKind::RangeHalf(bf16) => {
+            let f = uses.function("qlinear", "range_half");
+            let (s, d, y) = (input(0)?, input(2)?, out(0)?);
+            quote!(#f(#bf16, #s, #d, #y);)
+        }
         QuantKernelKind::ConvTransposeNd(p, act) => {
             let f = uses.function("conv_nd", "conv_transpose_nd");
             let (x, w, y) = (input(0)?, input(1)?, out(0)?);

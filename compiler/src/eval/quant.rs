@@ -137,6 +137,10 @@ pub fn execute(kernel: &QuantKernel, args: &[&Tensor], results: &mut [Tensor]) -
             pick!(&x.data, T => k::qlinear::dropout_mask::<T>(a.get(0)?, out(first)?, mask);
                 F32: f32, F64: f64, F16: u16, BF16: u16, I8: i8, I16: i16, I32: i32, I64: i64, U8: u8, U16: u16, U32: u32, U64: u64, Bool: u8)
         }
+        QuantKernelKind::MaxPool(p) => pick!(&x.data, T => {
+            k::qlinear::max_pool_number::<T>(p, a.get(0)?, out(first)?)
+        }; F32: f32, F64: f64, I8: i8, I16: i16, I32: i32, I64: i64, U8: u8, U16: u16, U32: u32, U64: u64),
+        QuantKernelKind::RangeHalf(bf16) => k::qlinear::range_half(*bf16, a.get(0)?, a.get(2)?, out(first)?),
         QuantKernelKind::ConvTransposeNd(p, act) => {
             k::conv_nd::conv_transpose_nd(p, a.get(0)?, a.get(1)?, a.opt(2)?, *act, out(first)?)
         }

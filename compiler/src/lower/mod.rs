@@ -144,6 +144,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Pool(p) => {
             let params = pool_params(p, &info(0)?.shape, &out.shape)?;
             match p.kind {
+                PoolKind::Max if dtype != DType::F32 => Kernel::Quant(quant::QuantKernel { kind: quant::QuantKernelKind::MaxPool(params), slots: vec![true] }),
                 PoolKind::Max => Kernel::MaxPool(params),
                 PoolKind::Average => Kernel::AvgPool(params),
             }
@@ -262,6 +263,9 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         }
         Op::Expand => Kernel::Expand(expand_params(&info(0)?.shape, &out.shape)?),
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
+        Op::Index(crate::ir::index_op::IndexOp::Range) if matches!(dtype, DType::F16 | DType::BF16) => {
+            Kernel::Quant(quant::QuantKernel { kind: quant::QuantKernelKind::RangeHalf(dtype == DType::BF16), slots: vec![true; 3] })
+        }
         Op::Index(i) => index::lower(i, &ins, outputs)?,
         Op::Nn(n) => Kernel::Nn(nn::lower(n, &ins, outputs)?),
         Op::Quant(q) => Kernel::Quant(quant::lower(q, &ins, outputs)?),

@@ -34,6 +34,10 @@ pub enum QuantKernelKind {
     PadValue(k::movement::PadParams),
     /// x; y, mask.
     DropoutMask,
+    /// x: MaxPool on integers.
+    MaxPool(k::pool::PoolParams),
+    /// start, limit, delta: Range on f16 (false) or bf16 (true).
+    RangeHalf(bool),
     /// x, w, bias?: f32 ConvTranspose over 3 or 4 spatial axes.
     ConvTransposeNd(k::conv_nd::ConvNdParams, Activation),
 }

@@ -180,7 +180,11 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             same_as(inputs, 0)
         }
         Op::Pool(p) => {
-            require_float(inputs, 0)?;
+            // MaxPool also takes 8-bit integers (a `quant` kernel).
+            let int_max = p.kind == crate::ir::op::PoolKind::Max && matches!(inputs.dtype(0)?, DType::U8 | DType::I8);
+            if !int_max {
+                require_float(inputs, 0)?;
+            }
             let x = inputs.shape(0)?;
             if x.len() < 3 || x.len() > 4 {
                 return Err(Error::unsupported(format!("pooling on input {x:?}: only 1-D and 2-D")));
@@ -188,7 +192,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             let g = window_geometry(&p.window, &x[2..], &p.window.kernel, p.ceil_mode)?;
             let mut out = x[..2].to_vec();
             out.extend(g.output);
-            Ok(vec![(DType::F32, out)])
+            Ok(vec![(if int_max { inputs.dtype(0)? } else { DType::F32 }, out)])
         }
         Op::GlobalPool(_) => {
             require_float(inputs, 0)?;
