@@ -26,7 +26,7 @@ pub struct ConvNdParams {
 
 /// Advances the row-major counter `idx` over the first `r` axes of `shape`; false after the last.
 #[inline(always)]
-fn next(idx: &mut [usize; 4], shape: &[usize; 4], r: usize) -> bool {
+fn nd_next(idx: &mut [usize; 4], shape: &[usize; 4], r: usize) -> bool {
     for (i, &n) in idx.iter_mut().zip(shape.iter()).take(r).rev() {
         *i += 1;
         if *i < n {
@@ -39,7 +39,7 @@ fn next(idx: &mut [usize; 4], shape: &[usize; 4], r: usize) -> bool {
 
 /// Row-major strides of the first `r` axes of `shape`, and their product.
 #[inline(always)]
-fn strides(shape: &[usize; 4], r: usize) -> ([usize; 4], usize) {
+fn nd_strides(shape: &[usize; 4], r: usize) -> ([usize; 4], usize) {
     let mut st = [0usize; 4];
     let mut acc = 1;
     for (s, &n) in st.iter_mut().zip(shape.iter()).take(r).rev() {
@@ -51,15 +51,15 @@ fn strides(shape: &[usize; 4], r: usize) -> ([usize; 4], usize) {
 
 /// Sizes of x, w and y, or `None` when the geometry is inconsistent.
 #[inline(always)]
-fn sizes(p: &ConvNdParams, transpose: bool) -> Option<(usize, usize, usize)> {
+fn nd_sizes(p: &ConvNdParams, transpose: bool) -> Option<(usize, usize, usize)> {
     let r = p.rank.min(4);
     let g = p.groups;
     if g == 0 || p.in_channels % g != 0 || p.out_channels % g != 0 || r != p.rank {
         return None;
     }
-    let (_, in_sp) = strides(&p.in_shape, r);
-    let (_, out_sp) = strides(&p.out_shape, r);
-    let (_, k_sp) = strides(&p.kernel, r);
+    let (_, in_sp) = nd_strides(&p.in_shape, r);
+    let (_, out_sp) = nd_strides(&p.out_shape, r);
+    let (_, k_sp) = nd_strides(&p.kernel, r);
     let w = if transpose { p.in_channels * (p.out_channels / g) } else { p.out_channels * (p.in_channels / g) };
     Some((p.batch * p.in_channels * in_sp, w * k_sp, p.batch * p.out_channels * out_sp))
 }
@@ -67,7 +67,7 @@ fn sizes(p: &ConvNdParams, transpose: bool) -> Option<(usize, usize, usize)> {
 /// The flat spatial input offset that output position `o` reads through kernel tap `k`, or
 /// `None` when the tap falls into the padding.
 #[inline(always)]
-fn tap(p: &ConvNdParams, o: &[usize; 4], k: &[usize; 4], in_st: &[usize; 4], r: usize) -> Option<usize> {
+fn nd_tap(p: &ConvNdParams, o: &[usize; 4], k: &[usize; 4], in_st: &[usize; 4], r: usize) -> Option<usize> {
     let mut off = 0usize;
     let geo = p.strides.iter().zip(&p.dilations).zip(p.pads.iter().zip(&p.in_shape));
     for (((&oo, &kk), ((&s, &dl), (&pd, &n))), &st) in o.iter().zip(k).zip(geo).zip(in_st).take(r) {
@@ -86,9 +86,9 @@ fn tap(p: &ConvNdParams, o: &[usize; 4], k: &[usize; 4], in_st: &[usize; 4], r: 
 fn conv_walk<A: Copy, G: FnMut(&mut A, usize, usize, usize), F: FnMut(usize, usize, A)>(p: &ConvNdParams, zero: A, mut mac: G, mut emit: F) {
     let r = p.rank.min(4);
     let g = p.groups.max(1);
-    let (in_st, in_sp) = strides(&p.in_shape, r);
-    let (_, out_sp) = strides(&p.out_shape, r);
-    let (_, k_sp) = strides(&p.kernel, r);
+    let (in_st, in_sp) = nd_strides(&p.in_shape, r);
+    let (_, out_sp) = nd_strides(&p.out_shape, r);
+    let (_, k_sp) = nd_strides(&p.kernel, r);
     let (cin, cout) = (p.in_channels / g, p.out_channels / g);
     if out_sp == 0 || k_sp == 0 || cout == 0 {
         return;
@@ -103,20 +103,20 @@ fn conv_walk<A: Copy, G: FnMut(&mut A, usize, usize, usize), F: FnMut(usize, usi
                 let mut k = [0usize; 4];
                 let mut ki = 0;
                 loop {
-                    if let Some(off) = tap(p, &o, &k, &in_st, r) {
+                    if let Some(off) = nd_tap(p, &o, &k, &in_st, r) {
                         for ic in 0..cin {
                             let xi = (n * p.in_channels + group * cin + ic) * in_sp + off;
                             mac(&mut acc, xi, (oc * cin + ic) * k_sp + ki, oc);
                         }
                     }
                     ki += 1;
-                    if !next(&mut k, &p.kernel, r) {
+                    if !nd_next(&mut k, &p.kernel, r) {
                         break;
                     }
                 }
                 emit(yi, oc, acc);
                 yi += 1;
-                if !next(&mut o, &p.out_shape, r) {
+                if !nd_next(&mut o, &p.out_shape, r) {
                     break;
                 }
             }
@@ -126,7 +126,7 @@ fn conv_walk<A: Copy, G: FnMut(&mut A, usize, usize, usize), F: FnMut(usize, usi
 
 /// The zero point of output channel `oc` (a scalar, or one per output channel).
 #[inline(always)]
-fn zero_of<T: QInt>(z: Option<&[T]>, oc: usize) -> i32 {
+fn nd_zero_of<T: QInt>(z: Option<&[T]>, oc: usize) -> i32 {
     match z {
         Some(z) if z.len() > 1 => z.get(oc).map_or(0, |v| v.to_i32()),
         Some(z) => z.first().map_or(0, |v| v.to_i32()),
@@ -138,19 +138,19 @@ fn zero_of<T: QInt>(z: Option<&[T]>, oc: usize) -> i32 {
 /// per output channel.
 #[inline(always)]
 pub fn conv_integer<A: QInt, B: QInt>(p: &ConvNdParams, x: &[A], w: &[B], xz: Option<&[A]>, wz: Option<&[B]>, y: &mut [i32]) {
-    let Some((xn, wn, yn)) = sizes(p, false) else {
+    let Some((xn, wn, yn)) = nd_sizes(p, false) else {
         return;
     };
     let (Some(x), Some(w), Some(y)) = (x.get(..xn), w.get(..wn), y.get_mut(..yn)) else {
         return;
     };
-    let xz = zero_of(xz, 0);
+    let xz = nd_zero_of(xz, 0);
     conv_walk(
         p,
         0i32,
         |acc, xi, wi, oc| {
             let (a, b) = (x.get(xi).map_or(0, |v| v.to_i32()), w.get(wi).map_or(0, |v| v.to_i32()));
-            *acc = acc.wrapping_add((a - xz).wrapping_mul(b - zero_of(wz, oc)));
+            *acc = acc.wrapping_add((a - xz).wrapping_mul(b - nd_zero_of(wz, oc)));
         },
         |yi, _, acc| {
             if let Some(v) = y.get_mut(yi) {
@@ -176,7 +176,7 @@ pub struct QConvArgs<'a, A, B> {
 /// `QLinearConv`: `y = saturate(round((sum + bias) * x_scale * w_scale / y_scale) + y_zero)`.
 #[inline(always)]
 pub fn qlinear_conv<A: QInt, B: QInt>(p: &ConvNdParams, x: &[A], w: &[B], q: QConvArgs<'_, A, B>, y: &mut [A]) {
-    let Some((xn, wn, yn)) = sizes(p, false) else {
+    let Some((xn, wn, yn)) = nd_sizes(p, false) else {
         return;
     };
     let (Some(x), Some(w), Some(y)) = (x.get(..xn), w.get(..wn), y.get_mut(..yn)) else {
@@ -185,15 +185,15 @@ pub fn qlinear_conv<A: QInt, B: QInt>(p: &ConvNdParams, x: &[A], w: &[B], q: QCo
     let (Some(&xs), Some(&ys)) = (q.x_scale.first(), q.y_scale.first()) else {
         return;
     };
-    let xz = zero_of(Some(q.x_zero), 0);
-    let yz = zero_of(Some(q.y_zero), 0) as f64;
+    let xz = nd_zero_of(Some(q.x_zero), 0);
+    let yz = nd_zero_of(Some(q.y_zero), 0) as f64;
     let per_channel = |v: &[f32], oc: usize| if v.len() > 1 { v.get(oc).copied() } else { v.first().copied() };
     conv_walk(
         p,
         0i32,
         |acc, xi, wi, oc| {
             let (a, b) = (x.get(xi).map_or(0, |v| v.to_i32()), w.get(wi).map_or(0, |v| v.to_i32()));
-            *acc = acc.wrapping_add((a - xz).wrapping_mul(b - zero_of(Some(q.w_zero), oc)));
+            *acc = acc.wrapping_add((a - xz).wrapping_mul(b - nd_zero_of(Some(q.w_zero), oc)));
         },
         |yi, oc, acc| {
             let bias = match q.bias {
@@ -217,7 +217,7 @@ pub fn qlinear_conv<A: QInt, B: QInt>(p: &ConvNdParams, x: &[A], w: &[B], q: QCo
 /// and the activation.
 #[inline(always)]
 pub fn conv_transpose_nd(p: &ConvNdParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, act: Activation, y: &mut [f32]) {
-    let Some((xn, wn, yn)) = sizes(p, true) else {
+    let Some((xn, wn, yn)) = nd_sizes(p, true) else {
         return;
     };
     let (Some(x), Some(w), Some(y)) = (x.get(..xn), w.get(..wn), y.get_mut(..yn)) else {
@@ -225,9 +225,9 @@ pub fn conv_transpose_nd(p: &ConvNdParams, x: &[f32], w: &[f32], bias: Option<&[
     };
     let r = p.rank.min(4);
     let g = p.groups.max(1);
-    let (_, in_sp) = strides(&p.in_shape, r);
-    let (out_st, out_sp) = strides(&p.out_shape, r);
-    let (_, k_sp) = strides(&p.kernel, r);
+    let (_, in_sp) = nd_strides(&p.in_shape, r);
+    let (out_st, out_sp) = nd_strides(&p.out_shape, r);
+    let (_, k_sp) = nd_strides(&p.kernel, r);
     let (cin, cout) = (p.in_channels / g, p.out_channels / g);
     for (n, yb) in y.chunks_exact_mut(p.out_channels * out_sp).enumerate() {
         for (oc, plane) in yb.chunks_exact_mut(out_sp).enumerate() {
@@ -265,11 +265,11 @@ pub fn conv_transpose_nd(p: &ConvNdParams, x: &[f32], w: &[f32], bias: Option<&[
                         }
                     }
                     ki += 1;
-                    if !next(&mut k, &p.kernel, r) {
+                    if !nd_next(&mut k, &p.kernel, r) {
                         break;
                     }
                 }
-                next(&mut i, &p.in_shape, r);
+                nd_next(&mut i, &p.in_shape, r);
             }
         }
     }

@@ -49,7 +49,7 @@ impl fmt::Debug for QElem {
 impl QElem {
     /// `v` rounded to this (float) type and widened back; integer types leave `v` unchanged.
     #[inline(always)]
-    pub fn round(self, v: f64) -> f64 {
+    pub fn round_to(self, v: f64) -> f64 {
         match self {
             QElem::F32 => v as f32 as f64,
             QElem::F16 => f16_to_f32(f64_to_f16(v)) as f64,
@@ -60,7 +60,7 @@ impl QElem {
 
     /// The range of an integer type (floats: unbounded).
     #[inline(always)]
-    pub fn range(self) -> (f64, f64) {
+    pub fn int_range(self) -> (f64, f64) {
         match self {
             QElem::I8 => (-128.0, 127.0),
             QElem::U8 => (0.0, 255.0),
@@ -125,8 +125,8 @@ impl QScalar for u16 {
 #[inline(always)]
 pub fn round_half_even(v: f64) -> f64 {
     let a = if v < 0.0 { -v } else { v };
-    // NaN fails the comparison; from 2^52 on every f64 is an integer.
-    if !(a < 4_503_599_627_370_496.0) {
+    // From 2^52 on every f64 is an integer.
+    if a.is_nan() || a >= 4_503_599_627_370_496.0 {
         return v;
     }
     let t = v as i64 as f64;
@@ -196,14 +196,14 @@ pub fn quantize_linear<X: QScalar, S: QScalar, Y: QScalar>(p: &QuantLinearParams
     if !fits(p, x.len(), y.len(), scale.len(), zero.map(<[Y]>::len)) {
         return;
     }
-    let (lo, hi) = p.y.range();
+    let (lo, hi) = p.y.int_range();
     let pr = p.precision;
     each_element(p, |at, s| {
         let (Some(xv), Some(sv), Some(out)) = (x.get(at), scale.get(s), y.get_mut(at)) else {
             return;
         };
         let z = zero.and_then(|z| z.get(s)).map_or(0.0, |z| z.load(p.y));
-        let q = pr.round(pr.round(xv.load(p.x)) / pr.round(sv.load(p.scale)));
+        let q = pr.round_to(pr.round_to(xv.load(p.x)) / pr.round_to(sv.load(p.scale)));
         let r = round_half_even(q) + z;
         let r = if r < lo { lo } else if r > hi { hi } else { r };
         *out = Y::store(r, p.y);
@@ -223,9 +223,9 @@ pub fn dequantize_linear<X: QScalar, S: QScalar, Y: QScalar>(p: &QuantLinearPara
             return;
         };
         let z = zero.and_then(|z| z.get(s)).map_or(0.0, |z| z.load(p.x));
-        let d = pr.round(pr.round(xv.load(p.x) as f32 as f64) - z);
-        let v = pr.round(d * sv.load(p.scale));
-        *out = Y::store(QElem::F32.round(v), p.y);
+        let d = pr.round_to(pr.round_to(xv.load(p.x) as f32 as f64) - z);
+        let v = pr.round_to(d * sv.load(p.scale));
+        *out = Y::store(QElem::F32.round_to(v), p.y);
     });
 }
 
