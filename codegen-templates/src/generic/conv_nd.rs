@@ -277,3 +277,7 @@ pub fn conv_transpose_nd(p: &ConvNdParams, x: &[f32], w: &[f32], bias: Option<&[
         y.iter_mut().for_each(|v| *v = apply(act, *v));
     }
 }
+
+#[cfg(test)]
+#[path = "conv_nd_tests.rs"]
+mod tests;

@@ -327,3 +327,7 @@ pub fn dropout_mask<T: Copy>(x: &[T], y: &mut [T], mask: &mut [u8]) {
         *m = 1;
     }
 }
+
+#[cfg(test)]
+#[path = "qlinear_tests.rs"]
+mod tests;
