@@ -69,6 +69,10 @@ SHAPE_DECIDING_INPUTS = {
     "Loop": [0, 1],
 }
 
+# Ops whose outputs depend only on their input's shape: a shape computed through them does not
+# make the input shape-deciding.
+VALUE_FREE_OPS = {"Shape", "Size"}
+
 LOSS_OPS = {"SoftmaxCrossEntropyLoss", "NegativeLogLikelihoodLoss"}
 STRING_OPS = {"StringNormalizer", "StringConcat", "StringSplit", "RegexFullMatch"}
 CONTROL_FLOW_OPS = {"If", "Loop", "Scan"}
@@ -170,16 +174,36 @@ def static_shape(value_info):
     return tuple(d.dim_value for d in dims)
 
 
+def shape_deciding_values(g):
+    """Every value of `g` whose value decides a shape: the inputs SHAPE_DECIDING_INPUTS names
+    (in sub-graphs too), and, transitively, the values they are computed from. The walk stops
+    at VALUE_FREE_OPS, whose outputs depend on their input's shape only."""
+    nodes = list(all_nodes(g))
+    producers = {out: node for node in nodes for out in node.output if out}
+    pending = [
+        node.input[idx]
+        for node in nodes
+        for idx in SHAPE_DECIDING_INPUTS.get(node.op_type, [])
+        if idx < len(node.input) and node.input[idx]
+    ]
+    deciding = set()
+    while pending:
+        value = pending.pop()
+        if value in deciding:
+            continue
+        deciding.add(value)
+        node = producers.get(value)
+        if node is not None and node.op_type not in VALUE_FREE_OPS:
+            pending.extend(i for i in node.input if i)
+    return deciding
+
+
 def freeze_shape_inputs(model, inputs):
     """Applies the AOT rule; returns the names of the frozen inputs and the remaining inputs."""
     g = model.graph
     initialized = {i.name for i in g.initializer}
     graph_inputs = [v.name for v in g.input if v.name not in initialized]
-    deciding = set()
-    for node in g.node:
-        for idx in SHAPE_DECIDING_INPUTS.get(node.op_type, []):
-            if idx < len(node.input) and node.input[idx]:
-                deciding.add(node.input[idx])
+    deciding = shape_deciding_values(g)
     declared = {v.name: static_shape(v) for v in g.input}
     frozen = []
     remaining = []

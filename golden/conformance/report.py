@@ -178,7 +178,9 @@ def main():
         "",
         "onnxc plans every shape at compile time. An input whose value decides an output's shape is frozen "
         "into the model as an initializer before compiling (op: input indices); every other input stays a "
-        "run-time input:",
+        "run-time input. The indices below say which inputs decide shapes; a graph input counts when such an "
+        "input is computed from it (through any ops but Shape and Size, which read only shapes), also inside "
+        "If/Loop/Scan bodies:",
         "",
     ]
     for op, idx in sorted(SHAPE_DECIDING_INPUTS.items()):

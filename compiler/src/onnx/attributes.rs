@@ -4,7 +4,7 @@
 //! converted, any attribute it did not read is reported, so an attribute that the op's opset
 //! does not define (or a typo) never changes meaning silently.
 
-use super::proto::{AttributeProto, AttributeType, TensorProto};
+use super::proto::{AttributeProto, AttributeType, GraphProto, TensorProto};
 use crate::error::{Error, Result};
 use std::cell::Cell;
 
@@ -124,6 +124,15 @@ impl<'a> Attrs<'a> {
             None => Ok(None),
             Some(a) => {
                 a.t.as_deref().map(Some).ok_or_else(|| Error::invalid(format!("attribute '{name}' holds no tensor")))
+            }
+        }
+    }
+
+    pub(crate) fn graph(&self, name: &str) -> Result<Option<&'a GraphProto>> {
+        match self.get(name, AttributeType::Graph)? {
+            None => Ok(None),
+            Some(a) => {
+                a.g.as_deref().map(Some).ok_or_else(|| Error::invalid(format!("attribute '{name}' holds no graph")))
             }
         }
     }

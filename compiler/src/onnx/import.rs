@@ -82,8 +82,10 @@ pub(crate) fn decode_with(bytes: &[u8], limits: &Limits) -> Result<ModelProto> {
         let reason = e.to_string();
         let reason = reason.strip_prefix("failed to decode Protobuf message: ").unwrap_or(&reason).to_string();
         if reason.ends_with("recursion limit reached") {
+            // prost names every level of the path; the outermost one is enough to locate it.
+            let outer = reason.split(": ").next().unwrap_or_default();
             return Error::invalid(format!(
-                "not a valid ONNX model: protobuf messages nested more than {PROTOBUF_DEPTH_LIMIT} levels deep ({reason})"
+                "not a valid ONNX model: protobuf messages nested more than {PROTOBUF_DEPTH_LIMIT} levels deep (under {outer})"
             ));
         }
         Error::invalid(format!("not a valid ONNX model: {reason}"))
@@ -96,7 +98,7 @@ pub(crate) fn decode_with(bytes: &[u8], limits: &Limits) -> Result<ModelProto> {
 
 /// Who produced a value name, as far as the importer knows.
 #[derive(Clone, Debug)]
-enum Source {
+pub(super) enum Source {
     Value(ValueRef),
     /// An output onnxc does not compute (Dropout's mask, BatchNorm's statistics, …).
     Dropped {
@@ -108,17 +110,35 @@ enum Source {
     Failed,
 }
 
+/// The value names of one inlined sub-graph (see `Builder::scopes`).
+#[derive(Default)]
+pub(super) struct Scope {
+    /// Prepended to the names of the values and nodes the sub-graph makes.
+    pub(super) prefix: String,
+    /// The sub-graph's own value names → their unique names.
+    pub(super) names: HashMap<String, String>,
+}
+
 /// The importer's state while it walks the graph.
-struct Builder<'m> {
-    graph: Graph,
+pub(super) struct Builder<'m> {
+    pub(super) graph: Graph,
     opset: i64,
     opsets: HashMap<&'m str, i64>,
+    /// Every value by its unique (graph-wide) name.
     values: HashMap<String, Source>,
+    /// While a sub-graph is being inlined (`If` branch, `Loop`/`Scan` body), one map per level
+    /// from the sub-graph's own value names to the unique names they were given: an unrolled
+    /// body defines the same ONNX names once per iteration.
+    pub(super) scopes: Vec<Scope>,
     node_names: HashSet<String>,
     /// The next suffix to try for a node name that is taken (see `unique_node_name`).
     name_suffixes: HashMap<String, usize>,
     reader: TensorReader<'m>,
-    limits: &'m Limits,
+    pub(super) limits: &'m Limits,
+    /// Nodes of unsupported ops, and the first conversion error, collected over the whole
+    /// model (sub-graphs included) and reported together at the end.
+    pub(super) unknown: Vec<String>,
+    pub(super) first_error: Option<Error>,
 }
 
 /// Nodes and initializers against `limits.max_nodes`.
@@ -163,10 +183,13 @@ pub(crate) fn build(model: &ModelProto, model_dir: Option<&Path>, opts: &ImportO
         opset,
         opsets,
         values: HashMap::new(),
+        scopes: Vec::new(),
         node_names: HashSet::new(),
         name_suffixes: HashMap::new(),
         reader: TensorReader { model_dir, limits: &opts.limits, total: &total },
         limits: &opts.limits,
+        unknown: Vec::new(),
+        first_error: None,
     };
     b.add_inputs(g, &opts.dims)?;
     b.add_initializers(g)?;
@@ -211,7 +234,7 @@ fn is_default_domain(domain: &str) -> bool {
 impl<'m> Builder<'m> {
     /// `name`, or `name_1`, `name_2`, … if a node already has it. The next suffix to try is
     /// remembered per name, so that many nodes of one name cost linear time, not quadratic.
-    fn unique_node_name(&mut self, name: String) -> String {
+    pub(super) fn unique_node_name(&mut self, name: String) -> String {
         if self.node_names.insert(name.clone()) {
             return name;
         }
@@ -225,6 +248,16 @@ impl<'m> Builder<'m> {
         }
     }
 
+    /// The model's ai.onnx opset.
+    pub(super) fn opset_of_default_domain(&self) -> i64 {
+        self.opset
+    }
+
+    /// Decodes a tensor of a sub-graph (its initializers), under the same limits.
+    pub(super) fn read_tensor(&self, t: &super::proto::TensorProto) -> Result<crate::ir::Tensor> {
+        self.reader.read(t, &format!("initializer '{}'", t.name))
+    }
+
     /// Records who produces `name`; a second producer is an error.
     fn define(&mut self, name: &str, source: Source, by: &str) -> Result<()> {
         if self.values.contains_key(name) {
@@ -232,6 +265,35 @@ impl<'m> Builder<'m> {
         }
         self.values.insert(name.to_string(), source);
         Ok(())
+    }
+
+    /// Defines a value the model names `name` in the current scope and returns its unique
+    /// name: `name` itself in the main graph, a fresh name inside an inlined sub-graph.
+    pub(super) fn define_scoped(&mut self, name: &str, source: Source, by: &str) -> Result<String> {
+        let Some(scope) = self.scopes.last() else {
+            self.define(name, source, by)?;
+            return Ok(name.to_string());
+        };
+        if scope.names.contains_key(name) {
+            return Err(Error::invalid(format!("{by} produces '{name}', which is already produced elsewhere")));
+        }
+        let unique = self.fresh_value_name(&format!("{}{name}", scope.prefix), &[]);
+        self.values.insert(unique.clone(), source);
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.names.insert(name.to_string(), unique.clone());
+        }
+        Ok(unique)
+    }
+
+    /// The producer of the value the model calls `name` here: the innermost sub-graph that
+    /// defines the name wins, then the enclosing ones, then the main graph.
+    pub(super) fn lookup(&self, name: &str) -> Option<&Source> {
+        for scope in self.scopes.iter().rev() {
+            if let Some(unique) = scope.names.get(name) {
+                return self.values.get(unique);
+            }
+        }
+        self.values.get(name)
     }
 
     /// Graph inputs that are not initializers become `Op::Input` nodes with static shapes.
@@ -274,68 +336,92 @@ impl<'m> Builder<'m> {
     }
 
     /// Converts every node in file order; unknown operators are collected and reported together.
-    fn add_nodes(&mut self, g: &'m GraphProto) -> Result<()> {
-        let mut unknown: Vec<String> = Vec::new();
-        let mut first_error: Option<Error> = None;
+    fn add_nodes(&mut self, g: &GraphProto) -> Result<()> {
         for (index, node) in g.node.iter().enumerate() {
-            let base = if node.name.is_empty() { format!("{}_{index}", node.op_type) } else { node.name.clone() };
-            let name = self.unique_node_name(base);
-            if node.op_type.is_empty() {
-                return Err(Error::invalid(format!("node '{name}' (number {index}) has no op_type")));
-            }
-            let default_domain = is_default_domain(&node.domain);
-            let opset = if default_domain { Some(self.opset) } else { self.opsets.get(node.domain.as_str()).copied() };
-            let context = match opset {
-                Some(v) if default_domain => format!("node '{name}' ({}, opset {v})", node.op_type),
-                Some(v) => format!("node '{name}' ({}.{}, opset {v})", node.domain, node.op_type),
-                None => format!("node '{name}' ({}.{}, domain not imported)", node.domain, node.op_type),
-            };
-            let inputs = self.resolve_inputs(node, &context)?;
-            let known = default_domain && ops::is_supported(&node.op_type);
-            let lowered = match (known, &inputs) {
-                (false, _) => {
-                    unknown.push(context.trim_start_matches("node ").to_string());
-                    None
-                }
-                (true, None) => None, // An input comes from a node that failed: its error suffices.
-                (true, Some(_)) => match self.lower(node) {
-                    Ok(Some(lowered)) => Some(lowered),
-                    Ok(None) => {
-                        unknown.push(context.trim_start_matches("node ").to_string());
-                        None
-                    }
-                    Err(e) => {
-                        first_error.get_or_insert(e.context(&context));
-                        None
-                    }
-                },
-            };
-            match (lowered, inputs) {
-                (Some(lowered), Some(mut inputs)) => {
-                    if ops::legacy_may_unsqueeze(&node.op_type, self.opset) {
-                        self.legacy_broadcast(node, &name, &mut inputs).map_err(|e| e.context(&context))?;
-                    }
-                    self.add_node(node, name, lowered, &inputs, &context)?
-                }
-                _ => {
-                    for out in node.output.iter().filter(|o| !o.is_empty()) {
-                        self.define(out, Source::Failed, &context)?;
-                    }
-                }
-            }
+            self.add_one_node(index, node, "")?;
         }
-        if !unknown.is_empty() {
-            let more = unknown.len().saturating_sub(MAX_LISTED_UNSUPPORTED);
-            let mut listed = unknown.iter().take(MAX_LISTED_UNSUPPORTED).cloned().collect::<Vec<_>>().join(", ");
+        if !self.unknown.is_empty() {
+            let more = self.unknown.len().saturating_sub(MAX_LISTED_UNSUPPORTED);
+            let mut listed = self.unknown.iter().take(MAX_LISTED_UNSUPPORTED).cloned().collect::<Vec<_>>().join(", ");
             if more > 0 {
                 listed.push_str(&format!(" and {more} more"));
             }
             return Err(Error::unsupported(format!(
                 "unsupported: {} node(s): {listed}; see SUPPORTED_OPS.md for the supported list",
-                unknown.len(),
+                self.unknown.len(),
             )));
         }
-        first_error.map_or(Ok(()), Err)
+        self.first_error.take().map_or(Ok(()), Err)
+    }
+
+    /// Converts one node (number `index` of its graph); node names get `prefix` inside
+    /// inlined sub-graphs. Conversion errors and unknown ops are recorded, not returned, so
+    /// that one report can list them all; structural errors are returned.
+    pub(super) fn add_one_node(&mut self, index: usize, node: &NodeProto, prefix: &str) -> Result<()> {
+        let base = if node.name.is_empty() { format!("{}_{index}", node.op_type) } else { node.name.clone() };
+        let name = self.unique_node_name(format!("{prefix}{base}"));
+        if node.op_type.is_empty() {
+            return Err(Error::invalid(format!("node '{name}' (number {index}) has no op_type")));
+        }
+        let default_domain = is_default_domain(&node.domain);
+        let opset = if default_domain { Some(self.opset) } else { self.opsets.get(node.domain.as_str()).copied() };
+        let context = match opset {
+            Some(v) if default_domain => format!("node '{name}' ({}, opset {v})", node.op_type),
+            Some(v) => format!("node '{name}' ({}.{}, opset {v})", node.domain, node.op_type),
+            None => format!("node '{name}' ({}.{}, domain not imported)", node.domain, node.op_type),
+        };
+        let inputs = self.resolve_inputs(node, &context)?;
+        if default_domain && super::control_flow::is_control_flow(&node.op_type) {
+            let expanded = match &inputs {
+                Some(inputs) => self.expand_control_flow(node, &name, inputs, &context),
+                None => Ok(false),
+            };
+            return match expanded {
+                Ok(true) => Ok(()),
+                Ok(false) => self.define_failed(node, &context),
+                Err(e) if e.kind == crate::error::ErrorKind::Limit => Err(e.context(&context)),
+                Err(e) => {
+                    self.first_error.get_or_insert(e.context(&context));
+                    self.define_failed(node, &context)
+                }
+            };
+        }
+        let known = default_domain && ops::is_supported(&node.op_type);
+        let lowered = match (known, &inputs) {
+            (false, _) => {
+                self.unknown.push(context.trim_start_matches("node ").to_string());
+                None
+            }
+            (true, None) => None, // An input comes from a node that failed: its error suffices.
+            (true, Some(_)) => match self.lower(node) {
+                Ok(Some(lowered)) => Some(lowered),
+                Ok(None) => {
+                    self.unknown.push(context.trim_start_matches("node ").to_string());
+                    None
+                }
+                Err(e) => {
+                    self.first_error.get_or_insert(e.context(&context));
+                    None
+                }
+            },
+        };
+        match (lowered, inputs) {
+            (Some(lowered), Some(mut inputs)) => {
+                if ops::legacy_may_unsqueeze(&node.op_type, self.opset) {
+                    self.legacy_broadcast(node, &name, &mut inputs).map_err(|e| e.context(&context))?;
+                }
+                self.add_node(node, name, lowered, &inputs, &context)
+            }
+            _ => self.define_failed(node, &context),
+        }
+    }
+
+    /// Marks every output of a node that could not be converted.
+    fn define_failed(&mut self, node: &NodeProto, context: &str) -> Result<()> {
+        for out in node.output.iter().filter(|o| !o.is_empty()) {
+            self.define_scoped(out, Source::Failed, context)?;
+        }
+        Ok(())
     }
 
     /// The value behind each input name (`None` for absent optional inputs), or `Ok(None)` when
@@ -347,7 +433,7 @@ impl<'m> Builder<'m> {
                 values.push(None);
                 continue;
             }
-            match self.values.get(input) {
+            match self.lookup(input) {
                 Some(Source::Value(v)) => values.push(Some(*v)),
                 Some(Source::Failed) => return Ok(None),
                 Some(Source::Dropped { node: producer, op_type, index }) => {
@@ -366,11 +452,9 @@ impl<'m> Builder<'m> {
     }
 
     /// Runs the op's converter with the node's attributes and the constants known so far.
-    fn lower(&self, node: &'m NodeProto) -> Result<Option<Lowered>> {
-        let graph = &self.graph;
-        let values = &self.values;
-        let constant = move |name: &str| match values.get(name) {
-            Some(Source::Value(v)) => graph.constant(*v),
+    fn lower(&self, node: &NodeProto) -> Result<Option<Lowered>> {
+        let constant = |name: &str| match self.lookup(name) {
+            Some(Source::Value(v)) => self.graph.constant(*v),
             _ => None,
         };
         let ctx = NodeCtx {
@@ -399,19 +483,39 @@ impl<'m> Builder<'m> {
             return Ok(());
         };
         let node_name = self.unique_node_name(format!("{name}_legacy_broadcast"));
-        let value_name = self.fresh_value_name(&format!("{node_name}_output"), &[]);
-        let info = ValueInfo { name: value_name.clone(), dtype: DType::F32, shape: Vec::new() };
-        let id = self.graph.add_node(node_name, Op::Unsqueeze { axes: Some(axes) }, &[Some(b)], vec![info]);
-        let value = ValueRef { node: id, slot: 0 };
-        self.define(&value_name, Source::Value(value), name)?;
+        let value = self.add_helper_node(node_name, Op::Unsqueeze { axes: Some(axes) }, &[Some(b)]);
         if let Some(slot) = inputs.get_mut(1) {
             *slot = Some(value);
         }
         Ok(())
     }
 
+    /// Adds a node the model does not name (a helper of legacy broadcasting or of expanded
+    /// control flow) with one output under a fresh name, and returns that output.
+    pub(super) fn add_helper_node(&mut self, node_name: String, op: Op, inputs: &[Option<ValueRef>]) -> ValueRef {
+        let node_name = self.unique_node_name(node_name);
+        let value_name = self.fresh_value_name(&format!("{node_name}_output"), &[]);
+        let info = ValueInfo { name: value_name.clone(), dtype: DType::F32, shape: Vec::new() };
+        let id = self.graph.add_node(node_name, op, inputs, vec![info]);
+        let value = ValueRef { node: id, slot: 0 };
+        self.values.insert(value_name, Source::Value(value));
+        value
+    }
+
+    /// Adds a constant under a fresh node and value name.
+    pub(super) fn add_helper_constant(&mut self, node_name: String, tensor: crate::ir::Tensor) -> ValueRef {
+        let node_name = self.unique_node_name(node_name);
+        let value_name = self.fresh_value_name(&node_name, &[]);
+        let value = self.graph.add_constant(node_name, tensor);
+        if let Some(info) = self.graph.node_mut(value.node).outputs.first_mut() {
+            info.name.clone_from(&value_name);
+        }
+        self.values.insert(value_name, Source::Value(value));
+        value
+    }
+
     /// The shape of a value of the graph built so far (inferred when it is computed).
-    fn static_shape(&self, v: ValueRef) -> Result<Vec<usize>> {
+    pub(super) fn static_shape(&self, v: ValueRef) -> Result<Vec<usize>> {
         if matches!(self.graph.node(v.node).op, Op::Input | Op::Constant(_)) {
             return Ok(self.graph.value(v).shape.clone());
         }
@@ -439,8 +543,14 @@ impl<'m> Builder<'m> {
         let mut outputs = Vec::with_capacity(computed);
         let mut names = Vec::with_capacity(computed);
         for (i, out) in node.output.iter().take(computed).enumerate() {
-            let value_name =
-                if out.is_empty() { self.fresh_value_name(&format!("{name}_output{i}"), &names) } else { out.clone() };
+            let value_name = if out.is_empty() {
+                self.fresh_value_name(&format!("{name}_output{i}"), &names)
+            } else if self.scopes.is_empty() {
+                out.clone()
+            } else {
+                // Inside a sub-graph the name is made unique when it is defined, below.
+                self.fresh_value_name(&format!("{}{out}", self.scope_prefix()), &names)
+            };
             let (dtype, shape) = match &lowered.op {
                 Op::Constant(t) => (t.dtype(), t.shape.clone()),
                 _ => (DType::F32, Vec::new()),
@@ -450,19 +560,40 @@ impl<'m> Builder<'m> {
         }
         let id = self.graph.add_node(name.clone(), lowered.op, &slots, outputs);
         for (slot, value_name) in names.iter().enumerate() {
-            self.define(value_name, Source::Value(ValueRef { node: id, slot }), context)?;
+            let source = Source::Value(ValueRef { node: id, slot });
+            match node.output.get(slot).filter(|o| !o.is_empty() && !self.scopes.is_empty()) {
+                Some(onnx_name) => self.bind_scoped(onnx_name, value_name, source, context)?,
+                None => self.define(value_name, source, context)?,
+            }
         }
         for (index, out) in node.output.iter().enumerate().skip(computed) {
             if !out.is_empty() {
                 let source = Source::Dropped { node: name.clone(), op_type: node.op_type.clone(), index };
-                self.define(out, source, context)?;
+                self.define_scoped(out, source, context)?;
             }
         }
         Ok(())
     }
 
+    /// Records `unique` as the value the current sub-graph calls `name`.
+    fn bind_scoped(&mut self, name: &str, unique: &str, source: Source, by: &str) -> Result<()> {
+        if self.scopes.last().is_some_and(|scope| scope.names.contains_key(name)) {
+            return Err(Error::invalid(format!("{by} produces '{name}', which is already produced elsewhere")));
+        }
+        self.define(unique, source, by)?;
+        if let Some(scope) = self.scopes.last_mut() {
+            scope.names.insert(name.to_string(), unique.to_string());
+        }
+        Ok(())
+    }
+
+    /// The prefix of value names made inside the current sub-graph.
+    fn scope_prefix(&self) -> String {
+        self.scopes.last().map(|scope| scope.prefix.clone()).unwrap_or_default()
+    }
+
     /// A value name no ONNX value uses (nor `taken`), for outputs the model left unnamed.
-    fn fresh_value_name(&self, base: &str, taken: &[String]) -> String {
+    pub(super) fn fresh_value_name(&self, base: &str, taken: &[String]) -> String {
         let mut candidate = base.to_string();
         let mut i = 1;
         while self.values.contains_key(&candidate) || taken.contains(&candidate) {

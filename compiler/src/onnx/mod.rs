@@ -5,6 +5,7 @@
 //! [`Op`](crate::ir::Op) whose attributes are checked and defaulted for the model's opset.
 
 mod attributes;
+mod control_flow;
 mod external;
 pub mod import;
 mod ops;

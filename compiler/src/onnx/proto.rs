@@ -2,7 +2,8 @@
 //!
 //! Field numbers follow `onnx/onnx.proto` of the ONNX specification. Only the fields the importer
 //! looks at are declared; prost skips every other field while decoding, so newer files with
-//! fields added since still load. Sub-graphs (`If`/`Loop` bodies), training information and
+//! fields added since still load. Sub-graphs (`If`/`Loop`/`Scan` bodies) are read from the `g`
+//! attribute field so control flow can be expanded at import; training information and
 //! non-tensor types are deliberately absent: onnxc compiles none of them.
 
 /// A whole model file: metadata, the operator sets it relies on, and its graph.
@@ -101,6 +102,9 @@ pub struct AttributeProto {
     /// stays small in memory (see `onnx::wire`).
     #[prost(message, optional, boxed, tag = "5")]
     pub t: Option<Box<TensorProto>>,
+    /// A sub-graph: `If`'s branches, `Loop`'s and `Scan`'s bodies.
+    #[prost(message, optional, boxed, tag = "6")]
+    pub g: Option<Box<GraphProto>>,
     #[prost(message, optional, boxed, tag = "22")]
     pub sparse_tensor: Option<Box<SparseTensorProto>>,
     #[prost(float, repeated, tag = "7")]

@@ -85,6 +85,7 @@ impl Kind {
             (Kind::Graph, 11..=13) => Kind::ValueInfo,
             (Kind::Node, 5) => Kind::Attribute,
             (Kind::Attribute, 5 | 10) => Kind::Tensor,
+            (Kind::Attribute, 6) => Kind::Graph,
             (Kind::Attribute, 22 | 23) => Kind::Sparse,
             (Kind::Tensor, 3) => Kind::Segment,
             (Kind::Tensor, 13) => Kind::Entry,

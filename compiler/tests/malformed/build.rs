@@ -501,7 +501,7 @@ pub fn limit_cases() -> Vec<Case> {
         ),
         Case::new(
             "empty_attributes_just_under_the_decode_limit",
-            super::wire::empty_attributes_after_filler(124_000, 700_000),
+            super::wire::empty_attributes_after_filler(121_000, 700_000),
             &["node 'n' (Relu, opset 13)", "an attribute has no name"],
         ),
         many_distinct_attributes(60_000),

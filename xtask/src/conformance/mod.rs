@@ -33,7 +33,7 @@ onnxc-generated code and compares outputs with the ONNX runner's rule.
 
 options:
     --target T         onnxc target (default generic)
-    --filter PATTERN   only tests whose suite/name contains PATTERN
+    --filter PATTERN   only tests whose suite/name contains PATTERN (`a|b`: either)
     --jobs N           parallel compiles and runs (default: available cores)
     --eval             run onnxc's evaluator (`onnxc run`) instead of generated code: faster,
                        for development; the committed report always comes from generated code
@@ -182,7 +182,7 @@ fn progress(label: &str, n: usize) -> impl Fn(usize) + Sync + '_ {
             if i == n {
                 eprintln!();
             }
-        } else if n >= 10 && (i % (n / 10) == 0 || i == n) || n < 10 && i == n {
+        } else if i == n || n >= 10 && i % (n / 10) == 0 {
             eprintln!("  {label} {i}/{n}");
         }
         let _ = std::io::stderr().flush();
@@ -235,7 +235,11 @@ fn run(opts: &Options) -> Result<ExitCode, String> {
 
     let mut tests = read_tests(&data)?;
     if let Some(f) = &opts.filter {
-        tests.retain(|t| format!("{}/{}", t.suite, t.name).contains(f.as_str()));
+        // `a|b` keeps the tests matching either pattern.
+        tests.retain(|t| {
+            let id = format!("{}/{}", t.suite, t.name);
+            f.split('|').any(|p| id.contains(p))
+        });
     }
     // (status, message) per test; status is one of prepare, compile, build, run, ran.
     let mut verdicts: Vec<(String, String)> = tests

@@ -29,7 +29,7 @@ impl Outcome {
         if let Some(l) = lines().find(|l| l.starts_with("error")) {
             return l.to_string();
         }
-        if let Some(l) = lines().last() {
+        if let Some(l) = lines().next_back() {
             return l.to_string();
         }
         match self.code {

@@ -41,6 +41,18 @@ pub type Inferred = Vec<(super::DType, Vec<usize>)>;
 
 /// Infers every node without modifying the graph (the validator compares the result).
 pub fn infer_all(graph: &Graph) -> Result<Vec<(petgraph::stable_graph::NodeIndex, Inferred)>> {
+    Ok(infer_with_values(graph)?.0)
+}
+
+/// The value of `v` when inference can compute it from constants (small tensors only), for
+/// the importer's compile-time decisions (an `If` condition, a `Loop` trip count).
+pub fn known_value(graph: &Graph, v: ValueRef) -> Result<Option<Tensor>> {
+    Ok(infer_with_values(graph)?.1.remove(&v))
+}
+
+type Known = HashMap<ValueRef, Tensor>;
+
+fn infer_with_values(graph: &Graph) -> Result<(Vec<(petgraph::stable_graph::NodeIndex, Inferred)>, Known)> {
     let mut known: HashMap<ValueRef, Tensor> = HashMap::new();
     let mut infos = graph.clone();
     let mut results = Vec::new();
@@ -83,5 +95,5 @@ pub fn infer_all(graph: &Graph) -> Result<Vec<(petgraph::stable_graph::NodeIndex
         }
         results.push((node, outputs));
     }
-    Ok(results)
+    Ok((results, known))
 }

@@ -250,7 +250,13 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
         }
         Op::Flatten { axis } => {
             let x = inputs.shape(0)?;
-            let a = normalize_axis(*axis, x.len() + 1)?;
+            // Flatten's axis lies in [-r, r]: a negative one counts from r, not r + 1.
+            let rank = x.len() as i64;
+            let a = if *axis < 0 { *axis + rank } else { *axis };
+            if !(0..=rank).contains(&a) {
+                return Err(Error::invalid(format!("axis {axis} is out of range [-{rank}, {rank}]")));
+            }
+            let a = a as usize;
             Ok(vec![(inputs.dtype(0)?, vec![element_count(&x[..a])?, element_count(&x[a..])?])])
         }
         Op::Transpose { perm } => {

@@ -96,6 +96,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("HardSwish", 14),
     ("Hardmax", 1),
     ("Identity", 1),
+    ("If", 1),
     ("InstanceNormalization", 1),
     ("IsInf", 10),
     ("IsNaN", 9),
@@ -108,6 +109,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Log", 1),
     ("LogSoftmax", 1),
     ("LpNormalization", 1),
+    ("Loop", 1),
     ("LpPool", 2),
     ("MatMul", 1),
     ("MatMulInteger", 10),
@@ -151,6 +153,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("ReverseSequence", 10),
     ("RotaryEmbedding", 23),
     ("Round", 11),
+    ("Scan", 8),
     ("Scatter", 9),
     ("ScatterElements", 11),
     ("ScatterND", 11),
@@ -250,6 +253,8 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
     }
     legacy::prepare(ctx)?;
     let lowered = match op_type {
+        // Expanded by the importer before conversion (onnx/control_flow.rs).
+        "If" | "Loop" | "Scan" => return Ok(None),
         "Constant" => math::constant(ctx)?,
         "Add" | "Sub" | "Mul" | "Div" | "Pow" | "Mod" | "PRelu" | "Max" | "Min" | "Sum" | "Mean" => math::binary(ctx)?,
         "Equal" | "Less" | "LessOrEqual" | "Greater" | "GreaterOrEqual" => math::compare(ctx)?,
