@@ -4,6 +4,7 @@ use std::vec::Vec;
 
 use super::*;
 
+#[allow(clippy::too_many_arguments)]
 fn params(batch: usize, cin: usize, cout: usize, groups: usize, input: &[usize], kernel: &[usize], output: &[usize], stride: usize, pad: usize) -> ConvNdParams {
     let arr = |v: &[usize], fill: usize| {
         let mut a = [fill; 4];
