@@ -341,6 +341,8 @@ pub struct CumSumParams {
     pub exclusive: bool,
     /// Sum from the end of the axis.
     pub reverse: bool,
+    /// Multiply instead of add (CumProd).
+    pub product: bool,
 }
 
 /// `shape[..rank]` seen around `axis` (negative counts from the end); `None` if out of range.
@@ -358,7 +360,7 @@ pub fn around_axis(shape: &[usize; 8], rank: usize, axis: i64) -> Option<AxisPar
     })
 }
 
-/// ONNX CumSum along the axis given by the one-element `axis` input.
+/// ONNX CumSum (or CumProd) along the axis given by the one-element `axis` input.
 #[inline(always)]
 pub fn cumsum<T: Number, I: Copy + Into<i64>>(p: &CumSumParams, x: &[T], axis: &[I], y: &mut [T]) {
     let Some(&a) = axis.first() else {
@@ -369,7 +371,7 @@ pub fn cumsum<T: Number, I: Copy + Into<i64>>(p: &CumSumParams, x: &[T], axis: &
     };
     for o in 0..outer {
         for i in 0..inner {
-            let mut acc = T::zero();
+            let mut acc = if p.product { T::one() } else { T::zero() };
             for step in 0..n {
                 let a = if p.reverse { n - 1 - step } else { step };
                 let off = o * n * inner + a * inner + i;
@@ -377,7 +379,7 @@ pub fn cumsum<T: Number, I: Copy + Into<i64>>(p: &CumSumParams, x: &[T], axis: &
                     return;
                 };
                 let before = acc;
-                acc = acc.add(v);
+                acc = if p.product { acc.mul(v) } else { acc.add(v) };
                 if let Some(d) = y.get_mut(off) {
                     *d = if p.exclusive { before } else { acc };
                 }

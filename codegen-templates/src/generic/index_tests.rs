@@ -65,15 +65,26 @@ fn cumsum_modes() {
     let x = [1i32, 2, 3];
     let mut y = [0i32; 3];
     let shape = [3, 1, 1, 1, 1, 1, 1, 1];
-    cumsum(&CumSumParams { rank: 1, shape, exclusive: false, reverse: false }, &x, &[0i64], &mut y);
+    cumsum(&CumSumParams { rank: 1, shape, exclusive: false, reverse: false, product: false }, &x, &[0i64], &mut y);
     assert_eq!(y, [1, 3, 6]);
-    cumsum(&CumSumParams { rank: 1, shape, exclusive: true, reverse: true }, &x, &[-1i32], &mut y);
+    cumsum(&CumSumParams { rank: 1, shape, exclusive: true, reverse: true, product: false }, &x, &[-1i32], &mut y);
     assert_eq!(y, [5, 3, 0]);
     // [2, 2] along axis 0.
     let mut z = [0.0f32; 4];
-    let p = CumSumParams { rank: 2, shape: [2, 2, 1, 1, 1, 1, 1, 1], exclusive: false, reverse: false };
+    let p = CumSumParams { rank: 2, shape: [2, 2, 1, 1, 1, 1, 1, 1], exclusive: false, reverse: false, product: false };
     cumsum(&p, &[1.0, 2.0, 3.0, 4.0], &[0i64], &mut z);
     assert_eq!(z, [1.0, 2.0, 4.0, 6.0]);
+}
+
+#[test]
+fn cumprod_modes() {
+    let x = [2i64, 3, 4];
+    let mut y = [0i64; 3];
+    let shape = [3, 1, 1, 1, 1, 1, 1, 1];
+    cumsum(&CumSumParams { rank: 1, shape, exclusive: false, reverse: false, product: true }, &x, &[0i64], &mut y);
+    assert_eq!(y, [2, 6, 24]);
+    cumsum(&CumSumParams { rank: 1, shape, exclusive: true, reverse: true, product: true }, &x, &[0i64], &mut y);
+    assert_eq!(y, [12, 4, 1]);
 }
 
 #[test]

@@ -17,6 +17,10 @@ mod index;
 mod nn;
 #[path = "kernel_call_quant.rs"]
 mod quant;
+#[path = "kernel_call_vision.rs"]
+mod vision;
+#[path = "kernel_call_signal.rs"]
+mod signal;
 
 /// What the generated file must import and keep from the kernel sources.
 #[derive(Default)]
@@ -122,6 +126,8 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
         Kernel::Index(k) => index::emit(k, inputs, outputs, uses)?,
         Kernel::Nn(k) => nn::emit(k, lowered.dtype, inputs, outputs, uses)?,
         Kernel::Quant(k) => quant::emit(k, lowered.dtype, inputs, outputs, uses)?,
+        Kernel::Vision(k) => vision::emit(k, inputs, outputs, uses)?,
+        Kernel::Signal(k) => signal::emit(k, inputs, outputs, uses)?,
         Kernel::View => quote!(),
         Kernel::Copy => {
             let f = uses.function("movement", "copy");

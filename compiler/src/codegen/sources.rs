@@ -23,6 +23,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "conv", text: include_str!("../../../codegen-templates/src/generic/conv.rs") },
     Source { module: "conv_nd", text: include_str!("../../../codegen-templates/src/generic/conv_nd.rs") },
     Source { module: "conv_transpose", text: include_str!("../../../codegen-templates/src/generic/conv_transpose.rs") },
+    Source { module: "einsum", text: include_str!("../../../codegen-templates/src/generic/einsum.rs") },
     Source { module: "elementwise", text: include_str!("../../../codegen-templates/src/generic/elementwise.rs") },
     Source { module: "gemm", text: include_str!("../../../codegen-templates/src/generic/gemm.rs") },
     Source { module: "index", text: include_str!("../../../codegen-templates/src/generic/index.rs") },
@@ -38,12 +39,15 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "quant", text: include_str!("../../../codegen-templates/src/generic/quant.rs") },
     Source { module: "real", text: include_str!("../../../codegen-templates/src/generic/real.rs") },
     Source { module: "reduce", text: include_str!("../../../codegen-templates/src/generic/reduce.rs") },
+    Source { module: "signal", text: include_str!("../../../codegen-templates/src/generic/signal.rs") },
     Source { module: "resize", text: include_str!("../../../codegen-templates/src/generic/resize.rs") },
     Source { module: "resize_taps", text: include_str!("../../../codegen-templates/src/generic/resize_taps.rs") },
     Source { module: "rnn", text: include_str!("../../../codegen-templates/src/generic/rnn.rs") },
     Source { module: "sample", text: include_str!("../../../codegen-templates/src/generic/sample.rs") },
     Source { module: "shape", text: include_str!("../../../codegen-templates/src/generic/shape.rs") },
     Source { module: "softmax", text: include_str!("../../../codegen-templates/src/generic/softmax.rs") },
+    Source { module: "vision", text: include_str!("../../../codegen-templates/src/generic/vision.rs") },
+    Source { module: "tfidf", text: include_str!("../../../codegen-templates/src/generic/tfidf.rs") },
 ];
 
 /// The `no_std` runtime modules, as `rt/<module>.rs`.

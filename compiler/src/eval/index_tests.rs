@@ -76,7 +76,7 @@ fn searches_and_scans() {
     let top = run(IndexOp::TopK { axis: -1, largest: false }, &[x.clone(), i64s(&[1], &[2])], 2);
     assert_eq!(values(&top[0]), [1.0, 5.0, 0.0, 4.0]);
     assert_eq!(values(&top[1]), [0.0, 1.0, 1.0, 0.0]);
-    let cs = run(IndexOp::CumSum { exclusive: false, reverse: true }, &[x.clone(), i64s(&[], &[0])], 1);
+    let cs = run(IndexOp::CumSum { exclusive: false, reverse: true, product: false }, &[x.clone(), i64s(&[], &[0])], 1);
     assert_eq!(values(&cs[0]), [5.0, 5.0, 11.0, 4.0, 0.0, 6.0]);
     let hm = run(IndexOp::Hardmax { axis: -1, legacy: false }, &[x], 1);
     assert_eq!(values(&hm[0]), [0.0, 1.0, 0.0, 0.0, 0.0, 1.0]);

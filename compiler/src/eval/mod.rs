@@ -6,7 +6,9 @@
 
 pub mod nn;
 mod run;
+mod signal;
 pub mod typed;
+pub mod vision;
 
 pub use run::{run_graph, RunOptions};
 
@@ -61,6 +63,11 @@ pub fn eval_node(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tenso
         }
         Op::Index(i) => {
             if let Some(results) = index::eval_special(i, inputs, values, outputs)? {
+                return Ok(results);
+            }
+        }
+        Op::Vision(v) => {
+            if let Some(results) = vision::eval_special(v, inputs, values, outputs.len())? {
                 return Ok(results);
             }
         }
@@ -172,6 +179,9 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
     if let Kernel::Index(ik) = kernel {
         return index::execute(ik, args, results);
     }
+    if let Kernel::Signal(sk) = kernel {
+        return signal::execute(sk, args, results);
+    }
     let arg = |i: usize| -> Result<&Tensor> {
         args.get(i).copied().ok_or_else(|| Error::internal(format!("kernel argument {i} missing")))
     };
@@ -181,6 +191,9 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
     }
     if let Kernel::Quant(q) = kernel {
         return quant::execute(q, args, results);
+    }
+    if let Kernel::Vision(v) = kernel {
+        return vision::execute(v, args, results);
     }
     let (first, rest) = results.split_first_mut().ok_or_else(|| Error::internal("kernel without outputs"))?;
     let x = arg(0)?;
@@ -320,7 +333,9 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Expand(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err()),
         Kernel::Tile(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::tile(p, a, y), err()),
         Kernel::Index(_) => return Err(Error::internal("indexing kernels run in eval::index")),
+        Kernel::Signal(_) => return Err(Error::internal("signal kernels run in eval::signal")),
         Kernel::Nn(_) | Kernel::Quant(_) => return Err(Error::internal("nn and quant kernels run above")),
+        Kernel::Vision(_) => return Err(Error::internal("vision kernels run above")),
     }
     Ok(())
 }

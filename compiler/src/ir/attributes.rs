@@ -142,6 +142,8 @@ pub fn attribute_list(op: &Op) -> Vec<Attr> {
         | Op::Logic(_)
         | Op::GlobalPool(_) => {}
         Op::Index(i) => list.extend(i.attributes()),
+        Op::Vision(v) => list.extend(v.attributes()),
+        Op::Signal(s) => list.extend(s.attributes()),
         Op::Constant(t) => {
             list.push(attr("dtype", Str(t.dtype().name().into()), None));
             list.push(attr("shape", ints(&t.shape), None));

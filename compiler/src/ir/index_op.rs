@@ -25,8 +25,8 @@ pub enum IndexOp {
     Arg { max: bool, axis: i64, keepdims: bool, select_last: bool },
     /// x, k (constant): values and indices.
     TopK { axis: i64, largest: bool },
-    /// x, axis (constant).
-    CumSum { exclusive: bool, reverse: bool },
+    /// x, axis: CumSum, or CumProd when `product`.
+    CumSum { exclusive: bool, reverse: bool, product: bool },
     /// x, optional k (constant).
     Trilu { upper: bool },
     /// indices, depth (constant), values `[off, on]`.
@@ -64,7 +64,8 @@ impl IndexOp {
             IndexOp::Arg { max: true, .. } => "ArgMax",
             IndexOp::Arg { max: false, .. } => "ArgMin",
             IndexOp::TopK { .. } => "TopK",
-            IndexOp::CumSum { .. } => "CumSum",
+            IndexOp::CumSum { product: false, .. } => "CumSum",
+            IndexOp::CumSum { product: true, .. } => "CumProd",
             IndexOp::Trilu { .. } => "Trilu",
             IndexOp::OneHot { .. } => "OneHot",
             IndexOp::DepthToSpace { .. } => "DepthToSpace",
@@ -128,7 +129,7 @@ impl IndexOp {
             IndexOp::TopK { axis, largest } => {
                 vec![a("axis", Int(*axis), Some(Int(-1))), a("largest", Bool(*largest), Some(Bool(true)))]
             }
-            IndexOp::CumSum { exclusive, reverse } => vec![
+            IndexOp::CumSum { exclusive, reverse, .. } => vec![
                 a("exclusive", Bool(*exclusive), Some(Bool(false))),
                 a("reverse", Bool(*reverse), Some(Bool(false))),
             ],

@@ -16,6 +16,8 @@ pub mod json;
 pub mod op;
 pub mod op_nn;
 pub mod op_quant;
+pub mod op_vision;
+pub mod signal_op;
 pub mod tensor;
 pub mod text;
 pub mod validate;

@@ -236,6 +236,10 @@ pub enum Op {
     Nn(super::op_nn::NnOp),
     /// Quantization ops (see `op_quant`).
     Quant(super::op_quant::QuantOp),
+    /// NonMaxSuppression, Unique, RoiAlign, DeformConv, AffineGrid, TfIdfVectorizer (see `op_vision`).
+    Vision(super::op_vision::VisionOp),
+    /// Einsum, DFT, STFT, windows and other signal ops (see `signal_op`).
+    Signal(super::signal_op::SignalOp),
 }
 
 impl Op {
@@ -294,6 +298,8 @@ impl Op {
             Op::Index(i) => i.name().into(),
             Op::Nn(n) => n.name().into(),
             Op::Quant(q) => q.name().into(),
+            Op::Vision(v) => v.name().into(),
+            Op::Signal(s) => s.name().into(),
         }
     }
 
@@ -314,6 +320,7 @@ impl Op {
         match self {
             Op::Shape { .. } => true,
             Op::Index(i) => i.shape_only(),
+            Op::Signal(s) => s.shape_only(),
             _ => false,
         }
     }

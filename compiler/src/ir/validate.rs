@@ -89,6 +89,8 @@ fn required_inputs(op: &Op, num_inputs: usize) -> usize {
         | Op::CastLike => 2,
         Op::Concat { .. } => num_inputs.max(1),
         Op::Index(i) => i.required_inputs(),
+        Op::Vision(v) => v.required_inputs(),
+        Op::Signal(s) => s.required_inputs(),
         _ => 1,
     }
 }

@@ -118,12 +118,13 @@ pub fn lower(op: &IndexOp, ins: &Inputs, outputs: &[ValueInfo]) -> Result<Kernel
             let a = normalize_axis(*axis, x.len())?;
             IndexKernel::TopK(k::index::TopKParams { axis: around(x, a), k: out.shape[a], largest: *largest })
         }
-        IndexOp::CumSum { exclusive, reverse } => {
+        IndexOp::CumSum { exclusive, reverse, product } => {
             IndexKernel::CumSum(k::index::CumSumParams {
                 rank: x.len(),
                 shape: ones_padded(x)?,
                 exclusive: *exclusive,
                 reverse: *reverse,
+                product: *product,
             })
         }
         IndexOp::Trilu { upper } => {

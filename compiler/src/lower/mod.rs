@@ -7,6 +7,8 @@
 mod index;
 pub mod nn;
 pub mod quant;
+pub mod vision;
+pub mod signal;
 mod params;
 
 pub use index::IndexKernel;
@@ -84,6 +86,9 @@ pub enum Kernel {
     Nn(nn::NnKernel),
     /// Quantization kernels and run-time-operand variants (see `quant`).
     Quant(quant::QuantKernel),
+    /// RoiAlign, DeformConv, AffineGrid, TfIdfVectorizer: see `vision`.
+    Vision(vision::VisionKernel),
+    Signal(signal::SignalKernel),
 }
 
 /// A lowered node: the kernel and the element type it runs on.
@@ -269,6 +274,8 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Index(i) => index::lower(i, &ins, outputs)?,
         Op::Nn(n) => Kernel::Nn(nn::lower(n, &ins, outputs)?),
         Op::Quant(q) => Kernel::Quant(quant::lower(q, &ins, outputs)?),
+        Op::Vision(v) => Kernel::Vision(vision::lower(v, &ins, outputs)?),
+        Op::Signal(s) => Kernel::Signal(signal::lower(s, &ins, outputs)?),
     };
     Ok(Lowered { kernel, dtype })
 }

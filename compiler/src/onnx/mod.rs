@@ -15,6 +15,8 @@ mod wire;
 
 pub use import::{load, load_bytes, ImportOptions, OPSET_RANGE};
 pub use ops::{supported_op_table, SUPPORTED_OPS};
+#[cfg(test)]
+pub(crate) use ops::parse_einsum as ops_signal_parse;
 
 #[cfg(test)]
 pub(crate) mod test_util;

@@ -11,6 +11,8 @@ mod geometry;
 pub mod index;
 pub mod nn;
 pub mod quant;
+pub mod vision;
+pub mod signal;
 mod rules;
 
 pub use geometry::{broadcast_shapes, conv_transpose_geometry, normalize_axis, window_geometry, WindowGeometry};

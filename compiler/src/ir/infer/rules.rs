@@ -432,6 +432,8 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
         }
         Op::Nn(n) => super::nn::infer(n, inputs, num_outputs),
         Op::Quant(q) => super::quant::infer(q, inputs, num_outputs),
+        Op::Vision(v) => super::vision::infer(v, inputs, num_outputs),
+        Op::Signal(s) => super::signal::infer(s, inputs),
     }
 }
 

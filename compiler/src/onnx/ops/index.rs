@@ -97,8 +97,12 @@ pub(super) fn convert(ctx: &NodeCtx) -> Result<Lowered> {
             };
             (IndexOp::TopK { axis: a.int_or("axis", -1)?, largest }, 2, 2, 2)
         }
-        "CumSum" => {
-            let op = IndexOp::CumSum { exclusive: a.bool_or("exclusive", false)?, reverse: a.bool_or("reverse", false)? };
+        "CumSum" | "CumProd" => {
+            let op = IndexOp::CumSum {
+                exclusive: a.bool_or("exclusive", false)?,
+                reverse: a.bool_or("reverse", false)?,
+                product: op_type == "CumProd",
+            };
             (op, 2, 2, 1)
         }
         "Trilu" => (IndexOp::Trilu { upper: a.bool_or("upper", true)? }, 1, 2, 1),

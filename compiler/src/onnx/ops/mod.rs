@@ -14,8 +14,12 @@ mod nn;
 mod pooling;
 mod quant;
 mod recurrent;
+mod signal;
 mod transformer;
+mod vision;
 
+#[cfg(test)]
+pub(crate) use signal::parse_equation as parse_einsum;
 pub(crate) use legacy::{legacy_unsqueeze, may_unsqueeze as legacy_may_unsqueeze};
 
 use super::attributes::Attrs;
@@ -33,6 +37,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Acos", 7),
     ("Acosh", 9),
     ("Add", 1),
+    ("AffineGrid", 20),
     ("And", 1),
     ("ArgMax", 1),
     ("ArgMin", 1),
@@ -49,6 +54,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("BitwiseNot", 18),
     ("BitwiseOr", 18),
     ("BitwiseXor", 18),
+    ("BlackmanWindow", 17),
     ("Cast", 1),
     ("CastLike", 15),
     ("Ceil", 1),
@@ -65,13 +71,17 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("ConvTranspose", 1),
     ("Cos", 7),
     ("Cosh", 9),
+    ("CumProd", 26),
     ("CumSum", 11),
+    ("DFT", 17),
+    ("DeformConv", 19),
     ("DepthToSpace", 1),
     ("DequantizeLinear", 10),
     ("Det", 11),
     ("Div", 1),
     ("Dropout", 1),
     ("DynamicQuantizeLinear", 11),
+    ("Einsum", 12),
     ("Elu", 1),
     ("Equal", 1),
     ("Erf", 9),
@@ -92,6 +102,8 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("GreaterOrEqual", 12),
     ("GridSample", 16),
     ("GroupNormalization", 18),
+    ("HammingWindow", 17),
+    ("HannWindow", 17),
     ("HardSigmoid", 1),
     ("HardSwish", 14),
     ("Hardmax", 1),
@@ -108,8 +120,8 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("LessOrEqual", 12),
     ("Log", 1),
     ("LogSoftmax", 1),
-    ("LpNormalization", 1),
     ("Loop", 1),
+    ("LpNormalization", 1),
     ("LpPool", 2),
     ("MatMul", 1),
     ("MatMulInteger", 10),
@@ -118,11 +130,13 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("MaxUnpool", 9),
     ("Mean", 1),
     ("MeanVarianceNormalization", 9),
+    ("MelWeightMatrix", 17),
     ("Min", 1),
     ("Mish", 18),
     ("Mod", 10),
     ("Mul", 1),
     ("Neg", 1),
+    ("NonMaxSuppression", 10),
     ("NonZero", 9),
     ("Not", 1),
     ("OneHot", 9),
@@ -151,8 +165,10 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Reshape", 5),
     ("Resize", 10),
     ("ReverseSequence", 10),
+    ("RoiAlign", 10),
     ("RotaryEmbedding", 23),
     ("Round", 11),
+    ("STFT", 17),
     ("Scan", 8),
     ("Scatter", 9),
     ("ScatterElements", 11),
@@ -178,11 +194,14 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Swish", 24),
     ("Tan", 7),
     ("Tanh", 1),
+    ("TensorScatter", 24),
+    ("TfIdfVectorizer", 9),
     ("ThresholdedRelu", 10),
     ("Tile", 6),
     ("TopK", 1),
     ("Transpose", 1),
     ("Trilu", 14),
+    ("Unique", 11),
     ("Unsqueeze", 1),
     ("Upsample", 7),
     ("Where", 9),
@@ -297,6 +316,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "QLinearMatMul" | "MatMulInteger" | "DynamicQuantizeLinear" => transformer::quant(ctx)?,
         "QuantizeLinear" | "DequantizeLinear" | "ConvInteger" | "QLinearConv" => quant::convert(ctx)?,
         "RNN" | "GRU" | "LSTM" => recurrent::recurrent(ctx)?,
+        "NonMaxSuppression" | "Unique" | "RoiAlign" | "DeformConv" | "AffineGrid" | "TfIdfVectorizer" => vision::convert(ctx)?,
         "Reshape" => movement::reshape(ctx)?,
         "Flatten" => movement::flatten(ctx)?,
         "Transpose" => movement::transpose(ctx)?,
@@ -310,9 +330,12 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "Upsample" => movement::upsample(ctx)?,
         "Shape" => movement::shape(ctx)?,
         "Identity" | "Where" | "Expand" | "Tile" => movement::plain(ctx)?,
-        "ArgMax" | "ArgMin" | "CenterCropPad" | "Compress" | "CumSum" | "DepthToSpace" | "EyeLike" | "GatherElements"
+        "ArgMax" | "ArgMin" | "CenterCropPad" | "Compress" | "CumProd" | "CumSum" | "DepthToSpace" | "EyeLike" | "GatherElements"
         | "GatherND" | "Hardmax" | "NonZero" | "OneHot" | "Range" | "ReverseSequence" | "Scatter" | "ScatterElements"
         | "ScatterND" | "Size" | "SpaceToDepth" | "TopK" | "Trilu" | "Det" => index::convert(ctx)?,
+        "Einsum" | "DFT" | "STFT" | "HannWindow" | "HammingWindow" | "BlackmanWindow" | "MelWeightMatrix" | "TensorScatter" => {
+            signal::convert(ctx)?
+        }
         other => return Err(Error::internal(format!("{other} is listed as supported but has no converter"))),
     };
     if let Some(name) = ctx.attrs.first_unread() {
