@@ -222,12 +222,12 @@ pub fn apply(act: Activation, x: f32) -> f32 {
             }
         }
         Activation::Clip { min, max } => {
-            if x < min {
-                min
-            } else if x > max {
+            // `min > max` gives `max` everywhere, as ONNX specifies.
+            let v = if x < min { min } else { x };
+            if v > max {
                 max
             } else {
-                x
+                v
             }
         }
         Activation::Sigmoid => math::sigmoid(x),

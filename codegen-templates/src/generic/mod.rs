@@ -3,6 +3,7 @@
 pub mod activation;
 pub mod attention;
 pub mod conv;
+pub mod conv_direct;
 pub mod conv_nd;
 pub mod conv_transpose;
 pub mod einsum;
@@ -19,6 +20,7 @@ pub mod norm;
 pub mod number;
 pub mod pool;
 pub mod pool_nd;
+pub mod qlinear;
 pub mod quant;
 pub mod real;
 pub mod reduce;

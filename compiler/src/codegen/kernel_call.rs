@@ -15,6 +15,8 @@ use std::fmt::Debug;
 mod index;
 #[path = "kernel_call_nn.rs"]
 mod nn;
+#[path = "kernel_call_quant.rs"]
+mod quant;
 #[path = "kernel_call_vision.rs"]
 mod vision;
 #[path = "kernel_call_signal.rs"]
@@ -123,6 +125,7 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
     Ok(match &lowered.kernel {
         Kernel::Index(k) => index::emit(k, inputs, outputs, uses)?,
         Kernel::Nn(k) => nn::emit(k, lowered.dtype, inputs, outputs, uses)?,
+        Kernel::Quant(k) => quant::emit(k, lowered.dtype, inputs, outputs, uses)?,
         Kernel::Vision(k) => vision::emit(k, inputs, outputs, uses)?,
         Kernel::Signal(k) => signal::emit(k, inputs, outputs, uses)?,
         Kernel::View => quote!(),

@@ -321,6 +321,9 @@ impl Regions {
                 let (offset, bytes) = (num(offset), num(bytes));
                 quote!(weight::<#t>(#offset, #bytes))
             }
+            // Empty values all sit at one offset: each gets its own empty slice instead of
+            // a shared (aliased) region.
+            Storage::Arena { bytes: 0, .. } => quote!(&[] as &[#t]),
             Storage::Arena { offset, bytes } => {
                 let id = self.bind(offset, bytes, &info.name);
                 quote!(rt::view::cast::<#t>(#id))
@@ -337,6 +340,7 @@ impl Regions {
                 self.ports.insert((true, i), true);
                 quote!(#id.as_mut_slice())
             }
+            Storage::Arena { bytes: 0, .. } => quote!(&mut [] as &mut [#t]),
             Storage::Arena { offset, bytes } => {
                 let id = self.bind(offset, bytes, &info.name);
                 quote!(rt::view::cast_mut::<#t>(#id))

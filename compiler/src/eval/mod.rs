@@ -180,6 +180,7 @@ macro_rules! any_type {
 }
 
 mod index;
+mod quant;
 
 /// Executes a lowered kernel on evaluator tensors.
 pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Result<()> {
@@ -195,6 +196,9 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
     let opt_f32 = |i: usize| -> Result<Option<&[f32]>> { args.get(i).map(|t| f32s(kernel, t)).transpose() };
     if let Kernel::Nn(nn_kernel) = kernel {
         return nn::execute(nn_kernel, args, results);
+    }
+    if let Kernel::Quant(q) = kernel {
+        return quant::execute(q, args, results);
     }
     if let Kernel::Vision(v) = kernel {
         return vision::execute(v, args, results);
@@ -343,7 +347,7 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Tile(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::tile(p, a, y), err()),
         Kernel::Index(_) => return Err(Error::internal("indexing kernels run in eval::index")),
         Kernel::Signal(_) => return Err(Error::internal("signal kernels run in eval::signal")),
-        Kernel::Nn(_) => return Err(Error::internal("nn kernels run above")),
+        Kernel::Nn(_) | Kernel::Quant(_) => return Err(Error::internal("nn and quant kernels run above")),
         Kernel::Vision(_) => return Err(Error::internal("vision kernels run above")),
     }
     Ok(())

@@ -136,6 +136,7 @@ pub fn attribute_list(op: &Op) -> Vec<Attr> {
         | Op::Classify(_)
         | Op::Variadic { .. }
         | Op::Nn(_)
+        | Op::Quant(_)
         | Op::Binary(_)
         | Op::Compare(_)
         | Op::Logic(_)

@@ -15,6 +15,7 @@ pub mod infer;
 pub mod json;
 pub mod op;
 pub mod op_nn;
+pub mod op_quant;
 pub mod op_vision;
 pub mod signal_op;
 pub mod tensor;

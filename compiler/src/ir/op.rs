@@ -234,6 +234,8 @@ pub enum Op {
     Index(IndexOp),
     /// Attention, normalizations and other neural-network ops (see `op_nn`).
     Nn(super::op_nn::NnOp),
+    /// Quantization ops (see `op_quant`).
+    Quant(super::op_quant::QuantOp),
     /// NonMaxSuppression, Unique, RoiAlign, DeformConv, AffineGrid, TfIdfVectorizer (see `op_vision`).
     Vision(super::op_vision::VisionOp),
     /// Einsum, DFT, STFT, windows and other signal ops (see `signal_op`).
@@ -295,6 +297,7 @@ impl Op {
             Op::Tile => "Tile".into(),
             Op::Index(i) => i.name().into(),
             Op::Nn(n) => n.name().into(),
+            Op::Quant(q) => q.name().into(),
             Op::Vision(v) => v.name().into(),
             Op::Signal(s) => s.name().into(),
         }

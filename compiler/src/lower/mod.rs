@@ -6,6 +6,7 @@
 
 mod index;
 pub mod nn;
+pub mod quant;
 pub mod vision;
 pub mod signal;
 mod params;
@@ -84,6 +85,8 @@ pub enum Kernel {
     Index(IndexKernel),
     /// The nn ops (attention, normalizations, …): see `nn`.
     Nn(nn::NnKernel),
+    /// Quantization kernels and run-time-operand variants (see `quant`).
+    Quant(quant::QuantKernel),
     /// RoiAlign, DeformConv, AffineGrid, TfIdfVectorizer: see `vision`.
     Vision(vision::VisionKernel),
     Signal(signal::SignalKernel),
@@ -113,6 +116,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Reshape { .. } | Op::Flatten { .. } | Op::Squeeze { .. } | Op::Unsqueeze { .. } | Op::Identity => Kernel::View,
         Op::Conv(c) if dtype != DType::F32 || info(0)?.shape.len() > 4 => Kernel::Nn(nn::conv_nd(c, &ins, out)?),
         Op::Conv(c) => Kernel::Conv2d(conv_params(c, &info(0)?.shape, &info(1)?.shape, &out.shape)?),
+        Op::ConvTranspose(c) if info(0)?.shape.len() > 4 => Kernel::Quant(quant::conv_transpose_nd(c, &ins, &out.shape)?),
         Op::ConvTranspose(c) => Kernel::ConvTranspose2d(conv_transpose_params(c, &info(0)?.shape, &info(1)?.shape, &out.shape)?),
         Op::Gemm(g) => {
             let c = inputs.get(2).copied().flatten().map(|c| c.shape.as_slice());
@@ -121,24 +125,19 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::MatMul(m) => Kernel::MatMul(matmul_params(m.activation, &info(0)?.shape, &info(1)?.shape)?),
         Op::Unary(a) => Kernel::Unary(*a),
         Op::Clip { min, max } => {
-            let bound = |slot: usize, attr: Option<f32>, default: f32| -> Result<f32> {
-                if let Some(v) = attr {
-                    return Ok(v);
+            let bound = |slot: usize, attr: Option<f32>, default: f32| -> Option<f32> {
+                if attr.is_some() {
+                    return attr;
                 }
                 match inputs.get(slot).copied().flatten() {
-                    None => Ok(default),
-                    Some(_) => values
-                        .get(slot)
-                        .copied()
-                        .flatten()
-                        .and_then(Tensor::scalar_f32)
-                        .ok_or_else(|| Error::unsupported("Clip's min and max must be compile-time constants")),
+                    None => Some(default),
+                    Some(_) => values.get(slot).copied().flatten().and_then(Tensor::scalar_f32),
                 }
             };
-            if dtype != DType::F32 {
-                return Err(Error::unsupported(format!("Clip on {dtype}: f32 only")));
+            match (bound(1, *min, f32::MIN), bound(2, *max, f32::MAX)) {
+                (Some(min), Some(max)) if dtype == DType::F32 => Kernel::Unary(Activation::Clip { min, max }),
+                _ => Kernel::Quant(quant::clip(*min, *max, dtype, &ins)?),
             }
-            Kernel::Unary(Activation::Clip { min: bound(1, *min, f32::MIN)?, max: bound(2, *max, f32::MAX)? })
         }
         Op::Binary(k::elementwise::BinaryOp::Pow) if info(1)?.dtype != dtype => {
             Kernel::PowMixed(broadcast_params(&info(0)?.shape, &info(1)?.shape, &out.shape)?)
@@ -152,6 +151,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Pool(p) => {
             let params = pool_params(p, &info(0)?.shape, &out.shape)?;
             match p.kind {
+                PoolKind::Max if dtype != DType::F32 => Kernel::Quant(quant::QuantKernel { kind: quant::QuantKernelKind::MaxPool(params), slots: vec![true] }),
                 PoolKind::Max => Kernel::MaxPool(params),
                 PoolKind::Average => Kernel::AvgPool(params),
             }
@@ -239,7 +239,8 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
             let value = match values.get(2).copied().flatten() {
                 Some(v) if inputs.get(2).copied().flatten().is_some() => v.clone(),
                 None if inputs.get(2).copied().flatten().is_some() => {
-                    return Err(Error::unsupported("Pad's constant_value must be a compile-time constant"))
+                    let params = pad_params(x, &out.shape, &begin, p.mode)?;
+                    return Ok(Lowered { kernel: Kernel::Quant(quant::pad_value(params, dtype, &ins)?), dtype });
                 }
                 _ => crate::eval::scalar_of(dtype, f64::from(p.value)),
             };
@@ -269,8 +270,12 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         }
         Op::Expand => Kernel::Expand(expand_params(&info(0)?.shape, &out.shape)?),
         Op::Tile => Kernel::Tile(tile_params(&info(0)?.shape, &out.shape)?),
+        Op::Index(crate::ir::index_op::IndexOp::Range) if matches!(dtype, DType::F16 | DType::BF16) => {
+            Kernel::Quant(quant::QuantKernel { kind: quant::QuantKernelKind::RangeHalf(dtype == DType::BF16), slots: vec![true; 3] })
+        }
         Op::Index(i) => index::lower(i, &ins, outputs)?,
         Op::Nn(n) => Kernel::Nn(nn::lower(n, &ins, outputs)?),
+        Op::Quant(q) => Kernel::Quant(quant::lower(q, &ins, outputs)?),
         Op::Vision(v) => Kernel::Vision(vision::lower(v, &ins, outputs)?),
         Op::Signal(s) => Kernel::Signal(signal::lower(s, &ins, outputs)?),
     };

@@ -195,7 +195,21 @@ pub(crate) fn build(model: &ModelProto, model_dir: Option<&Path>, opts: &ImportO
     b.add_initializers(g)?;
     b.add_nodes(g)?;
     b.add_outputs(g)?;
+    unused_dropout_masks(&mut b.graph);
     Ok(b.graph)
+}
+
+/// Inference Dropout whose mask nobody reads is the identity (a view, not a copy).
+fn unused_dropout_masks(graph: &mut Graph) {
+    let nodes: Vec<_> = graph.graph.node_indices().collect();
+    for n in nodes {
+        let mask = crate::ir::ValueRef { node: n, slot: 1 };
+        if graph.node(n).op == crate::ir::Op::Quant(crate::ir::op_quant::QuantOp::DropoutMask) && graph.use_count(mask) == 0 {
+            let node = graph.node_mut(n);
+            node.op = crate::ir::Op::Identity;
+            node.outputs.truncate(1);
+        }
+    }
 }
 
 /// The default domain's opset (checked against [`OPSET_RANGE`]) and every domain's version.

@@ -186,12 +186,21 @@ fn dropped_outputs_must_be_unused() {
     ];
     let g = build_graph(13, graph.clone()).unwrap();
     assert_eq!(g.node(find(&g, "drop")).outputs.len(), 1);
+    assert_eq!(g.node(find(&g, "drop")).op, crate::ir::Op::Identity);
+    // A read mask is computed (all true).
     graph.node.push(node("Not", &["mask"], &["m2"], vec![]));
+    let g = build_graph(13, graph.clone()).unwrap();
+    assert_eq!(g.node(find(&g, "drop")).outputs.len(), 2);
+    graph.node.pop();
+    // BatchNormalization's statistics outputs are not computed: reading one is refused.
+    graph.node[0] = NodeProto { name: "bn".into(), ..node("BatchNormalization", &["x", "b", "b", "b", "b"], &["t", "mean"], vec![]) };
+    graph.input = vec![f32_input("x", &[2, 3])];
+    graph.node.push(node("Neg", &["mean"], &["m2"], vec![]));
     let err = build_graph(13, graph.clone()).unwrap_err();
     assert_eq!(err.kind, ErrorKind::Unsupported);
-    assert!(err.message.contains("reads 'mask', output 1 of node 'drop' (Dropout)"), "{err}");
+    assert!(err.message.contains("reads 'mean', output 1 of node 'bn' (BatchNormalization)"), "{err}");
     graph.node.pop();
-    graph.output.push(output("mask"));
+    graph.output.push(output("mean"));
     assert_eq!(build_graph(13, graph).unwrap_err().kind, ErrorKind::Unsupported);
 }
 

@@ -133,12 +133,15 @@ pub fn conv_transpose_geometry(
             None
         };
         if let Some(target) = target {
-            let total = full.checked_sub(target).ok_or_else(|| {
-                Error::invalid(format!("output_shape {target} is larger than the full output {full}"))
+            // Negative when the requested output is larger than the full one: the extra
+            // positions (past the end) hold only the bias.
+            let total = full as i64 - target as i64;
+            let small = total.div_euclid(2);
+            let (begin, end) = if w.auto_pad == AutoPad::SameUpper { (small, total - small) } else { (total - small, small) };
+            g.pads_begin[i] = usize::try_from(begin).map_err(|_| {
+                Error::unsupported(format!("output_shape {target} would need a negative begin pad (full output {full})"))
             })?;
-            let small = total / 2;
-            (g.pads_begin[i], g.pads_end[i]) =
-                if w.auto_pad == AutoPad::SameUpper { (small, total - small) } else { (total - small, small) };
+            g.pads_end[i] = usize::try_from(end).unwrap_or(0);
             g.output[i] = target;
         } else {
             if !w.pads.is_empty() {

@@ -11,6 +11,7 @@ mod geometry;
 pub mod index;
 pub mod nn;
 pub mod stateful;
+pub mod quant;
 pub mod vision;
 pub mod signal;
 mod rules;

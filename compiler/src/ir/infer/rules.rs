@@ -154,7 +154,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
         Op::ConvTranspose(c) => {
             require_float(inputs, 0)?;
             let (x, w) = (inputs.shape(0)?, inputs.shape(1)?);
-            if x.len() < 3 || x.len() > 4 || w.len() != x.len() || c.group == 0 || w[0] != x[1] {
+            if x.len() < 3 || x.len() > 6 || w.len() != x.len() || c.group == 0 || w[0] != x[1] {
                 return Err(Error::unsupported(format!("ConvTranspose on input {x:?} with weight {w:?}")));
             }
             let kernel = w[2..].to_vec();
@@ -196,7 +196,11 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             same_as(inputs, 0)
         }
         Op::Pool(p) => {
-            require_float(inputs, 0)?;
+            // MaxPool also takes 8-bit integers (a `quant` kernel).
+            let int_max = p.kind == crate::ir::op::PoolKind::Max && matches!(inputs.dtype(0)?, DType::U8 | DType::I8);
+            if !int_max {
+                require_float(inputs, 0)?;
+            }
             let x = inputs.shape(0)?;
             if x.len() < 3 || x.len() > 4 {
                 return Err(Error::unsupported(format!("pooling on input {x:?}: only 1-D and 2-D")));
@@ -204,7 +208,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             let g = window_geometry(&p.window, &x[2..], &p.window.kernel, p.ceil_mode)?;
             let mut out = x[..2].to_vec();
             out.extend(g.output);
-            Ok(vec![(DType::F32, out)])
+            Ok(vec![(if int_max { inputs.dtype(0)? } else { DType::F32 }, out)])
         }
         Op::GlobalPool(_) => {
             require_float(inputs, 0)?;
@@ -443,6 +447,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
             Ok(vec![(inputs.dtype(0)?, out)])
         }
         Op::Nn(n) => super::nn::infer(n, inputs, num_outputs),
+        Op::Quant(q) => super::quant::infer(q, inputs, num_outputs),
         Op::Vision(v) => super::vision::infer(v, inputs, num_outputs),
         Op::Signal(s) => super::signal::infer(s, inputs),
     }

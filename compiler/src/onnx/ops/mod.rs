@@ -12,6 +12,7 @@ mod math;
 mod movement;
 mod nn;
 mod pooling;
+mod quant;
 mod recurrent;
 mod stateful;
 mod signal;
@@ -68,6 +69,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("Constant", 1),
     ("ConstantOfShape", 9),
     ("Conv", 1),
+    ("ConvInteger", 10),
     ("ConvTranspose", 1),
     ("Cos", 7),
     ("Cosh", 9),
@@ -76,6 +78,7 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("DFT", 17),
     ("DeformConv", 19),
     ("DepthToSpace", 1),
+    ("DequantizeLinear", 10),
     ("Det", 11),
     ("Div", 1),
     ("Dropout", 1),
@@ -144,7 +147,9 @@ pub const SUPPORTED_OPS: &[(&str, i64)] = &[
     ("PRelu", 1),
     ("Pad", 2),
     ("Pow", 1),
+    ("QLinearConv", 10),
     ("QLinearMatMul", 10),
+    ("QuantizeLinear", 10),
     ("RMSNormalization", 23),
     ("RNN", 1),
     ("Range", 11),
@@ -313,6 +318,7 @@ pub(crate) fn lower(ctx: &NodeCtx) -> Result<Option<Lowered>> {
         "MaxUnpool" => pooling::max_unpool(ctx)?,
         "GroupNormalization" | "MeanVarianceNormalization" | "LRN" => transformer::norms(ctx)?,
         "QLinearMatMul" | "MatMulInteger" | "DynamicQuantizeLinear" => transformer::quant(ctx)?,
+        "QuantizeLinear" | "DequantizeLinear" | "ConvInteger" | "QLinearConv" => quant::convert(ctx)?,
         "RNN" | "GRU" | "LSTM" => recurrent::recurrent(ctx)?,
         "LinearAttention" => stateful::linear_attention(ctx)?,
         "CausalConvWithState" => stateful::causal_conv(ctx)?,

@@ -214,5 +214,9 @@ pub(super) fn dropout(ctx: &NodeCtx) -> Result<Lowered> {
             }
         }
     }
+    if ctx.opset >= 10 && ctx.node.output.get(1).is_some_and(|m| !m.is_empty()) {
+        // The (bool, from opset 10) mask of inference Dropout: all true.
+        return Ok(Lowered { op: Op::Quant(crate::ir::op_quant::QuantOp::DropoutMask), inputs: ctx.slots(1), outputs: 2 });
+    }
     Ok(Lowered { op: Op::Identity, inputs: ctx.slots(1), outputs: 1 })
 }

@@ -183,8 +183,12 @@ fn normalizations_in_inference_mode() {
 
 #[test]
 fn dropout_is_identity_in_inference() {
-    let l = lower_at(7, "Dropout", &["x"], &["y", "mask"], vec![attr_f("ratio", 0.3)]).unwrap();
+    let l = lower_at(7, "Dropout", &["x"], &["y"], vec![attr_f("ratio", 0.3)]).unwrap();
     assert_eq!((l.op, l.inputs, l.outputs), (Op::Identity, vec![Some(0)], 1));
+    // With a mask output: the mask is computed (all true); the importer turns the node back
+    // into Identity when nobody reads it.
+    let l = lower_at(10, "Dropout", &["x"], &["y", "mask"], vec![attr_f("ratio", 0.3)]).unwrap();
+    assert_eq!((l.op, l.outputs), (Op::Quant(crate::ir::op_quant::QuantOp::DropoutMask), 2));
     let mut constants = HashMap::new();
     constants.insert("off".to_string(), Tensor { shape: vec![], data: crate::ir::Data::Bool(vec![0]) });
     constants.insert("on".to_string(), Tensor { shape: vec![], data: crate::ir::Data::Bool(vec![1]) });
