@@ -110,8 +110,8 @@ fn generate_files(graph: &Graph, plan: &Plan, target: &Target, opts: &CodegenOpt
     files.insert("Cargo.toml".into(), cargo_toml(opts, target).into_bytes());
     files.insert("README.md".into(), report::readme(graph, plan, &opts.header, &opts.crate_name).into_bytes());
     files.insert(".gitignore".into(), b"/target\n".to_vec());
-    if simd.is_some() {
-        files.insert(".cargo/config.toml".into(), family::cargo_config(&target.target_features).into_bytes());
+    if let Some(f) = simd {
+        files.insert(".cargo/config.toml".into(), family::cargo_config(f, &target.target_features).into_bytes());
     }
     Ok(files)
 }
