@@ -46,33 +46,41 @@ __attribute__((visibility("default"))) int qemu_plugin_version = 1;
 
 static uint64_t total;      /* every executed instruction */
 static uint64_t entry;      /* address of the measured function (0: none) */
-static uint64_t in_calls;   /* instructions executed inside calls of it */
-static uint64_t calls;      /* how many times it was entered */
-static bool active;         /* inside a call of it */
-static uint64_t depth;      /* calls made from inside it, not yet returned */
+
+/* Per guest thread (vCPU in user mode): other threads run concurrently (the runner waits for
+ * the model's thread), so their calls and returns must not move this thread's depth. */
+#define MAX_VCPUS 1024
+static struct {
+    uint64_t in_calls;      /* instructions executed inside calls of the function */
+    uint64_t calls;         /* how many times it was entered */
+    uint64_t depth;         /* calls made from inside it, not yet returned */
+    bool active;            /* inside a call of it */
+} vcpus[MAX_VCPUS];
 
 enum { LAST_CALL = 1, LAST_RET = 2, FIRST_ENTRY = 4 };
 
 /* A block's instruction count (low 32 bits) and flags (above). */
 static void on_block(unsigned int vcpu, void *udata) {
-    (void)vcpu;
+    if (vcpu >= MAX_VCPUS)
+        return;
     uint64_t d = (uint64_t)(uintptr_t)udata;
     uint64_t n = d & 0xffffffffu, flags = d >> 32;
-    if (!active) {
+    __typeof__(&vcpus[0]) v = &vcpus[vcpu];
+    if (!v->active) {
         if (!(flags & FIRST_ENTRY))
             return;
-        active = true;
-        depth = 0;
-        calls++;
+        v->active = true;
+        v->depth = 0;
+        v->calls++;
     }
-    in_calls += n;
+    v->in_calls += n;
     if (flags & LAST_CALL) {
-        depth++;
+        v->depth++;
     } else if (flags & LAST_RET) {
-        if (depth == 0)
-            active = false;
+        if (v->depth == 0)
+            v->active = false;
         else
-            depth--;
+            v->depth--;
     }
 }
 
@@ -100,6 +108,11 @@ static void trans(qemu_plugin_id_t id, struct qemu_plugin_tb *tb) {
 static void at_exit(qemu_plugin_id_t id, void *p) {
     (void)id; (void)p;
     char buf[200];
+    uint64_t calls = 0, in_calls = 0;
+    for (int i = 0; i < MAX_VCPUS; i++) {
+        calls += vcpus[i].calls;
+        in_calls += vcpus[i].in_calls;
+    }
     if (entry)
         snprintf(buf, sizeof buf, "insns: %" PRIu64 "\ncalls: %" PRIu64 "\ninsns_in_calls: %" PRIu64 "\n", total, calls, in_calls);
     else
