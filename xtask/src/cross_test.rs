@@ -235,14 +235,17 @@ fn model_on_target(root: &Path, work: &Path, onnxc: &Path, plugin: Option<&Path>
     let failed = |why: String| Outcome { check: Err(why), insns: None };
     let models = root.join("golden/models");
     let crate_dir = work.join("crates").join(target).join(model);
-    let _ = std::fs::remove_dir_all(crate_dir.join("src"));
+    // Compiled into a staging folder and copied where bytes changed, so cargo rebuilds only
+    // crates whose code changed.
+    let stage = work.join("stage").join(target).join(model);
+    let _ = std::fs::remove_dir_all(&stage);
     let compiled = Command::new(onnxc)
         .arg("compile")
         .arg(models.join(format!("{model}.onnx")))
         .args(["--target", target, "--name", model, "-o"])
-        .arg(&crate_dir)
+        .arg(&stage)
         .output();
-    if let Err(e) = quiet_ok(compiled, "onnxc compile") {
+    if let Err(e) = quiet_ok(compiled, "onnxc compile").and_then(|()| crate::conformance::sync_dir(&stage, &crate_dir)) {
         return failed(e);
     }
     if *macs == 0 {
@@ -264,7 +267,7 @@ fn model_on_target(root: &Path, work: &Path, onnxc: &Path, plugin: Option<&Path>
         Ok(f) => f,
         Err(e) => return failed(e),
     };
-    let out_dir = crate_dir.join("out");
+    let out_dir = work.join("out").join(target).join(model);
     let _ = std::fs::remove_dir_all(&out_dir);
     let mut cmd = Command::new("qemu-aarch64");
     cmd.args(["-cpu", cpu]).arg(&exe);

@@ -14,6 +14,8 @@
 mod batch;
 mod pool;
 
+pub use batch::sync_dir;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{IsTerminal, Write};
