@@ -87,8 +87,7 @@ fn fill_same(d: &mut Data, bytes: Vec<u8>) -> Result<()> {
 }
 
 fn mismatch(kernel: &Kernel, t: &Tensor) -> Error {
-    Error::unsupported(format!("{:?} kernel on {} data", std::mem::discriminant(kernel), t.dtype()))
-        .context(kernel_name(kernel))
+    Error::unsupported(format!("{} kernel on {} data", kernel_name(kernel), t.dtype()))
 }
 
 fn kernel_name(kernel: &Kernel) -> String {
@@ -310,6 +309,8 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
         Kernel::Resize(p) => k::resize::resize(p, f32s(kernel, x)?, f32s_mut(first)?),
         Kernel::Reduce(op, p) => match (&x.data, &mut first.data) {
             (Data::F32(a), Data::F32(y)) => k::reduce::reduce_f32(*op, p, a, y),
+            // Booleans are 0/1 bytes, as in generated code: Max is "any", Min is "all".
+            (Data::Bool(a), Data::Bool(y)) => k::reduce::reduce(*op, p, a, y),
             (a, y) => numeric!(a, y, |a, y| k::reduce::reduce(*op, p, a, y), err()),
         },
         Kernel::Expand(p) => any_type!(&x.data, &mut first.data, |a, y| k::movement::expand(p, a, y), err()),
