@@ -19,7 +19,10 @@ pub(crate) use onnxc_runtime_min as rt;
 pub mod generic;
 
 // SIMD families compile only where their instructions may be used: the generated crates check
-// the same target features at compile time (build the tests with `-C target-cpu=native`).
+// the same target features at compile time (build the x86 tests with `-C target-cpu=native`;
+// `neon` is on by default on AArch64 targets).
+#[cfg(all(target_arch = "aarch64", target_feature = "neon"))]
+pub mod aarch64_neon;
 #[cfg(all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma"))]
 pub mod x86_avx2;
 #[cfg(all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "fma"))]

@@ -24,6 +24,7 @@ pub struct Target {
 
 /// The target descriptions shipped with onnxc, as (file name, contents).
 const BUILTIN: &[(&str, &str)] = &[
+    ("aarch64-neon.toml", include_str!("../../targets/aarch64-neon.toml")),
     ("generic.toml", include_str!("../../targets/generic.toml")),
     ("x86-avx2.toml", include_str!("../../targets/x86-avx2.toml")),
     ("x86-avx512.toml", include_str!("../../targets/x86-avx512.toml")),
@@ -121,11 +122,12 @@ mod tests {
         assert!(all.iter().any(|t| t.name == "generic" && t.kernel_family == "generic"));
         assert!(all.iter().any(|t| t.name == "x86-avx512" && t.kernel_family == "x86_avx512"));
         assert!(all.iter().any(|t| t.name == "x86-avx2" && t.kernel_family == "x86_avx2"));
+        assert!(all.iter().any(|t| t.name == "aarch64-neon" && t.kernel_family == "aarch64_neon"));
     }
 
     #[test]
     fn unknown_target_lists_the_known_ones() {
         let e = Target::named("pdp11").unwrap_err();
-        assert!(e.message.contains("known targets: generic"), "{}", e.message);
+        assert!(e.message.contains("known targets: aarch64-neon, generic, x86-avx2"), "{}", e.message);
     }
 }

@@ -6,6 +6,7 @@
 
 mod bench;
 mod conformance;
+mod cross_test;
 mod fuzz;
 mod golden;
 mod miri;
@@ -35,6 +36,11 @@ const SUBCOMMANDS: &[Subcommand] = &[
         name: "conformance",
         about: "run the ONNX backend tests through generated code and report (see --help)",
         run: conformance::main,
+    },
+    Subcommand {
+        name: "cross-test",
+        about: "golden models for aarch64-neon under qemu-aarch64: outputs vs onnxruntime, instruction counts (see --help)",
+        run: cross_test::main,
     },
     Subcommand {
         name: "fuzz",

@@ -288,13 +288,17 @@ unsafe fn tile<const R: usize, const C: usize>(ops: Operands, i: usize, j: usize
 }
 
 /// ONNX `Gemm` with the SIMD tile when `A` and `B` are not transposed, `alpha` is 1 and `C`
-/// is absent or a row vector with `beta` 1; otherwise the generic kernel.
+/// is absent or, with `beta` 1, a row vector, a column vector or (for one row) `[1, n]`;
+/// otherwise the generic kernel.
 #[inline(always)]
 pub fn gemm(p: &GemmParams, a: &[f32], b: &[f32], c: Option<&[f32]>, y: &mut [f32]) {
     let bias = match (p.bias, c) {
         (GemmBias::None, _) | (_, None) => Some(TileBias::None),
         _ if p.beta == 0.0 => Some(TileBias::None),
         (GemmBias::Row, Some(c)) if p.beta == 1.0 => Some(TileBias::Col(c)),
+        // `[m, n]` with one row is one value per column; `[m, 1]` is one value per row.
+        (GemmBias::Full, Some(c)) if p.beta == 1.0 && p.m == 1 => Some(TileBias::Col(c)),
+        (GemmBias::Column, Some(c)) if p.beta == 1.0 => Some(TileBias::Row(c)),
         _ => None,
     };
     match bias {

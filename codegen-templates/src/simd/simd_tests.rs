@@ -46,9 +46,14 @@ fn gemm_matches_generic_on_tails() {
         for &m in &[1usize, 2, 3, 5, 8, 9, 17] {
             for &k in &[1usize, 3, 16, 33] {
                 let act = ACTS[rng.below(ACTS.len())];
-                for bias in [GemmBias::None, GemmBias::Row] {
+                for bias in [GemmBias::None, GemmBias::Row, GemmBias::Column, GemmBias::Full] {
                     let p = GemmParams { m, n, k, trans_a: false, trans_b: false, alpha: 1.0, beta: 1.0, bias, act };
-                    let (a, b, c) = (rng.vec(m * k), rng.vec(k * n), rng.vec(n));
+                    let c_len = match bias {
+                        GemmBias::Column => m,
+                        GemmBias::Full => m * n,
+                        _ => n,
+                    };
+                    let (a, b, c) = (rng.vec(m * k), rng.vec(k * n), rng.vec(c_len));
                     let mut want = std::vec![7.0; m * n];
                     let mut got = std::vec![7.0; m * n];
                     super::gemm::gemm(&p, &a, &b, Some(&c), &mut want);

@@ -57,9 +57,8 @@ fn generate_files(graph: &Graph, plan: &Plan, target: &Target, opts: &CodegenOpt
     if target.kernel_family != "generic" && simd.is_none() {
         return Err(Error::unsupported(format!("target '{}' has no kernels yet; use --target generic", target.name)));
     }
-    if simd.is_some() && opts.layout == Layout::Module {
-        return Err(Error::unsupported(format!("target '{}' cannot be compiled as a module (its kernels are not in the host crate)", target.name)));
-    }
+    // A module of a SIMD target calls `kernels::simd_*` too: its host crate provides the family's
+    // kernels next to the generic ones (as the conformance batch crates do).
     let mut uses = kernel_call::Uses { family: simd, ..Default::default() };
     let tokens = lib_rs::lib_rs(graph, plan, &opts.header, opts.layout, &mut uses)?;
     if opts.layout == Layout::Module {
@@ -110,8 +109,8 @@ fn generate_files(graph: &Graph, plan: &Plan, target: &Target, opts: &CodegenOpt
     files.insert("Cargo.toml".into(), cargo_toml(opts, target).into_bytes());
     files.insert("README.md".into(), report::readme(graph, plan, &opts.header, &opts.crate_name).into_bytes());
     files.insert(".gitignore".into(), b"/target\n".to_vec());
-    if simd.is_some() {
-        files.insert(".cargo/config.toml".into(), family::cargo_config(&target.target_features).into_bytes());
+    if let Some(f) = simd {
+        files.insert(".cargo/config.toml".into(), family::cargo_config(f, &target.target_features).into_bytes());
     }
     Ok(files)
 }

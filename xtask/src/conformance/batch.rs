@@ -85,11 +85,16 @@ pub struct Workspace {
     /// Delete module folders not in `modules` (off for a filtered run, so the next full run
     /// finds the other tests' files unchanged).
     pub prune: bool,
+    /// Rust target triple to build for (`None`: the host), linked with rust-lld.
+    pub triple: Option<&'static str>,
 }
 
 impl Workspace {
     pub fn binary(&self, b: usize) -> PathBuf {
-        self.crates.join("target").join("release").join(batch_name(b))
+        match self.triple {
+            Some(t) => self.crates.join("target").join(t).join("release").join(batch_name(b)),
+            None => self.crates.join("target").join("release").join(batch_name(b)),
+        }
     }
 
     /// Writes the workspace manifest and every batch's `Cargo.toml` and `main.rs`, and (with
@@ -143,10 +148,14 @@ impl Workspace {
         for _attempt in 0..8 {
             self.write(root, kernel_family)?;
             let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-            let out = Command::new(cargo)
-                .args(["build", "--release", "--message-format", "short", "--manifest-path"])
+            let mut cmd = Command::new(cargo);
+            cmd.args(["build", "--release", "--message-format", "short", "--manifest-path"])
                 .arg(self.crates.join("Cargo.toml"))
-                .env_remove("RUSTFLAGS")
+                .env_remove("RUSTFLAGS");
+            if let Some(t) = self.triple {
+                cmd.args(["--target", t]).env(crate::cross_test::LINKER_ENV, "rust-lld");
+            }
+            let out = cmd
                 .output()
                 .map_err(|e| format!("cannot run cargo: {e}"))?;
             if out.status.success() {
@@ -186,7 +195,17 @@ fn main_rs(root: &Path, kernel_family: &str, modules: &BTreeSet<String>) -> Stri
          //! as modules. Usage: `batch_NN MODULE --input NAME=FILE.npy … --output-dir DIR`.\n\
          #![allow(warnings)]\n\n",
     );
-    s.push_str(&format!("#[path = {:?}]\nmod kernels;\n\n", src(&format!("codegen-templates/src/{kernel_family}/mod.rs"))));
+    if kernel_family == "generic" {
+        s.push_str(&format!("#[path = {:?}]\nmod kernels;\n\n", src("codegen-templates/src/generic/mod.rs")));
+    } else {
+        // A SIMD family's `mod.rs` re-exports some generic modules from `crate::generic` and
+        // adds its own; the modules call the rest of the generic ones as `kernels::…` too.
+        s.push_str(&format!(
+            "#[path = {:?}]\nmod generic;\n\nmod kernels {{\n    pub use crate::generic::*;\n    #[path = {:?}]\n    mod family;\n    pub use family::*;\n}}\n\n",
+            src("codegen-templates/src/generic/mod.rs"),
+            src(&format!("codegen-templates/src/{kernel_family}/mod.rs"))
+        ));
+    }
     s.push_str(&format!(
         "mod rt {{\n    #[path = {:?}]\n    pub mod math;\n    #[path = {:?}]\n    pub mod view;\n}}\n\n",
         src("runtime-min/src/math.rs"),

@@ -14,6 +14,8 @@
 mod batch;
 mod pool;
 
+pub use batch::sync_dir;
+
 use std::collections::BTreeSet;
 use std::fs;
 use std::io::{IsTerminal, Write};
@@ -27,6 +29,7 @@ const REPORT: &str = "golden/conformance/report.py";
 
 const USAGE: &str = "\
 usage: cargo xtask conformance [--target T] [--filter PATTERN] [--jobs N] [--eval] [--bless] [--check]
+                               [--cross aarch64]
 
 Runs the ONNX backend tests (node, light, pytorch-converted, pytorch-operator, simple) through
 onnxc-generated code and compares outputs with the ONNX runner's rule.
@@ -40,6 +43,9 @@ options:
     --bless            write golden/conformance/REPORT.md and SUPPORTED_OPS.md
     --check            fail when the core pass count is below golden/conformance/baseline.txt
     --python EXE       interpreter that creates the venv (default $PYTHON or python3)
+    --cross aarch64    build the batch crates for aarch64-unknown-linux-musl and run them under
+                       `qemu-aarch64 -cpu max` (work files in target/conformance/<target>-aarch64/;
+                       needs what `cargo xtask cross-test --help` lists)
     -h, --help         print this message
 
 Work files: target/conformance/ (data/, <target>/crates/, <target>/out/, <target>/REPORT.md).";
@@ -52,11 +58,13 @@ struct Options {
     bless: bool,
     check: bool,
     python: Option<String>,
+    /// `aarch64`: build for that architecture and run under qemu.
+    cross: Option<String>,
 }
 
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
     let jobs = std::thread::available_parallelism().map_or(2, |n| n.get());
-    let mut o = Options { target: "generic".into(), filter: None, jobs, eval: false, bless: false, check: false, python: None };
+    let mut o = Options { target: "generic".into(), filter: None, jobs, eval: false, bless: false, check: false, python: None, cross: None };
     let mut it = args.iter();
     while let Some(a) = it.next() {
         let (flag, inline) = match a.split_once('=') {
@@ -73,8 +81,15 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--eval" => o.eval = true,
             "--bless" => o.bless = true,
             "--check" => o.check = true,
+            "--cross" => match value()?.as_str() {
+                "aarch64" => o.cross = Some("aarch64".into()),
+                other => return Err(format!("--cross: unknown architecture {other} (known: aarch64)")),
+            },
             other => return Err(format!("unknown argument {other}")),
         }
+    }
+    if o.cross.is_some() && (o.eval || o.bless || o.check) {
+        return Err("--cross runs generated code and writes its own report: not with --eval, --bless or --check".into());
     }
     Ok(Some(o))
 }
@@ -228,7 +243,14 @@ fn run(opts: &Options) -> Result<ExitCode, String> {
     ensure_data(&root, &python, &data)?;
     let onnxc = onnxc_binary(&root, !opts.eval)?;
     let family = kernel_family(&root, &opts.target)?;
-    let work = root.join("target/conformance").join(if opts.eval { format!("{}-eval", opts.target) } else { opts.target.clone() });
+    if opts.cross.is_some() {
+        crate::cross_test::check_tools()?;
+    }
+    let work = root.join("target/conformance").join(match (&opts.cross, opts.eval) {
+        (Some(arch), _) => format!("{}-{arch}", opts.target),
+        (None, true) => format!("{}-eval", opts.target),
+        (None, false) => opts.target.clone(),
+    });
     let out = work.join("out");
     let _ = fs::remove_dir_all(&out);
     fs::create_dir_all(&out).map_err(|e| format!("cannot create {}: {e}", out.display()))?;
@@ -291,7 +313,12 @@ fn run(opts: &Options) -> Result<ExitCode, String> {
             },
             &progress("compiled", todo.len()),
         );
-        let mut workspace = batch::Workspace { crates: work.join("crates"), modules: vec![BTreeSet::new(); batch::BATCHES], prune: opts.filter.is_none() };
+        let mut workspace = batch::Workspace {
+            crates: work.join("crates"),
+            modules: vec![BTreeSet::new(); batch::BATCHES],
+            prune: opts.filter.is_none(),
+            triple: opts.cross.as_ref().map(|_| crate::cross_test::TRIPLE),
+        };
         let mut compiled = Vec::new();
         for (k, o) in outcomes.iter().enumerate() {
             let i = todo[k];
@@ -319,10 +346,18 @@ fn run(opts: &Options) -> Result<ExitCode, String> {
         let outcomes = pool::run_all(
             compiled.len(),
             opts.jobs,
-            Duration::from_secs(120),
+            Duration::from_secs(if opts.cross.is_some() { 600 } else { 120 }),
             &|k| {
                 let t = &tests[compiled[k]];
-                let mut cmd = Command::new(workspace.binary(batch::batch_of(&t.module)));
+                let binary = workspace.binary(batch::batch_of(&t.module));
+                let mut cmd = match opts.cross {
+                    Some(_) => {
+                        let mut c = Command::new("qemu-aarch64");
+                        c.args(["-cpu", "max"]).arg(binary);
+                        c
+                    }
+                    None => Command::new(binary),
+                };
                 cmd.arg(&t.module);
                 run_args(t, &mut cmd);
                 cmd

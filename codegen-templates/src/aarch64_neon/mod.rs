@@ -1,0 +1,28 @@
+//! The `aarch64_neon` kernel family: AArch64 Advanced SIMD (NEON q registers, 4 lanes).
+//!
+//! A SIMD family is its `vec.rs` (the vector primitives of one ISA) plus the shared SIMD
+//! kernels of `src/simd/`, which use only those primitives; ops without a SIMD kernel use
+//! the `generic` ones. In a generated crate all of them sit side by side in `src/kernels/`,
+//! which is why the generic modules are re-exported here under their own names.
+
+pub use crate::generic::{activation, conv, gemm, softmax};
+
+pub mod vec;
+
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_conv.rs"]
+pub mod simd_conv;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_gemm.rs"]
+pub mod simd_gemm;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_math.rs"]
+pub mod simd_math;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_softmax.rs"]
+pub mod simd_softmax;
+
+#[cfg(test)]
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_tests.rs"]
+mod simd_tests;
