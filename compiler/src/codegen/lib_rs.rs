@@ -127,6 +127,20 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, layout: Layout, uses: &m
         body.extend(quote!({ #note #split #call }));
     }
 
+    // A model without activations or without weights leaves `arena` or `weight` unused; the
+    // crate must still build without warnings.
+    let uses_arena = mentions(&body, "arena");
+    let arena_unused = if uses_arena { quote!() } else { quote!(let _ = arena;) };
+    let arena_bytes_fn = if uses_arena {
+        quote! {
+            fn bytes(&mut self) -> &mut [u8] {
+                &mut self.0 .0
+            }
+        }
+    } else {
+        quote!()
+    };
+    let uses_weights = mentions(&body, "weight") || mentions(&layer_fns, "weight");
     let too_many = if params.len() > 7 { quote!(#[allow(clippy::too_many_arguments)]) } else { quote!() };
     let run_doc = format!(
         " Runs {}: reads the inputs, writes every output. Uses only `arena` as scratch memory.",
@@ -171,6 +185,22 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, layout: Layout, uses: &m
             TokenStream::new(),
         ),
     };
+    let weights_items = if uses_weights {
+        quote! {
+            #[cfg(target_endian = "big")]
+            compile_error!("weights.bin is little-endian; this crate supports little-endian targets only");
+
+            /// The weights blob, aligned so tensors can be viewed in place.
+            static WEIGHTS: &rt::view::Aligned<[u8]> = &rt::view::Aligned(*include_bytes!(#weights_path));
+
+            /// `len` bytes of weights at `offset`, viewed as `T`s.
+            fn weight<T: rt::view::Element>(offset: usize, len: usize) -> &'static [T] {
+                rt::view::cast(WEIGHTS.0.get(offset..offset + len).unwrap_or_default())
+            }
+        }
+    } else {
+        quote!()
+    };
     Ok(quote! {
         #(#header_lines)*
         #preamble
@@ -197,9 +227,7 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, layout: Layout, uses: &m
                 Arena(rt::view::Aligned([0; ARENA_BYTES]))
             }
 
-            fn bytes(&mut self) -> &mut [u8] {
-                &mut self.0 .0
-            }
+            #arena_bytes_fn
         }
 
         impl Default for Arena {
@@ -208,26 +236,27 @@ pub fn lib_rs(graph: &Graph, plan: &Plan, header: &str, layout: Layout, uses: &m
             }
         }
 
-        #[cfg(target_endian = "big")]
-        compile_error!("weights.bin is little-endian; this crate supports little-endian targets only");
-
-        /// The weights blob, aligned so tensors can be viewed in place.
-        static WEIGHTS: &rt::view::Aligned<[u8]> = &rt::view::Aligned(*include_bytes!(#weights_path));
-
-        /// `len` bytes of weights at `offset`, viewed as `T`s.
-        fn weight<T: rt::view::Element>(offset: usize, len: usize) -> &'static [T] {
-            rt::view::cast(WEIGHTS.0.get(offset..offset + len).unwrap_or_default())
-        }
+        #weights_items
 
         #[doc = #run_doc]
         #too_many
         pub fn run(arena: &mut Arena, #(#params),*) {
+            #arena_unused
             #body
         }
 
         #layer_fns
 
         #smoke_test
+    })
+}
+
+/// True when `tokens` use the identifier `name` anywhere (groups included).
+fn mentions(tokens: &TokenStream, name: &str) -> bool {
+    tokens.clone().into_iter().any(|t| match t {
+        proc_macro2::TokenTree::Ident(id) => id == name,
+        proc_macro2::TokenTree::Group(g) => mentions(&g.stream(), name),
+        _ => false,
     })
 }
 
@@ -239,12 +268,12 @@ fn smoke_test(inputs: &[Port], outputs: &[Port]) -> TokenStream {
     let mut checks = TokenStream::new();
     for p in inputs {
         let (id, t, len) = (format_ident!("{}", p.ident), rust_type(&p.info), num(p.info.elements()));
-        decls.extend(quote!(let #id = vec![0 as #t; #len].into_boxed_slice();));
+        decls.extend(quote!(let #id = vec![<#t>::default(); #len].into_boxed_slice();));
         args.push(quote!((&*#id).try_into().expect("sized from the constants")));
     }
     for p in outputs {
         let (id, t, len) = (format_ident!("{}", p.ident), rust_type(&p.info), num(p.info.elements()));
-        decls.extend(quote!(let mut #id = vec![0 as #t; #len].into_boxed_slice();));
+        decls.extend(quote!(let mut #id = vec![<#t>::default(); #len].into_boxed_slice();));
         args.push(quote!((&mut *#id).try_into().expect("sized from the constants")));
         if p.info.dtype.is_float() && p.info.dtype == crate::ir::DType::F32 {
             let msg = format!("output {} has a non-finite value", p.name);

@@ -68,6 +68,12 @@ pub fn main_rs(graph: &Graph, name: &str, layout: Layout) -> Result<String> {
         out_specs.join(", ")
     );
     let args = args.join(", ");
+    // A model without run-time inputs (all of them constants) decodes nothing.
+    let (imported, inputs_param) = if inputs.is_empty() {
+        ("buffer, encode, to_array_mut, ModelSpec, TensorSpec", "_inputs")
+    } else {
+        ("buffer, decode, encode, to_array, to_array_mut, ModelSpec, TensorSpec", "inputs")
+    };
     let source = match layout {
         Layout::Crate => format!(
             r#"//! Command-line runner for `{name}`: reads `.npy` inputs, runs the model, writes `.npy` outputs.
@@ -75,7 +81,7 @@ pub fn main_rs(graph: &Graph, name: &str, layout: Layout) -> Result<String> {
 
 mod runner;
 
-use runner::cli::{{buffer, decode, encode, to_array, to_array_mut, ModelSpec, TensorSpec}};
+use runner::cli::{{{imported}}};
 use runner::npy::NpyDtype;
 use std::process::ExitCode;
 
@@ -94,7 +100,7 @@ fn main() -> ExitCode {{
 fn run_model() -> ExitCode {{
     let mut arena = {model}::Arena::new();
     {buffers}
-    runner::cli::main(&SPEC, &mut |inputs, outputs| {{
+    runner::cli::main(&SPEC, &mut |{inputs_param}, outputs| {{
         {decode}
         {model}::run(&mut arena, {args});
         {encode}
@@ -106,7 +112,7 @@ fn run_model() -> ExitCode {{
         Layout::Module => format!(
             r#"//! Command-line adapter for the model module `{ident}` (`{name}`): `.npy` inputs and outputs.
 
-use crate::runner::cli::{{buffer, decode, encode, to_array, to_array_mut, ModelSpec, TensorSpec}};
+use crate::runner::cli::{{{imported}}};
 use crate::runner::npy::NpyDtype;
 use std::process::ExitCode;
 
@@ -127,7 +133,7 @@ pub fn main(args: &[String]) -> ExitCode {{
 fn run_model(args: &[String]) -> ExitCode {{
     let mut arena = {model}::Arena::new();
     {buffers}
-    crate::runner::cli::main_with_args(&SPEC, args, &mut |inputs, outputs| {{
+    crate::runner::cli::main_with_args(&SPEC, args, &mut |{inputs_param}, outputs| {{
         {decode}
         {model}::run(&mut arena, {args});
         {encode}
