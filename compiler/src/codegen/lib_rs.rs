@@ -59,6 +59,12 @@ fn rust_type(info: &ValueInfo) -> TokenStream {
     quote!(#t)
 }
 
+/// A zero literal of the value's element type (`0f32`, `0u16`, …).
+fn typed_zero(info: &ValueInfo) -> TokenStream {
+    let lit: proc_macro2::Literal = format!("0{}", info.dtype.rust_type()).parse().unwrap_or_else(|_| proc_macro2::Literal::u8_suffixed(0));
+    quote!(#lit)
+}
+
 /// Marks a line that becomes a `//` comment after printing (prettyplease drops comments).
 pub fn comment(text: &str) -> TokenStream {
     let clean: String = text.chars().map(|c| if c == '"' || c == '\\' || c.is_control() { '\'' } else { c }).collect();
@@ -267,13 +273,13 @@ fn smoke_test(inputs: &[Port], outputs: &[Port]) -> TokenStream {
     let mut args = Vec::new();
     let mut checks = TokenStream::new();
     for p in inputs {
-        let (id, t, len) = (format_ident!("{}", p.ident), rust_type(&p.info), num(p.info.elements()));
-        decls.extend(quote!(let #id = vec![<#t>::default(); #len].into_boxed_slice();));
+        let (id, zero, len) = (format_ident!("{}", p.ident), typed_zero(&p.info), num(p.info.elements()));
+        decls.extend(quote!(let #id = vec![#zero; #len].into_boxed_slice();));
         args.push(quote!((&*#id).try_into().expect("sized from the constants")));
     }
     for p in outputs {
-        let (id, t, len) = (format_ident!("{}", p.ident), rust_type(&p.info), num(p.info.elements()));
-        decls.extend(quote!(let mut #id = vec![<#t>::default(); #len].into_boxed_slice();));
+        let (id, zero, len) = (format_ident!("{}", p.ident), typed_zero(&p.info), num(p.info.elements()));
+        decls.extend(quote!(let mut #id = vec![#zero; #len].into_boxed_slice();));
         args.push(quote!((&mut *#id).try_into().expect("sized from the constants")));
         if p.info.dtype.is_float() && p.info.dtype == crate::ir::DType::F32 {
             let msg = format!("output {} has a non-finite value", p.name);
