@@ -32,11 +32,14 @@ macro_rules! slice_impl {
 }
 slice_impl!(f32, F32);
 slice_impl!(f64, F64);
-slice_impl!(u16, F16, BF16);
+slice_impl!(u16, F16, BF16, U16);
 slice_impl!(u8, Bool, U8);
-slice_impl!(i64, I64);
-slice_impl!(i32, I32);
 slice_impl!(i8, I8);
+slice_impl!(i16, I16);
+slice_impl!(i32, I32);
+slice_impl!(u32, U32);
+slice_impl!(i64, I64);
+slice_impl!(u64, U64);
 
 /// The inputs by slot (`None` where absent).
 pub struct Args<'a> {

@@ -6,41 +6,7 @@ use crate::lower::quant::{QuantKernel, QuantKernelKind};
 use onnxc_templates::generic as k;
 use onnxc_templates::generic::qlinear::QScalar;
 use onnxc_templates::generic::quant::QInt;
-
-/// Element types the kernels take, viewed out of evaluator tensors.
-trait Slice: Sized {
-    fn of(d: &Data) -> Option<&[Self]>;
-    fn of_mut(d: &mut Data) -> Option<&mut [Self]>;
-}
-
-macro_rules! slice_impl {
-    ($t:ty, $($v:ident),*) => {
-        impl Slice for $t {
-            fn of(d: &Data) -> Option<&[Self]> {
-                match d {
-                    $(Data::$v(v) => Some(v),)*
-                    _ => None,
-                }
-            }
-            fn of_mut(d: &mut Data) -> Option<&mut [Self]> {
-                match d {
-                    $(Data::$v(v) => Some(v),)*
-                    _ => None,
-                }
-            }
-        }
-    };
-}
-slice_impl!(f32, F32);
-slice_impl!(f64, F64);
-slice_impl!(u16, F16, BF16, U16);
-slice_impl!(u8, U8, Bool);
-slice_impl!(i8, I8);
-slice_impl!(i16, I16);
-slice_impl!(i32, I32);
-slice_impl!(u32, U32);
-slice_impl!(i64, I64);
-slice_impl!(u64, U64);
+use super::nn::Slice;
 
 /// Runs `$body` with `$t` bound to the Rust element type of `$data`, among the listed variants.
 macro_rules! pick {
