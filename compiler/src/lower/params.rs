@@ -359,7 +359,9 @@ pub fn reduce_params(x: &[usize], axes: &[usize]) -> Result<k::reduce::ReducePar
     let rank = rank_checked(x)?;
     let mut reduced = [false; MAX_RANK];
     for &a in axes {
-        reduced[a] = true;
+        // Axes come normalized from inference; one past the rank is still refused, not a panic.
+        let slot = reduced.get_mut(a).filter(|_| a < x.len());
+        *slot.ok_or_else(|| Error::invalid(format!("reduce axis {a} is out of range for rank {}", x.len())))? = true;
     }
     let out_shape: Vec<usize> = x.iter().enumerate().map(|(i, &d)| if reduced[i] { 1 } else { d }).collect();
     Ok(k::reduce::ReduceParams {
@@ -368,7 +370,7 @@ pub fn reduce_params(x: &[usize], axes: &[usize]) -> Result<k::reduce::ReducePar
         in_shape: padded(x),
         reduced,
         out_len: out_shape.iter().product(),
-        reduce_len: axes.iter().map(|&a| x[a]).product(),
+        reduce_len: axes.iter().map(|&a| x.get(a).copied().unwrap_or(1)).product(),
     })
 }
 

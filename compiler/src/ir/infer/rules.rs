@@ -282,6 +282,9 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
         }
         Op::Concat { axis } => {
             let first = inputs.info(0)?;
+            if first.shape.is_empty() {
+                return Err(Error::invalid("Concat's inputs must have at least one dimension"));
+            }
             let a = normalize_axis(*axis, first.shape.len())?;
             let mut out = first.shape.clone();
             out[a] = 0;
