@@ -10,7 +10,7 @@
 use core::arch::aarch64::{
     float32x4_t, vabsq_f32, vaddq_f32, vaddq_s32, vaddvq_f32, vbslq_f32, vcgtq_f32,
     vcvtq_s32_f32, vdivq_f32, vdupq_n_f32, vdupq_n_s32, vdupq_n_u32, vfmaq_f32, vld1q_f32,
-    vmaxnmvq_f32, vmulq_f32, vreinterpretq_f32_s32, vrndnq_f32, vshlq_n_s32, vst1q_f32, vsubq_f32,
+    vmaxnmvq_f32, vmulq_f32, vreinterpretq_f32_s32, vrndnq_f32, vshlq_n_s32, vst1q_f32, vsubq_f32, vuzp1q_f32,
 };
 
 /// One vector of f32 lanes.
@@ -187,6 +187,13 @@ pub fn copysign(magnitude: F32s, sign: F32s) -> F32s {
     // SAFETY: neon is enabled at compile time (module docs). The select takes the sign bit
     // from `sign` and every other bit from `magnitude`.
     unsafe { vbslq_f32(vdupq_n_u32(0x8000_0000), sign, magnitude) }
+}
+
+/// The even-indexed lanes of `a` followed by `b`: `a[0], a[2], …, b[0], b[2], …`.
+#[inline(always)]
+pub fn evens(a: F32s, b: F32s) -> F32s {
+    // SAFETY: neon is enabled at compile time.
+    unsafe { vuzp1q_f32(a, b) }
 }
 
 /// Sum of the lanes.

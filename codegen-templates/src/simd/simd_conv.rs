@@ -6,7 +6,7 @@
 
 use super::conv::{valid_range, ConvParams};
 use super::simd_gemm::{gemm_core, gemm_offsets, TileBias};
-use super::vec::{fma, load, load_tail, max, min, splat, store, store_tail, tail, F32s, LANES};
+use super::vec::{evens, fma, load, load_tail, max, min, splat, store, store_tail, tail, F32s, LANES};
 use super::activation::{apply_in_place, Activation};
 use core::mem::MaybeUninit;
 
@@ -56,6 +56,35 @@ fn write_strided(dst: &mut [MaybeUninit<f32>], src: &[f32], stride: usize) -> bo
     if stride == 1 {
         for (d, &s) in dst.iter_mut().zip(src) {
             d.write(s);
+        }
+    } else if stride == 2 {
+        // `src` holds at least `2·len - 1` floats (checked above): each vector of `dst` is the
+        // even lanes of two source vectors, the last ones loaded masked to what remains.
+        let (len, have) = (dst.len(), src.len());
+        let mut i = 0;
+        while i < len {
+            let take = if len - i < LANES { len - i } else { LANES };
+            let avail = have - 2 * i;
+            // SAFETY: lanes read are `src[2i..2i + min(avail, 2·LANES)]`, inside `src`; lanes
+            // written are `dst[i..i + take]`, inside `dst`; `MaybeUninit<f32>` has the layout
+            // of `f32`.
+            unsafe {
+                let p = src.as_ptr().add(2 * i);
+                let (lo, hi) = if avail >= 2 * LANES {
+                    (load(p), load(p.add(LANES)))
+                } else if avail > LANES {
+                    (load(p), load_tail(p.add(LANES), tail(avail - LANES)))
+                } else {
+                    (load_tail(p, tail(avail)), splat(0.0))
+                };
+                let out = dst.as_mut_ptr().add(i).cast::<f32>();
+                if take == LANES {
+                    store(out, evens(lo, hi));
+                } else {
+                    store_tail(out, evens(lo, hi), tail(take));
+                }
+            }
+            i += take;
         }
     } else {
         for (d, &s) in dst.iter_mut().zip(src.iter().step_by(stride)) {

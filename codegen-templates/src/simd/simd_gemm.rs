@@ -126,6 +126,9 @@ pub const GEMM_PACK: usize = 48 * 1024;
 #[inline(always)]
 fn panels<const V: usize>(ops: Operands, m: usize, n: usize) {
     let width = V * LANES;
+    if ops.k <= ROWS_FIRST_MAX_K && m > GEMM_ROWS && m * n >= ROWS_FIRST_MIN_Y {
+        return rows_first::<V>(ops, m, n);
+    }
     let pack = m > GEMM_ROWS && ops.b_rows.is_null() && ops.ldb > width && ops.k * width <= GEMM_PACK;
     let mut packed = [const { core::mem::MaybeUninit::<f32>::uninit() }; GEMM_PACK];
     let mut j = 0;
@@ -162,6 +165,35 @@ fn panels<const V: usize>(ops: Operands, m: usize, n: usize) {
             i += rows;
         }
         j += cols;
+    }
+}
+
+/// [`panels`] walks row blocks outermost (see [`rows_first`]) for at most this `k` …
+const ROWS_FIRST_MAX_K: usize = 32;
+
+/// … and a `Y` of at least this many floats (1 MiB: more than an L2 share, so the order of
+/// the writes decides the speed).
+const ROWS_FIRST_MIN_Y: usize = 256 * 1024;
+
+/// The loop order for short `k`: each block of `GEMM_ROWS` rows of `Y` is written left to
+/// right across all panels, a few sequential streams the prefetcher follows, instead of every
+/// row of `Y` a panel at a time. `B` (at most `k` rows) is read again per block; it is small.
+#[inline(always)]
+fn rows_first<const V: usize>(ops: Operands, m: usize, n: usize) {
+    let width = V * LANES;
+    let mut i = 0;
+    while i < m {
+        let rows = if m - i < GEMM_ROWS { m - i } else { GEMM_ROWS };
+        let mut j = 0;
+        while j < n {
+            let cols = if n - j < width { n - j } else { width };
+            let vecs = cols.div_ceil(LANES);
+            // SAFETY: as in `panels`: rows `i..i + rows` < m and columns `j..j + cols` <= n
+            // lie inside the operands validated by `gemm_core`; the last vector is masked.
+            unsafe { tile_dispatch::<V>(ops, i, j, rows, vecs, tail(cols - (vecs - 1) * LANES)) };
+            j += cols;
+        }
+        i += rows;
     }
 }
 

@@ -66,6 +66,21 @@ fn gemm_matches_generic_on_tails() {
 }
 
 #[test]
+fn large_outputs_with_short_k_match_generic() {
+    // `Y` of more than 1 MiB and k <= 32 takes the rows-first loop order.
+    let mut rng = Rng(9);
+    for &(m, n, k) in &[(17usize, 16 * 1024 + 3, 3usize), (9, 30_001, 32)] {
+        let p = GemmParams { m, n, k, trans_a: false, trans_b: false, alpha: 1.0, beta: 1.0, bias: GemmBias::Column, act: Activation::Relu };
+        let (a, b, c) = (rng.vec(m * k), rng.vec(k * n), rng.vec(m));
+        let mut want = std::vec![7.0; m * n];
+        let mut got = std::vec![7.0; m * n];
+        super::gemm::gemm(&p, &a, &b, Some(&c), &mut want);
+        super::simd_gemm::gemm(&p, &a, &b, Some(&c), &mut got);
+        assert_close(&std::format!("gemm {m}x{n}x{k}"), &got, &want, k);
+    }
+}
+
+#[test]
 fn gemm_falls_back_for_transposed_and_scaled() {
     let mut rng = Rng(2);
     let (m, n, k) = (5, 17, 9);
@@ -177,6 +192,22 @@ fn kxk_conv_matches_generic() {
         let act = ACTS[i % ACTS.len()];
         let p = conv_params(c, m, h, w, kh, kw, s, pad, d, 1, act);
         check_conv(&p, &mut rng, i % 2 == 0);
+    }
+}
+
+#[test]
+fn stride_two_conv_matches_generic_on_tails() {
+    // Stride-2 rows are gathered with `evens`, whole vectors and a masked tail: sweep widths.
+    let mut rng = Rng(8);
+    for &w in TAILS {
+        for &(k, pad) in &[(3usize, 1usize), (1, 0), (3, 0)] {
+            if w + 2 * pad < k {
+                continue;
+            }
+            let act = ACTS[rng.below(ACTS.len())];
+            check_conv(&conv_params(2, 3, 3 + rng.below(4), w, k, k, (2, 2), (pad, pad), 1, 1, act), &mut rng, true);
+            check_conv(&conv_params(3, 3, 3 + rng.below(4), w, k, k, (2, 2), (pad, pad), 1, 3, act), &mut rng, false);
+        }
     }
 }
 

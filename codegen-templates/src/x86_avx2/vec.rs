@@ -7,10 +7,10 @@
 
 use core::arch::x86_64::{
     __m256, __m256i, _mm256_add_epi32, _mm256_add_ps, _mm256_and_ps, _mm256_andnot_ps,
-    _mm256_castsi256_ps, _mm256_cmpgt_epi32, _mm256_cvtps_epi32, _mm256_div_ps,
+    _mm256_castpd_ps, _mm256_castps_pd, _mm256_castsi256_ps, _mm256_cmpgt_epi32, _mm256_cvtps_epi32, _mm256_div_ps,
     _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_max_ps,
-    _mm256_min_ps, _mm256_mul_ps, _mm256_or_ps, _mm256_round_ps, _mm256_set1_epi32,
-    _mm256_set1_ps, _mm256_setr_epi32, _mm256_setzero_ps, _mm256_slli_epi32, _mm256_storeu_ps,
+    _mm256_min_ps, _mm256_mul_ps, _mm256_or_ps, _mm256_permute4x64_pd, _mm256_round_ps, _mm256_set1_epi32,
+    _mm256_set1_ps, _mm256_setr_epi32, _mm256_setzero_ps, _mm256_shuffle_ps, _mm256_slli_epi32, _mm256_storeu_ps,
     _mm256_sub_ps,
 };
 
@@ -174,6 +174,14 @@ pub fn copysign(magnitude: F32s, sign: F32s) -> F32s {
         let mask = _mm256_set1_ps(-0.0);
         _mm256_or_ps(_mm256_andnot_ps(mask, magnitude), _mm256_and_ps(mask, sign))
     }
+}
+
+/// The even-indexed lanes of `a` followed by `b`: `a[0], a[2], …, b[0], b[2], …`.
+#[inline(always)]
+pub fn evens(a: F32s, b: F32s) -> F32s {
+    // SAFETY: avx2 is enabled at compile time. The shuffle gives `a0 a2 b0 b2 | a4 a6 b4 b6`
+    // per 128-bit half; the permute puts the 64-bit pairs in order.
+    unsafe { _mm256_castpd_ps(_mm256_permute4x64_pd::<0b11_01_10_00>(_mm256_castps_pd(_mm256_shuffle_ps::<0b10_00_10_00>(a, b)))) }
 }
 
 /// Sum of the lanes.

@@ -9,7 +9,7 @@ use core::arch::x86_64::{
     __m512, __mmask16, _mm512_abs_ps, _mm512_add_epi32, _mm512_add_ps, _mm512_and_si512,
     _mm512_andnot_si512, _mm512_castps_si512, _mm512_castsi512_ps, _mm512_cvtps_epi32,
     _mm512_div_ps, _mm512_fmadd_ps, _mm512_loadu_ps, _mm512_mask_storeu_ps, _mm512_max_ps,
-    _mm512_maskz_loadu_ps, _mm512_min_ps, _mm512_mul_ps, _mm512_or_si512,
+    _mm512_maskz_loadu_ps, _mm512_min_ps, _mm512_mul_ps, _mm512_or_si512, _mm512_permutex2var_ps, _mm512_setr_epi32,
     _mm512_reduce_add_ps, _mm512_reduce_max_ps, _mm512_roundscale_ps, _mm512_set1_epi32,
     _mm512_set1_ps, _mm512_setzero_ps, _mm512_slli_epi32, _mm512_storeu_ps, _mm512_sub_ps,
 };
@@ -177,6 +177,14 @@ pub fn copysign(magnitude: F32s, sign: F32s) -> F32s {
         let s = _mm512_and_si512(_mm512_castps_si512(sign), mask);
         _mm512_castsi512_ps(_mm512_or_si512(_mm512_andnot_si512(mask, _mm512_castps_si512(magnitude)), s))
     }
+}
+
+/// The even-indexed lanes of `a` followed by `b`: `a[0], a[2], …, b[0], b[2], …`.
+#[inline(always)]
+pub fn evens(a: F32s, b: F32s) -> F32s {
+    // SAFETY: avx512f is enabled at compile time. Index `i < 16` picks lane `i` of `a`,
+    // `16 + i` lane `i` of `b`.
+    unsafe { _mm512_permutex2var_ps(a, _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30), b) }
 }
 
 /// Sum of the lanes.
