@@ -5,6 +5,7 @@ pub mod attention;
 pub mod conv;
 pub mod conv_direct;
 pub mod conv_nd;
+pub mod conv_nhwc;
 pub mod conv_transpose;
 pub mod einsum;
 pub mod elementwise;
