@@ -62,7 +62,7 @@ pub fn pack_weights(p: &ConvNhwcParams, w: &[f32], out: &mut [f32]) -> bool {
     let c = &p.conv;
     let (cin, m, kh, kw) = (c.in_channels, c.out_channels, c.kernel_h, c.kernel_w);
     let taps = kh * kw;
-    let icg = if c.groups == 0 { 0 } else { cin / c.groups };
+    let icg = cin.checked_div(c.groups).unwrap_or(0);
     if !supported(c) || w.len() != m * icg * taps || out.len() != packed_weight_len(p) {
         return false;
     }
