@@ -212,6 +212,7 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
             first.data = Data::from_le_bytes(first.dtype(), &bytes)?;
         }
         Kernel::Conv2d(p) => k::conv::conv2d(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?),
+        Kernel::ConvNhwc(p) => k::conv_nhwc::conv2d_nhwc(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?),
         Kernel::ConvTranspose2d(p) => {
             k::conv_transpose::conv_transpose2d(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?)
         }

@@ -19,6 +19,7 @@ pub use params::*;
 use crate::error::{Error, Result};
 use crate::ir::infer::{self, Inputs};
 use crate::ir::op::{Activation, Op, PoolKind};
+use crate::ir::op_layout::LayoutOp;
 use crate::ir::{DType, Tensor, ValueInfo};
 use onnxc_templates::generic as k;
 
@@ -32,6 +33,8 @@ pub enum Kernel {
     Copy,
     /// x, w, optional bias.
     Conv2d(k::conv::ConvParams),
+    /// x `[N, H, W, C]`, packed w, optional bias (the layout pass's channels-last Conv).
+    ConvNhwc(k::conv_nhwc::ConvNhwcParams),
     /// x, w, optional bias.
     ConvTranspose2d(k::conv_transpose::ConvTransposeParams),
     /// a, b, optional c.
@@ -278,6 +281,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Quant(q) => Kernel::Quant(quant::lower(q, &ins, outputs)?),
         Op::Vision(v) => Kernel::Vision(vision::lower(v, &ins, outputs)?),
         Op::Signal(s) => Kernel::Signal(signal::lower(s, &ins, outputs)?),
+        Op::Layout(LayoutOp::Conv(p)) => Kernel::ConvNhwc(*p),
     };
     Ok(Lowered { kernel, dtype })
 }
