@@ -87,23 +87,21 @@ pub fn pack_weights(p: &ConvNhwcParams, w: &[f32], out: &mut [f32]) -> bool {
     true
 }
 
-/// `y = act(conv(x, w) + bias)` for NHWC `x` `[N, H, W, C]`, packed `w` (see
-/// [`pack_weights`]) and NHWC `y` `[N, oh, ow, M]`.
+/// `y = act(conv(x, w) + bias + residual)` for NHWC `x` `[N, H, W, C]`, packed `w` (see
+/// [`pack_weights`]), and NHWC `residual` and `y` `[N, oh, ow, M]` (a residual connection's
+/// Add, fused so the sum is formed while the output is computed).
 ///
 /// Taps that fall outside the input read zero. Does nothing if a buffer is too short or the
 /// convolution is not [`supported`].
 #[inline(always)]
-pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
     let c = &p.conv;
     let (cin, m) = (c.in_channels, c.out_channels);
-    let (Some(x), Some(w), Some(y)) = (
-        x.get(..c.batch * c.in_h * c.in_w * cin),
-        w.get(..packed_weight_len(p)),
-        y.get_mut(..c.batch * c.out_h * c.out_w * m),
-    ) else {
+    let out_len = c.batch * c.out_h * c.out_w * m;
+    let (Some(x), Some(w), Some(y)) = (x.get(..c.batch * c.in_h * c.in_w * cin), w.get(..packed_weight_len(p)), y.get_mut(..out_len)) else {
         return;
     };
-    if !supported(c) || bias.is_some_and(|b| b.len() < m) || m == 0 || c.kernel_w == 0 {
+    if !supported(c) || bias.is_some_and(|b| b.len() < m) || residual.is_some_and(|r| r.len() < out_len) || m == 0 || c.kernel_w == 0 {
         return;
     }
     let width = panel_width(p);
@@ -147,6 +145,11 @@ pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]
                         }
                     }
                 }
+            }
+        }
+        if let Some(r) = residual.and_then(|r| r.get(pix * m..(pix + 1) * m)) {
+            for (yv, &rv) in y_pix.iter_mut().zip(r) {
+                *yv += rv;
             }
         }
         apply_in_place(c.act, y_pix);

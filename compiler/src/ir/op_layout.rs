@@ -8,8 +8,8 @@ use onnxc_templates::generic::conv_nhwc::ConvNhwcParams;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayoutOp {
-    /// x `[N, H, W, C]`, weights packed by `conv_nhwc::pack_weights` (1-D), optional bias `[M]`
-    /// → `[N, oh, ow, M]`.
+    /// x `[N, H, W, C]`, weights packed by `conv_nhwc::pack_weights` (1-D), optional bias `[M]`,
+    /// optional residual `[N, oh, ow, M]` (added before the activation) → `[N, oh, ow, M]`.
     Conv(ConvNhwcParams),
 }
 

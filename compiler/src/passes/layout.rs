@@ -32,6 +32,7 @@ pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
     let panel = crate::codegen::family::family(&target.kernel_family).map_or(0, |f| f.gemm_panel);
     // The channels-last twin of each NCHW value that has one.
     let mut twins: HashMap<ValueRef, ValueRef> = HashMap::new();
+    let mut back = Vec::new();
     for node in graph.topo_order()? {
         let op = graph.node(node).op.clone();
         let converted = match op {
@@ -42,6 +43,14 @@ pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
         };
         if let Some((nchw, nhwc)) = converted {
             twins.insert(nchw, nhwc);
+            back.push(nchw.node);
+        }
+    }
+    // Transposes back to NCHW that no op and no model output reads: the fusions that follow
+    // count readers, so they go now rather than in the cleanup.
+    for node in back {
+        if graph.use_count(out0(node)) == 0 {
+            graph.remove_node(node);
         }
     }
     Ok(())

@@ -13,6 +13,7 @@ pub mod dce;
 pub mod fold;
 pub mod fold_batchnorm;
 pub mod fuse_activation;
+pub mod fuse_residual;
 pub mod layout;
 pub mod matmul_add;
 pub mod pretranspose;
@@ -41,6 +42,7 @@ pub const PIPELINE: &[(&str, PassFn)] = &[
     ("fuse-activation", fuse_activation::run),
     ("pretranspose", pretranspose::run),
     ("layout", layout::run),
+    ("fuse-residual", fuse_residual::run),
     ("cleanup", cleanup),
 ];
 

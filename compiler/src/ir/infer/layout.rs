@@ -24,12 +24,16 @@ pub(super) fn infer(op: &LayoutOp, inputs: &Inputs) -> Result<Inferred> {
             if inputs.present(2) && inputs.shape(2)? != [c.out_channels] {
                 return Err(Error::invalid(format!("bias {:?} should be [{}]", inputs.shape(2)?, c.out_channels)));
             }
-            for i in 0..3 {
+            let out = vec![c.batch, c.out_h, c.out_w, c.out_channels];
+            if inputs.present(3) && inputs.shape(3)? != out.as_slice() {
+                return Err(Error::invalid(format!("residual {:?} should be {out:?}", inputs.shape(3)?)));
+            }
+            for i in 0..4 {
                 if inputs.present(i) && inputs.dtype(i)? != DType::F32 {
                     return Err(Error::invalid(format!("channels-last Conv input {i} is {}, not f32", inputs.dtype(i)?)));
                 }
             }
-            Ok(vec![(DType::F32, vec![c.batch, c.out_h, c.out_w, c.out_channels])])
+            Ok(vec![(DType::F32, out)])
         }
     }
 }
