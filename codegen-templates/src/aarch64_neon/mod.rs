@@ -5,13 +5,16 @@
 //! the `generic` ones. In a generated crate all of them sit side by side in `src/kernels/`,
 //! which is why the generic modules are re-exported here under their own names.
 
-pub use crate::generic::{activation, conv, gemm, softmax};
+pub use crate::generic::{activation, conv, conv_nhwc, gemm, softmax};
 
 pub mod vec;
 
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_conv.rs"]
 pub mod simd_conv;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_conv_nhwc.rs"]
+pub mod simd_conv_nhwc;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_gemm.rs"]
 pub mod simd_gemm;
@@ -26,3 +29,8 @@ pub mod simd_softmax;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_tests.rs"]
 mod simd_tests;
+
+#[cfg(test)]
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_nhwc_tests.rs"]
+mod simd_nhwc_tests;

@@ -8,13 +8,16 @@
 // AVX-512 intrinsics are stable since Rust 1.89 (generated crates declare that version).
 #![allow(clippy::incompatible_msrv)]
 
-pub use crate::generic::{activation, conv, gemm, softmax};
+pub use crate::generic::{activation, conv, conv_nhwc, gemm, softmax};
 
 pub mod vec;
 
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_conv.rs"]
 pub mod simd_conv;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_conv_nhwc.rs"]
+pub mod simd_conv_nhwc;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_gemm.rs"]
 pub mod simd_gemm;
@@ -29,3 +32,8 @@ pub mod simd_softmax;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_tests.rs"]
 mod simd_tests;
+
+#[cfg(test)]
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_nhwc_tests.rs"]
+mod simd_nhwc_tests;

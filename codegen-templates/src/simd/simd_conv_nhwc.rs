@@ -1,0 +1,406 @@
+//! SIMD convolution on channels-last tensors (NHWC) over the target's `vec.rs`, same contract as
+//! the generic `conv_nhwc::conv2d_nhwc` (which it falls back to for shapes it does not cover).
+//!
+//! - `groups == 1`: an indirect GEMM `Y[pixels, M] = A[pixels, K] · W[K, M]`. A tile is
+//!   `GEMM_ROWS` output pixels × one weight panel (packed at compile time, `GEMM_VECS` vectors
+//!   wide); per tap it points each row at that pixel's `C` input channels, or at a zero row when
+//!   the tap is in the padding. No im2col buffer, no padded copy, no packing at run time.
+//! - depthwise: vectors across channels, a few pixels at a time sharing each weight vector;
+//!   taps in the padding are skipped, not read as zeros.
+
+use super::activation::{apply_in_place, Activation};
+use super::conv::{valid_range, ConvParams};
+use super::conv_nhwc::{is_depthwise, packed_weight_len, supported, ConvNhwcParams};
+use super::vec::{add, fma, load, load_tail, max, min, splat, store, store_tail, tail, zero, F32s, Tail, GEMM_ROWS, GEMM_VECS, LANES};
+use core::mem::MaybeUninit;
+
+/// Floats of the zero row that padding taps read (16 KiB): the most input channels of a
+/// `groups == 1` convolution on the SIMD path.
+pub const ZERO_ROW: usize = 4096;
+
+/// Floats of `A` (pixels × `K`) one block of pixels spans; every weight panel passes over the
+/// block while it is still in L2 (256 KiB).
+const BLOCK_FLOATS: usize = 64 * 1024;
+
+/// Output pixels a depthwise step computes with each weight vector it loads.
+const DW_PIXELS: usize = 4;
+
+/// `y = act(conv(x, w) + bias)` for NHWC `x` `[N, H, W, C]`, packed `w` and NHWC `y`
+/// `[N, oh, ow, M]`, same contract as the generic `conv2d_nhwc`: does nothing if a buffer is too
+/// short or the convolution is not supported.
+#[inline(always)]
+pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+    let c = &p.conv;
+    let (cin, m) = (c.in_channels, c.out_channels);
+    let pixels = c.batch * c.out_h * c.out_w;
+    let (Some(xs), Some(ws), Some(ys)) = (
+        x.get(..c.batch * c.in_h * c.in_w * cin),
+        w.get(..packed_weight_len(p)),
+        y.get_mut(..pixels * m),
+    ) else {
+        return;
+    };
+    let bias = match bias {
+        Some(b) => match b.get(..m) {
+            Some(b) => Some(b),
+            None => return,
+        },
+        None => None,
+    };
+    let plain = supported(c) && m > 0 && cin > 0 && pixels > 0 && c.kernel_h > 0 && c.kernel_w > 0 && c.in_h > 0 && c.in_w > 0;
+    if plain && c.groups == 1 && p.panel == GEMM_VECS * LANES && cin <= ZERO_ROW {
+        return conv_gemm(c, xs, ws, bias, ys);
+    }
+    if plain && is_depthwise(c) {
+        return conv_depthwise(c, xs, ws, bias, ys);
+    }
+    super::conv_nhwc::conv2d_nhwc(p, xs, ws, bias, ys)
+}
+
+/// The activation part applied in registers before the store, if any.
+#[inline(always)]
+fn clamp_of(act: Activation) -> Option<(f32, f32)> {
+    match act {
+        Activation::Relu => Some((0.0, f32::INFINITY)),
+        Activation::Clip { min, max } => Some((min, max)),
+        _ => None,
+    }
+}
+
+/// Applies an activation that is not a clamp (those were applied in registers).
+#[inline(always)]
+fn finish(act: Activation, y: &mut [f32]) {
+    if clamp_of(act).is_none() && act != Activation::None && !super::simd_math::apply_in_place(act, y) {
+        apply_in_place(act, y);
+    }
+}
+
+/// The validated operands of the indirect GEMM as raw pointers; built only by [`conv_gemm`].
+#[derive(Clone, Copy)]
+struct Gemm {
+    c: ConvParams,
+    /// `x`: `batch · in_h · in_w · C` floats.
+    x: *const f32,
+    /// The packed weights: `ceil(M / width)` panels of `K · width` floats.
+    w: *const f32,
+    /// `y`: `pixels · M` floats.
+    y: *mut f32,
+    /// `M` floats, or null.
+    bias: *const f32,
+    /// At least `C` zeros.
+    zeros: *const f32,
+    /// Rows of a panel: `kh · kw · C`.
+    k: usize,
+    clamp: Option<(f32, f32)>,
+}
+
+/// Where one output pixel's window starts in the input: image row `n · in_h` and the (possibly
+/// negative) top-left input position of tap (0, 0).
+#[derive(Clone, Copy)]
+struct Pos {
+    n_rows: usize,
+    iy0: isize,
+    ix0: isize,
+}
+
+/// Walks output pixels in row-major order without divisions.
+#[derive(Clone, Copy)]
+struct Cursor {
+    n: usize,
+    oy: usize,
+    ox: usize,
+}
+
+impl Cursor {
+    #[inline(always)]
+    fn pos(self, c: &ConvParams) -> Pos {
+        Pos {
+            n_rows: self.n * c.in_h,
+            iy0: (self.oy * c.stride_h) as isize - c.pad_top as isize,
+            ix0: (self.ox * c.stride_w) as isize - c.pad_left as isize,
+        }
+    }
+
+    #[inline(always)]
+    fn advance(&mut self, c: &ConvParams) {
+        self.ox += 1;
+        if self.ox == c.out_w {
+            self.ox = 0;
+            self.oy += 1;
+            if self.oy == c.out_h {
+                self.oy = 0;
+                self.n += 1;
+            }
+        }
+    }
+}
+
+/// `groups == 1` with panels of `GEMM_VECS · LANES` columns and `C <= ZERO_ROW`; the caller
+/// validated every buffer length and that the shape is non-empty.
+#[inline(always)]
+fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+    let (cin, m) = (c.in_channels, c.out_channels);
+    let width = GEMM_VECS * LANES;
+    let pixels = c.batch * c.out_h * c.out_w;
+    let k = c.kernel_h * c.kernel_w * cin;
+    let mut zeros = [const { MaybeUninit::<f32>::uninit() }; ZERO_ROW];
+    for z in zeros.iter_mut().take(cin) {
+        z.write(0.0);
+    }
+    let g = Gemm {
+        c: *c,
+        x: x.as_ptr(),
+        w: w.as_ptr(),
+        y: y.as_mut_ptr(),
+        bias: bias.map_or(core::ptr::null(), <[f32]>::as_ptr),
+        zeros: zeros.as_ptr().cast::<f32>(),
+        k,
+        clamp: clamp_of(c.act),
+    };
+    let fit = BLOCK_FLOATS / k / GEMM_ROWS * GEMM_ROWS;
+    let block = if fit > GEMM_ROWS { fit } else { GEMM_ROWS };
+    let mut start = 0;
+    let mut block_cur = Cursor { n: 0, oy: 0, ox: 0 };
+    while start < pixels {
+        let len = if pixels - start < block { pixels - start } else { block };
+        let mut next = block_cur;
+        let mut j = 0;
+        while j < m {
+            let cols = if m - j < width { m - j } else { width };
+            let vecs = cols.div_ceil(LANES);
+            let last = tail(cols - (vecs - 1) * LANES);
+            let mut cur = block_cur;
+            let mut i = 0;
+            while i < len {
+                let rows = if len - i < GEMM_ROWS { len - i } else { GEMM_ROWS };
+                // Rows past `rows` keep the first pixel's position; they are not stored.
+                let mut pos = [cur.pos(c); GEMM_ROWS];
+                for slot in pos.iter_mut().take(rows) {
+                    *slot = cur.pos(c);
+                    cur.advance(c);
+                }
+                // SAFETY: pixels `start + i .. start + i + rows` < `pixels` and columns
+                // `j .. j + cols` <= M lie in `y`; every position is a real output pixel, so
+                // `tile` reads only input rows it checks to be inside `x` (or the zero row);
+                // the panel `j / width` exists because `j < M`.
+                unsafe { tile_dispatch(&g, &pos, rows, start + i, j, vecs, last) };
+                i += rows;
+            }
+            next = cur;
+            j += cols;
+        }
+        block_cur = next;
+        if let Some(y_block) = y.get_mut(start * m..(start + len) * m) {
+            finish(c.act, y_block);
+        }
+        start += len;
+    }
+}
+
+/// Calls the tile instance for `vecs` vectors (1 to `GEMM_VECS`).
+///
+/// # Safety
+/// As for [`tile`].
+#[inline(always)]
+unsafe fn tile_dispatch(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usize, j: usize, vecs: usize, last: Tail) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match vecs {
+            1 => tile::<1>(g, pos, rows, pix0, j, last),
+            2 => tile::<2>(g, pos, rows, pix0, j, last),
+            _ => tile::<GEMM_VECS>(g, pos, rows, pix0, j, last),
+        }
+    }
+}
+
+/// The microkernel: `GEMM_ROWS` output pixels × `V` vectors of output channels from column `j`,
+/// accumulated over every tap and input channel in registers, then bias, clamp, and the store
+/// of the first `rows` pixels (the last vector masked by `last`).
+///
+/// # Safety
+/// `pos` are positions of real output pixels of `g.c`; pixels `pix0 .. pix0 + rows` exist; `j`
+/// is a multiple of the panel width below `M` and `j + (V - 1) · LANES + live(last) <= M`.
+#[inline(never)]
+unsafe fn tile<const V: usize>(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usize, j: usize, last: Tail) {
+    let c = &g.c;
+    let (cin, m, width) = (c.in_channels, c.out_channels, GEMM_VECS * LANES);
+    let (in_h, in_w) = (c.in_h as isize, c.in_w as isize);
+    let mut acc: [[F32s; V]; GEMM_ROWS] = [[zero(); V]; GEMM_ROWS];
+    // SAFETY (whole body): the panel of column `j` spans `K · width` floats of `g.w` and row
+    // `kk` of it is read at `kk · width + v · LANES`, `v < V <= GEMM_VECS`, inside it (the
+    // panel is zero-padded to `width`). Each row pointer `a[r]` is the zero row (`C` zeros) or
+    // the input pixel `(n, iy, ix)` with `0 <= iy < in_h`, `0 <= ix < in_w`, whose `C` floats
+    // lie in `x`; `ch < C`. Bias columns and `y` elements stay below `M` (masked by `last`)
+    // and in pixels `pix0 + r`, `r < rows`, which exist.
+    unsafe {
+        let mut wp = g.w.add(j / width * g.k * width);
+        for ky in 0..c.kernel_h {
+            let dy = (ky * c.dilation_h) as isize;
+            for kx in 0..c.kernel_w {
+                let dx = (kx * c.dilation_w) as isize;
+                let mut a = [g.zeros; GEMM_ROWS];
+                for (slot, pr) in a.iter_mut().zip(pos.iter()) {
+                    let (iy, ix) = (pr.iy0 + dy, pr.ix0 + dx);
+                    if iy >= 0 && iy < in_h && ix >= 0 && ix < in_w {
+                        *slot = g.x.add(((pr.n_rows + iy as usize) * c.in_w + ix as usize) * cin);
+                    }
+                }
+                for ch in 0..cin {
+                    let mut bv: [F32s; V] = [zero(); V];
+                    for (v, slot) in bv.iter_mut().enumerate() {
+                        *slot = load(wp.add(v * LANES));
+                    }
+                    for (acc_r, &a_r) in acc.iter_mut().zip(a.iter()) {
+                        let av = splat(*a_r.add(ch));
+                        for (acc_rv, &b) in acc_r.iter_mut().zip(bv.iter()) {
+                            *acc_rv = fma(av, b, *acc_rv);
+                        }
+                    }
+                    wp = wp.add(width);
+                }
+            }
+        }
+        if !g.bias.is_null() {
+            let mut cb: [F32s; V] = [zero(); V];
+            for (v, slot) in cb.iter_mut().enumerate() {
+                let p = g.bias.add(j + v * LANES);
+                *slot = if v + 1 < V { load(p) } else { load_tail(p, last) };
+            }
+            for acc_r in acc.iter_mut() {
+                for (acc_rv, &b) in acc_r.iter_mut().zip(cb.iter()) {
+                    *acc_rv = add(*acc_rv, b);
+                }
+            }
+        }
+        if let Some((lo, hi)) = g.clamp {
+            let (lo, hi) = (splat(lo), splat(hi));
+            for acc_r in acc.iter_mut() {
+                for acc_rv in acc_r.iter_mut() {
+                    // NaN propagates: `max`/`min` return their second operand on NaN.
+                    *acc_rv = min(hi, max(lo, *acc_rv));
+                }
+            }
+        }
+        for (r, acc_r) in acc.iter().enumerate().take(rows) {
+            let y_row = g.y.add((pix0 + r) * m + j);
+            for (v, &val) in acc_r.iter().enumerate() {
+                let p = y_row.add(v * LANES);
+                if v + 1 < V {
+                    store(p, val);
+                } else {
+                    store_tail(p, val, last);
+                }
+            }
+        }
+    }
+}
+
+/// Depthwise (`groups == C == M`), packed weights `[kh · kw, C]`; the caller validated every
+/// buffer length and that the shape is non-empty.
+#[inline(always)]
+fn conv_depthwise(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+    let ch = c.in_channels;
+    let row_len = c.out_w * ch;
+    // Output columns whose every horizontal tap is inside the input: the valid range of a tap
+    // moves left as its offset grows, so that is [lo of the first tap, hi of the last).
+    let (lo_first, _) = valid_range(c.out_w, c.in_w, c.stride_w, 0, c.pad_left);
+    let (_, hi_last) = valid_range(c.out_w, c.in_w, c.stride_w, (c.kernel_w - 1) * c.dilation_w, c.pad_left);
+    let dw = Depthwise { c: *c, x: x.as_ptr(), w: w.as_ptr(), bias: bias.map_or(core::ptr::null(), <[f32]>::as_ptr), clamp: clamp_of(c.act) };
+    for (row, y_row) in y.chunks_exact_mut(row_len).enumerate() {
+        let (n, oy) = (row / c.out_h, row % c.out_h);
+        let (mut ky0, mut ky1) = (c.kernel_h, 0);
+        for ky in 0..c.kernel_h {
+            let (lo, hi) = valid_range(c.out_h, c.in_h, c.stride_h, ky * c.dilation_h, c.pad_top);
+            if oy >= lo && oy < hi {
+                ky0 = ky0.min(ky);
+                ky1 = ky + 1;
+            }
+        }
+        let ky = (ky0, ky1.max(ky0));
+        let mut ox = 0;
+        while ox < c.out_w {
+            let y_px = y_row.as_mut_ptr().wrapping_add(ox * ch);
+            if ox >= lo_first && ox + DW_PIXELS <= hi_last {
+                // SAFETY: `n < batch`, `oy` has the valid vertical taps `ky`, and pixels
+                // `ox .. ox + DW_PIXELS` lie in the interior where every horizontal tap is
+                // valid; their outputs lie in `y_row`.
+                unsafe { dw_pixels::<DW_PIXELS>(&dw, n, oy, ox, ky, (0, c.kernel_w), y_px) };
+                ox += DW_PIXELS;
+            } else {
+                let (mut kx0, mut kx1) = (c.kernel_w, 0);
+                for kx in 0..c.kernel_w {
+                    let (lo, hi) = valid_range(c.out_w, c.in_w, c.stride_w, kx * c.dilation_w, c.pad_left);
+                    if ox >= lo && ox < hi {
+                        kx0 = kx0.min(kx);
+                        kx1 = kx + 1;
+                    }
+                }
+                // SAFETY: as above, with the valid horizontal taps of pixel `ox` alone.
+                unsafe { dw_pixels::<1>(&dw, n, oy, ox, ky, (kx0, kx1.max(kx0)), y_px) };
+                ox += 1;
+            }
+        }
+        finish(c.act, y_row);
+    }
+}
+
+/// The validated operands of a depthwise convolution; built only by [`conv_depthwise`].
+struct Depthwise {
+    c: ConvParams,
+    /// `batch · in_h · in_w · C` floats.
+    x: *const f32,
+    /// `kh · kw · C` floats.
+    w: *const f32,
+    /// `C` floats, or null.
+    bias: *const f32,
+    clamp: Option<(f32, f32)>,
+}
+
+/// `P` consecutive output pixels of row `oy` of image `n`, from column `ox`, over the vertical
+/// taps `ky.0 .. ky.1` and horizontal taps `kx.0 .. kx.1` (all inside the input for every one of
+/// the `P` pixels), written to `y_px` (`P · C` floats).
+///
+/// # Safety
+/// As stated: `n < batch`, `oy < out_h`, `ox + P <= out_w`, the tap ranges are valid for every
+/// pixel, and `y_px` points to `P · C` writable floats.
+#[inline(always)]
+unsafe fn dw_pixels<const P: usize>(d: &Depthwise, n: usize, oy: usize, ox: usize, ky: (usize, usize), kx: (usize, usize), y_px: *mut f32) {
+    let c = &d.c;
+    let ch = c.in_channels;
+    let vecs = ch.div_ceil(LANES);
+    let last = tail(ch - (vecs - 1) * LANES);
+    // SAFETY (whole body): channel offsets `v · LANES + lane` stay below `C` (the last vector is
+    // masked); tap `(ky, kx)` of pixel `ox + q` is input `(iy, ix)` inside the input by the
+    // caller's contract, weights `[t, C]` have `kh · kw` rows, outputs lie in `y_px`'s `P · C`.
+    unsafe {
+        for v in 0..vecs {
+            let full = v + 1 < vecs;
+            let ld = |p: *const f32| if full { load(p) } else { load_tail(p, last) };
+            let b = if d.bias.is_null() { zero() } else { ld(d.bias.add(v * LANES)) };
+            let mut acc = [b; P];
+            for ty in ky.0..ky.1 {
+                let iy = oy * c.stride_h + ty * c.dilation_h - c.pad_top;
+                let x_row = d.x.add((n * c.in_h + iy) * c.in_w * ch + v * LANES);
+                for tx in kx.0..kx.1 {
+                    let wv = ld(d.w.add((ty * c.kernel_w + tx) * ch + v * LANES));
+                    let ix0 = ox * c.stride_w + tx * c.dilation_w - c.pad_left;
+                    for (q, a) in acc.iter_mut().enumerate() {
+                        *a = fma(ld(x_row.add((ix0 + q * c.stride_w) * ch)), wv, *a);
+                    }
+                }
+            }
+            for (q, a) in acc.iter().enumerate() {
+                let mut val = *a;
+                if let Some((lo, hi)) = d.clamp {
+                    val = min(splat(hi), max(splat(lo), val));
+                }
+                let p = y_px.add(q * ch + v * LANES);
+                if full {
+                    store(p, val);
+                } else {
+                    store_tail(p, val, last);
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,199 @@
+//! The SIMD channels-last kernels against the generic ones (their oracle) on random shapes whose
+//! channel and pixel counts hit every tail of the vectors, panels and pixel tiles.
+
+#![allow(clippy::indexing_slicing)]
+extern crate std;
+
+use super::activation::Activation;
+use super::conv::ConvParams;
+use super::conv_nhwc::{pack_weights, packed_weight_len, ConvNhwcParams};
+use super::vec::{GEMM_VECS, LANES};
+use std::vec::Vec;
+
+/// Deterministic pseudo-random floats in [-1, 1).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f32 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+    fn vec(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.next()).collect()
+    }
+    fn below(&mut self, n: usize) -> usize {
+        ((self.next() + 1.0) * 0.5 * n as f32) as usize % n.max(1)
+    }
+    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[self.below(from.len())]
+    }
+}
+
+const CHANNELS: &[usize] = &[1, 3, 7, 8, 15, 16, 17, 31, 33, 47, 48, 49, 64, 65];
+
+const ACTS: &[Activation] =
+    &[Activation::None, Activation::Relu, Activation::Clip { min: -0.25, max: 0.5 }, Activation::Sigmoid];
+
+fn assert_close(what: &str, got: &[f32], want: &[f32], k: usize) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let tol = 1e-5 * (k as f32).max(1.0);
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let ok = (g - w).abs() <= tol * w.abs().max(1.0) || (g.is_nan() && w.is_nan());
+        assert!(ok, "{what}: element {i}: simd {g} vs generic {w}");
+    }
+}
+
+/// One convolution shape; `h`, `w` are large enough for every kernel, dilation and pad used.
+#[allow(clippy::too_many_arguments)]
+fn shape(c: usize, m: usize, h: usize, w: usize, k: (usize, usize), s: usize, pad: usize, d: usize, groups: usize, act: Activation) -> ConvParams {
+    let out = |len: usize, k: usize| (len + 2 * pad - d * (k - 1) - 1) / s + 1;
+    ConvParams {
+        batch: 2,
+        in_channels: c,
+        in_h: h,
+        in_w: w,
+        out_channels: m,
+        out_h: out(h, k.0),
+        out_w: out(w, k.1),
+        kernel_h: k.0,
+        kernel_w: k.1,
+        stride_h: s,
+        stride_w: s,
+        dilation_h: d,
+        dilation_w: d,
+        pad_top: pad,
+        pad_left: pad,
+        groups,
+        act,
+    }
+}
+
+/// Runs both kernels on random data; returns (simd, generic) outputs.
+fn run(c: &ConvParams, panel: usize, with_bias: bool, rng: &mut Rng) -> (Vec<f32>, Vec<f32>) {
+    let p = ConvNhwcParams { conv: *c, panel };
+    let taps = c.kernel_h * c.kernel_w;
+    let x = rng.vec(c.batch * c.in_h * c.in_w * c.in_channels);
+    let w = rng.vec(c.out_channels * c.in_channels / c.groups * taps);
+    let bias = rng.vec(c.out_channels);
+    let bias = if with_bias { Some(bias.as_slice()) } else { None };
+    let mut packed = std::vec![0.0; packed_weight_len(&p)];
+    assert!(pack_weights(&p, &w, &mut packed), "{c:?}");
+    let len = c.batch * c.out_h * c.out_w * c.out_channels;
+    let (mut want, mut got) = (std::vec![7.0; len], std::vec![7.0; len]);
+    super::conv_nhwc::conv2d_nhwc(&p, &x, &packed, bias, &mut want);
+    super::simd_conv_nhwc::conv2d_nhwc(&p, &x, &packed, bias, &mut got);
+    (got, want)
+}
+
+fn check(c: &ConvParams, panel: usize, with_bias: bool, rng: &mut Rng) {
+    let (got, want) = run(c, panel, with_bias, rng);
+    let k = c.in_channels / c.groups * c.kernel_h * c.kernel_w;
+    assert_close(&std::format!("{c:?} panel {panel} bias {with_bias}"), &got, &want, k);
+}
+
+const KERNELS: &[(usize, usize)] = &[(1, 1), (3, 3), (5, 5), (3, 2)];
+
+#[test]
+fn pointwise_matches_generic_on_channel_tails() {
+    let mut rng = Rng(11);
+    let width = GEMM_VECS * LANES;
+    for &c in CHANNELS {
+        for &m in CHANNELS {
+            // Pixel counts 2·h·w: odd sizes, rarely a multiple of the tile rows.
+            let (h, w) = (1 + rng.below(7), 1 + rng.below(9));
+            let act = rng.pick(ACTS);
+            let with_bias = rng.below(2) == 0;
+            check(&shape(c, m, h, w, (1, 1), 1, 0, 1, 1, act), width, with_bias, &mut rng);
+        }
+    }
+}
+
+#[test]
+fn kxk_matches_generic_on_every_kernel_stride_pad_dilation() {
+    let mut rng = Rng(12);
+    let width = GEMM_VECS * LANES;
+    for &k in KERNELS {
+        for s in [1, 2] {
+            for pad in [0, 1, 2] {
+                for d in [1, 2] {
+                    let (c, m) = (rng.pick(CHANNELS), rng.pick(CHANNELS));
+                    let (h, w) = (9 + rng.below(4), 9 + rng.below(5));
+                    let act = rng.pick(ACTS);
+                    let with_bias = rng.below(2) == 0;
+                    check(&shape(c, m, h, w, k, s, pad, d, 1, act), width, with_bias, &mut rng);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn kxk_matches_generic_on_channel_tails() {
+    let mut rng = Rng(13);
+    let width = GEMM_VECS * LANES;
+    for &c in CHANNELS {
+        for &m in CHANNELS {
+            let k = rng.pick(KERNELS);
+            let (s, pad) = (1 + rng.below(2), rng.below(3));
+            let act = ACTS[(c + m) % ACTS.len()];
+            check(&shape(c, m, 6 + rng.below(3), 5 + rng.below(4), k, s, pad, 1, 1, act), width, (c + m) % 2 == 0, &mut rng);
+        }
+    }
+}
+
+#[test]
+fn depthwise_matches_generic() {
+    let mut rng = Rng(14);
+    for &c in CHANNELS.iter().filter(|&&c| c > 1) {
+        for &k in &[(3, 3), (5, 5), (3, 2)] {
+            for s in [1, 2] {
+                let (pad, d) = (rng.below(3), 1 + rng.below(2));
+                let (h, w) = (9 + rng.below(4), 9 + rng.below(9));
+                let act = rng.pick(ACTS);
+                let with_bias = rng.below(2) == 0;
+                check(&shape(c, c, h, w, k, s, pad, d, c, act), 0, with_bias, &mut rng);
+            }
+        }
+    }
+}
+
+#[test]
+fn other_panel_widths_fall_back_to_generic() {
+    let mut rng = Rng(15);
+    let width = GEMM_VECS * LANES;
+    for panel in [0, 1, 5, LANES, width + LANES] {
+        check(&shape(17, 33, 7, 6, (3, 3), 1, 1, 1, 1, Activation::Relu), panel, true, &mut rng);
+        check(&shape(16, 49, 5, 5, (1, 1), 1, 0, 1, 1, Activation::None), panel, false, &mut rng);
+    }
+}
+
+/// Inputs `x`, `w`, `bias` and the output length of one call.
+type Case<'a> = (&'a [f32], &'a [f32], &'a [f32], usize);
+
+#[test]
+fn short_buffers_write_nothing() {
+    let mut rng = Rng(16);
+    let width = GEMM_VECS * LANES;
+    for (c, panel) in [
+        (shape(7, 17, 6, 5, (3, 3), 1, 1, 1, 1, Activation::Relu), width),
+        (shape(7, 17, 6, 5, (1, 1), 1, 0, 1, 1, Activation::None), width),
+        (shape(17, 17, 6, 5, (3, 3), 2, 1, 1, 17, Activation::None), 0),
+    ] {
+        let p = ConvNhwcParams { conv: c, panel };
+        let x = rng.vec(c.batch * c.in_h * c.in_w * c.in_channels);
+        let w = rng.vec(packed_weight_len(&p));
+        let bias = rng.vec(c.out_channels);
+        let len = c.batch * c.out_h * c.out_w * c.out_channels;
+        let cases: [Case; 4] = [
+            (&x[1..], &w, &bias, len),
+            (&x, &w[1..], &bias, len),
+            (&x, &w, &bias[1..], len),
+            (&x, &w, &bias, len - 1),
+        ];
+        for (i, (xs, ws, bs, ylen)) in cases.into_iter().enumerate() {
+            let mut y = std::vec![7.0; ylen];
+            super::simd_conv_nhwc::conv2d_nhwc(&p, xs, ws, Some(bs), &mut y);
+            assert!(y.iter().all(|&v| v == 7.0), "case {i}: {c:?}");
+        }
+    }
+}
