@@ -22,8 +22,15 @@ pub const ZERO_ROW: usize = 4096;
 /// block while it is still in L2 (256 KiB).
 const BLOCK_FLOATS: usize = 64 * 1024;
 
+/// Floats of `Y` one block of pixels spans at most: the panels write a block's rows while
+/// they are still in L1/L2, so each output line is filled before it is evicted.
+const Y_BLOCK_FLOATS: usize = 16 * 1024;
+
 /// Output pixels a depthwise step computes with each weight vector it loads.
 const DW_PIXELS: usize = 4;
+
+/// Channel vectors a depthwise row pass covers.
+const DW_CHUNK: usize = 4;
 
 /// `y = act(conv(x, w) + bias)` for NHWC `x` `[N, H, W, C]`, packed `w` and NHWC `y`
 /// `[N, oh, ow, M]`, same contract as the generic `conv2d_nhwc`: does nothing if a buffer is too
@@ -92,6 +99,8 @@ struct Gemm {
     /// Rows of a panel: `kh · kw · C`.
     k: usize,
     clamp: Option<(f32, f32)>,
+    /// 1×1, stride 1, no padding, output as large as the input: `A` is `x` itself.
+    direct: bool,
 }
 
 /// Where one output pixel's window starts in the input: image row `n · in_h` and the (possibly
@@ -156,8 +165,16 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut
         zeros: zeros.as_ptr().cast::<f32>(),
         k,
         clamp: clamp_of(c.act),
+        direct: c.kernel_h == 1
+            && c.kernel_w == 1
+            && c.stride_h == 1
+            && c.stride_w == 1
+            && c.pad_top == 0
+            && c.pad_left == 0
+            && c.out_h == c.in_h
+            && c.out_w == c.in_w,
     };
-    let fit = BLOCK_FLOATS / k / GEMM_ROWS * GEMM_ROWS;
+    let fit = (BLOCK_FLOATS / k).min(Y_BLOCK_FLOATS / m) / GEMM_ROWS * GEMM_ROWS;
     let block = if fit > GEMM_ROWS { fit } else { GEMM_ROWS };
     let mut start = 0;
     let mut block_cur = Cursor { n: 0, oy: 0, ox: 0 };
@@ -205,10 +222,13 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut
 unsafe fn tile_dispatch(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usize, j: usize, vecs: usize, last: Tail) {
     // SAFETY: forwarded from the caller.
     unsafe {
-        match vecs {
-            1 => tile::<1>(g, pos, rows, pix0, j, last),
-            2 => tile::<2>(g, pos, rows, pix0, j, last),
-            _ => tile::<GEMM_VECS>(g, pos, rows, pix0, j, last),
+        match (g.direct, vecs) {
+            (true, 1) => tile::<1, true>(g, pos, rows, pix0, j, last),
+            (true, 2) => tile::<2, true>(g, pos, rows, pix0, j, last),
+            (true, _) => tile::<GEMM_VECS, true>(g, pos, rows, pix0, j, last),
+            (false, 1) => tile::<1, false>(g, pos, rows, pix0, j, last),
+            (false, 2) => tile::<2, false>(g, pos, rows, pix0, j, last),
+            (false, _) => tile::<GEMM_VECS, false>(g, pos, rows, pix0, j, last),
         }
     }
 }
@@ -221,7 +241,7 @@ unsafe fn tile_dispatch(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usi
 /// `pos` are positions of real output pixels of `g.c`; pixels `pix0 .. pix0 + rows` exist; `j`
 /// is a multiple of the panel width below `M` and `j + (V - 1) · LANES + live(last) <= M`.
 #[inline(never)]
-unsafe fn tile<const V: usize>(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usize, j: usize, last: Tail) {
+unsafe fn tile<const V: usize, const DIRECT: bool>(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usize, j: usize, last: Tail) {
     let c = &g.c;
     let (cin, m, width) = (c.in_channels, c.out_channels, GEMM_VECS * LANES);
     let (in_h, in_w) = (c.in_h as isize, c.in_w as isize);
@@ -230,7 +250,8 @@ unsafe fn tile<const V: usize>(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pi
     // `kk` of it is read at `kk · width + v · LANES`, `v < V <= GEMM_VECS`, inside it (the
     // panel is zero-padded to `width`). Each row pointer `a[r]` is the zero row (`C` zeros) or
     // the input pixel `(n, iy, ix)` with `0 <= iy < in_h`, `0 <= ix < in_w`, whose `C` floats
-    // lie in `x`; `ch < C`. Bias columns and `y` elements stay below `M` (masked by `last`)
+    // lie in `x` (with `direct`, input pixel `pix0 + r` for `r < rows`, which exists because
+    // input and output have the same pixels); `ch < C`. Bias columns and `y` elements stay below `M` (masked by `last`)
     // and in pixels `pix0 + r`, `r < rows`, which exist.
     unsafe {
         let mut wp = g.w.add(j / width * g.k * width);
@@ -239,7 +260,14 @@ unsafe fn tile<const V: usize>(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pi
             for kx in 0..c.kernel_w {
                 let dx = (kx * c.dilation_w) as isize;
                 let mut a = [g.zeros; GEMM_ROWS];
-                for (slot, pr) in a.iter_mut().zip(pos.iter()) {
+                if DIRECT {
+                    // Pointwise: output pixel `p` reads input pixel `p`; rows past `rows`
+                    // repeat the last one.
+                    for (r, slot) in a.iter_mut().enumerate() {
+                        *slot = g.x.add((pix0 + if r < rows { r } else { rows - 1 }) * cin);
+                    }
+                }
+                for (slot, pr) in a.iter_mut().zip(pos.iter()).filter(|_| !DIRECT) {
                     let (iy, ix) = (pr.iy0 + dy, pr.ix0 + dx);
                     if iy >= 0 && iy < in_h && ix >= 0 && ix < in_w {
                         *slot = g.x.add(((pr.n_rows + iy as usize) * c.in_w + ix as usize) * cin);
@@ -317,28 +345,18 @@ fn conv_depthwise(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y:
             }
         }
         let ky = (ky0, ky1.max(ky0));
-        let mut ox = 0;
-        while ox < c.out_w {
-            let y_px = y_row.as_mut_ptr().wrapping_add(ox * ch);
-            if ox >= lo_first && ox + DW_PIXELS <= hi_last {
-                // SAFETY: `n < batch`, `oy` has the valid vertical taps `ky`, and pixels
-                // `ox .. ox + DW_PIXELS` lie in the interior where every horizontal tap is
-                // valid; their outputs lie in `y_row`.
-                unsafe { dw_pixels::<DW_PIXELS>(&dw, n, oy, ox, ky, (0, c.kernel_w), y_px) };
-                ox += DW_PIXELS;
-            } else {
-                let (mut kx0, mut kx1) = (c.kernel_w, 0);
-                for kx in 0..c.kernel_w {
-                    let (lo, hi) = valid_range(c.out_w, c.in_w, c.stride_w, kx * c.dilation_w, c.pad_left);
-                    if ox >= lo && ox < hi {
-                        kx0 = kx0.min(kx);
-                        kx1 = kx + 1;
-                    }
-                }
-                // SAFETY: as above, with the valid horizontal taps of pixel `ox` alone.
-                unsafe { dw_pixels::<1>(&dw, n, oy, ox, ky, (kx0, kx1.max(kx0)), y_px) };
-                ox += 1;
-            }
+        let at = Taps { n, oy, ox: 0, ky, kx: (0, c.kernel_w) };
+        // Channels go in chunks of `DW_CHUNK` vectors across the whole row: the chunk's input
+        // pixels, re-read by neighbouring taps, stay in L1 even when `C` is large.
+        let full = ch / LANES;
+        let mut v = 0;
+        while v < full {
+            let end = if full - v < DW_CHUNK { full } else { v + DW_CHUNK };
+            dw_row(&dw, &at, (v, end, None), (lo_first, hi_last), y_row);
+            v = end;
+        }
+        if ch % LANES != 0 {
+            dw_row(&dw, &at, (full, full + 1, Some(tail(ch % LANES))), (lo_first, hi_last), y_row);
         }
         finish(c.act, y_row);
     }
@@ -356,49 +374,136 @@ struct Depthwise {
     clamp: Option<(f32, f32)>,
 }
 
-/// `P` consecutive output pixels of row `oy` of image `n`, from column `ox`, over the vertical
-/// taps `ky.0 .. ky.1` and horizontal taps `kx.0 .. kx.1` (all inside the input for every one of
-/// the `P` pixels), written to `y_px` (`P · C` floats).
-///
-/// # Safety
-/// As stated: `n < batch`, `oy < out_h`, `ox + P <= out_w`, the tap ranges are valid for every
-/// pixel, and `y_px` points to `P · C` writable floats.
+/// Channel vectors `vr.0 .. vr.1` (the last one masked by `vr.2`) of output row `at.oy` of
+/// image `at.n`, whose valid vertical taps are `at.ky`; `interior` is the range of output
+/// columns whose every horizontal tap is inside the input. `y_row` is the output row.
 #[inline(always)]
-unsafe fn dw_pixels<const P: usize>(d: &Depthwise, n: usize, oy: usize, ox: usize, ky: (usize, usize), kx: (usize, usize), y_px: *mut f32) {
+fn dw_row(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), interior: (usize, usize), y_row: &mut [f32]) {
     let c = &d.c;
     let ch = c.in_channels;
-    let vecs = ch.div_ceil(LANES);
-    let last = tail(ch - (vecs - 1) * LANES);
-    // SAFETY (whole body): channel offsets `v · LANES + lane` stay below `C` (the last vector is
-    // masked); tap `(ky, kx)` of pixel `ox + q` is input `(iy, ix)` inside the input by the
-    // caller's contract, weights `[t, C]` have `kh · kw` rows, outputs lie in `y_px`'s `P · C`.
+    if y_row.len() != c.out_w * ch {
+        return;
+    }
+    let mut ox = 0;
+    while ox < c.out_w {
+        let y_px = y_row.as_mut_ptr().wrapping_add(ox * ch);
+        if ox >= interior.0 && ox + DW_PIXELS <= interior.1 {
+            let at = Taps { ox, kx: (0, c.kernel_w), ..*at };
+            // SAFETY: `at.n < batch`, `at.oy` has the valid vertical taps `at.ky` (caller),
+            // pixels `ox .. ox + DW_PIXELS` lie in the interior where every horizontal tap is
+            // valid, and their outputs lie in `y_row` (length checked above).
+            unsafe { dw_pixels::<DW_PIXELS, 2>(d, &at, vr, y_px) };
+            ox += DW_PIXELS;
+        } else {
+            let (mut kx0, mut kx1) = (c.kernel_w, 0);
+            for kx in 0..c.kernel_w {
+                let (lo, hi) = valid_range(c.out_w, c.in_w, c.stride_w, kx * c.dilation_w, c.pad_left);
+                if ox >= lo && ox < hi {
+                    kx0 = kx0.min(kx);
+                    kx1 = kx + 1;
+                }
+            }
+            let at = Taps { ox, kx: (kx0, kx1.max(kx0)), ..*at };
+            // SAFETY: as above, with the valid horizontal taps of pixel `ox` alone.
+            unsafe { dw_pixels::<1, 4>(d, &at, vr, y_px) };
+            ox += 1;
+        }
+    }
+}
+
+/// Channel vectors `vr.0 .. vr.1` (the last masked by `vr.2`) of the `P` pixels of `at`, over
+/// its taps, written to `y_px` (`P · C` floats). Channels go `CV` vectors at a time so that
+/// `P · CV` independent accumulators hide the FMA latency; the rest one vector at a time.
+///
+/// # Safety
+/// `at.n < batch`, `at.oy < out_h`, `at.ox + P <= out_w`, the tap ranges of `at` are inside the
+/// input for every one of the `P` pixels, the vectors of `vr` hold channels below `C`, and
+/// `y_px` points to `P · C` writable floats.
+#[inline(always)]
+unsafe fn dw_pixels<const P: usize, const CV: usize>(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), y_px: *mut f32) {
+    let (mut v, end, last) = vr;
+    // SAFETY: forwarded from the caller; blocks stay inside `vr`.
     unsafe {
-        for v in 0..vecs {
-            let full = v + 1 < vecs;
-            let ld = |p: *const f32| if full { load(p) } else { load_tail(p, last) };
-            let b = if d.bias.is_null() { zero() } else { ld(d.bias.add(v * LANES)) };
-            let mut acc = [b; P];
-            for ty in ky.0..ky.1 {
-                let iy = oy * c.stride_h + ty * c.dilation_h - c.pad_top;
-                let x_row = d.x.add((n * c.in_h + iy) * c.in_w * ch + v * LANES);
-                for tx in kx.0..kx.1 {
-                    let wv = ld(d.w.add((ty * c.kernel_w + tx) * ch + v * LANES));
-                    let ix0 = ox * c.stride_w + tx * c.dilation_w - c.pad_left;
-                    for (q, a) in acc.iter_mut().enumerate() {
-                        *a = fma(ld(x_row.add((ix0 + q * c.stride_w) * ch)), wv, *a);
+        if last.is_some() {
+            return dw_block::<P, 1>(d, at, v, last, y_px);
+        }
+        while v + CV <= end {
+            dw_block::<P, CV>(d, at, v, None, y_px);
+            v += CV;
+        }
+        while v < end {
+            dw_block::<P, 1>(d, at, v, None, y_px);
+            v += 1;
+        }
+    }
+}
+
+/// The pixels and valid taps of one [`dw_pixels`] call.
+#[derive(Clone, Copy)]
+struct Taps {
+    n: usize,
+    oy: usize,
+    ox: usize,
+    ky: (usize, usize),
+    kx: (usize, usize),
+}
+
+/// Channel vectors `v0 .. v0 + CV` of the pixels of `at`; the last vector masked by `last`.
+///
+/// # Safety
+/// As for [`dw_pixels`], and channels `v0 · LANES ..` up to `(v0 + CV) · LANES` (or the live
+/// lanes of `last` in the last vector) are below `C`.
+#[inline(always)]
+unsafe fn dw_block<const P: usize, const CV: usize>(d: &Depthwise, at: &Taps, v0: usize, last: Option<Tail>, y_px: *mut f32) {
+    let c = &d.c;
+    let ch = c.in_channels;
+    let ld = |p: *const f32, v: usize| match last {
+        // SAFETY: the caller guarantees the lanes (masked ones are not accessed).
+        Some(t) if v + 1 == CV => unsafe { load_tail(p, t) },
+        // SAFETY: as above, whole vector.
+        _ => unsafe { load(p) },
+    };
+    // SAFETY (whole body): channel offsets stay below `C` (caller); tap `(ty, tx)` of pixel
+    // `ox + q` is input `(iy, ix)` inside the input by the caller's contract; weights `[t, C]`
+    // have `kh · kw` rows; outputs lie in `y_px`'s `P · C` floats.
+    unsafe {
+        let c0 = v0 * LANES;
+        let mut acc = [[zero(); CV]; P];
+        if !d.bias.is_null() {
+            for a in acc.iter_mut() {
+                for (v, av) in a.iter_mut().enumerate() {
+                    *av = ld(d.bias.add(c0 + v * LANES), v);
+                }
+            }
+        }
+        for ty in at.ky.0..at.ky.1 {
+            let iy = at.oy * c.stride_h + ty * c.dilation_h - c.pad_top;
+            let x_row = d.x.add((at.n * c.in_h + iy) * c.in_w * ch + c0);
+            for tx in at.kx.0..at.kx.1 {
+                let w_tap = d.w.add((ty * c.kernel_w + tx) * ch + c0);
+                let mut wv = [zero(); CV];
+                for (v, slot) in wv.iter_mut().enumerate() {
+                    *slot = ld(w_tap.add(v * LANES), v);
+                }
+                let ix0 = at.ox * c.stride_w + tx * c.dilation_w - c.pad_left;
+                for (q, a) in acc.iter_mut().enumerate() {
+                    let x_px = x_row.add((ix0 + q * c.stride_w) * ch);
+                    for ((v, av), &w) in a.iter_mut().enumerate().zip(wv.iter()) {
+                        *av = fma(ld(x_px.add(v * LANES), v), w, *av);
                     }
                 }
             }
-            for (q, a) in acc.iter().enumerate() {
-                let mut val = *a;
-                if let Some((lo, hi)) = d.clamp {
-                    val = min(splat(hi), max(splat(lo), val));
-                }
-                let p = y_px.add(q * ch + v * LANES);
-                if full {
-                    store(p, val);
-                } else {
-                    store_tail(p, val, last);
+        }
+        for (q, a) in acc.iter().enumerate() {
+            for (v, &val) in a.iter().enumerate() {
+                let val = match d.clamp {
+                    Some((lo, hi)) => min(splat(hi), max(splat(lo), val)),
+                    None => val,
+                };
+                let p = y_px.add(q * ch + c0 + v * LANES);
+                match last {
+                    Some(t) if v + 1 == CV => store_tail(p, val, t),
+                    _ => store(p, val),
                 }
             }
         }
