@@ -214,23 +214,46 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut
     }
 }
 
-/// Calls the tile instance for `vecs` vectors (1 to `GEMM_VECS`).
+/// How a tile finds its rows of `A` for each tap.
+type Mode = u8;
+/// Per row and tap, checked against the input bounds (zero row in the padding).
+const CHECKED: Mode = 0;
+/// Pointwise stride 1 without padding: output pixel `p` reads input pixel `p`.
+const DIRECT: Mode = 1;
+/// Every tap of every row is inside the input: one base pointer per row plus a tap offset.
+const INTERIOR: Mode = 2;
+
+/// Calls the tile instance for `vecs` vectors (1 to `GEMM_VECS`) and the cheapest [`Mode`].
 ///
 /// # Safety
 /// As for [`tile`].
 #[inline(always)]
 unsafe fn tile_dispatch(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usize, j: usize, vecs: usize, last: Tail) {
-    // SAFETY: forwarded from the caller.
-    unsafe {
-        match (g.direct, vecs) {
-            (true, 1) => tile::<1, true>(g, pos, rows, pix0, j, last),
-            (true, 2) => tile::<2, true>(g, pos, rows, pix0, j, last),
-            (true, _) => tile::<GEMM_VECS, true>(g, pos, rows, pix0, j, last),
-            (false, 1) => tile::<1, false>(g, pos, rows, pix0, j, last),
-            (false, 2) => tile::<2, false>(g, pos, rows, pix0, j, last),
-            (false, _) => tile::<GEMM_VECS, false>(g, pos, rows, pix0, j, last),
-        }
+    let c = &g.c;
+    let (span_h, span_w) = (((c.kernel_h - 1) * c.dilation_h) as isize, ((c.kernel_w - 1) * c.dilation_w) as isize);
+    let inside = |pr: &Pos| pr.iy0 >= 0 && pr.iy0 + span_h < c.in_h as isize && pr.ix0 >= 0 && pr.ix0 + span_w < c.in_w as isize;
+    let mode = if g.direct {
+        DIRECT
+    } else if pos.iter().all(inside) {
+        INTERIOR
+    } else {
+        CHECKED
+    };
+    macro_rules! modes {
+        ($($m:ident)*) => {
+            match (mode, vecs) {
+                $(
+                    ($m, 1) => tile::<1, $m>(g, pos, rows, pix0, j, last),
+                    ($m, 2) => tile::<2, $m>(g, pos, rows, pix0, j, last),
+                    ($m, _) => tile::<GEMM_VECS, $m>(g, pos, rows, pix0, j, last),
+                )*
+                _ => {}
+            }
+        };
     }
+    // SAFETY: forwarded from the caller; `INTERIOR` only when every tap of every row is
+    // inside the input (checked just above).
+    unsafe { modes!(CHECKED DIRECT INTERIOR) }
 }
 
 /// The microkernel: `GEMM_ROWS` output pixels × `V` vectors of output channels from column `j`,
@@ -239,9 +262,11 @@ unsafe fn tile_dispatch(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usi
 ///
 /// # Safety
 /// `pos` are positions of real output pixels of `g.c`; pixels `pix0 .. pix0 + rows` exist; `j`
-/// is a multiple of the panel width below `M` and `j + (V - 1) · LANES + live(last) <= M`.
+/// is a multiple of the panel width below `M` and `j + (V - 1) · LANES + live(last) <= M`;
+/// `MODE` is [`DIRECT`] only for a `g.direct` convolution, [`INTERIOR`] only if every tap of
+/// every position is inside the input.
 #[inline(never)]
-unsafe fn tile<const V: usize, const DIRECT: bool>(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usize, j: usize, last: Tail) {
+unsafe fn tile<const V: usize, const MODE: Mode>(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usize, j: usize, last: Tail) {
     let c = &g.c;
     let (cin, m, width) = (c.in_channels, c.out_channels, GEMM_VECS * LANES);
     let (in_h, in_w) = (c.in_h as isize, c.in_w as isize);
@@ -250,27 +275,39 @@ unsafe fn tile<const V: usize, const DIRECT: bool>(g: &Gemm, pos: &[Pos; GEMM_RO
     // `kk` of it is read at `kk · width + v · LANES`, `v < V <= GEMM_VECS`, inside it (the
     // panel is zero-padded to `width`). Each row pointer `a[r]` is the zero row (`C` zeros) or
     // the input pixel `(n, iy, ix)` with `0 <= iy < in_h`, `0 <= ix < in_w`, whose `C` floats
-    // lie in `x` (with `direct`, input pixel `pix0 + r` for `r < rows`, which exists because
-    // input and output have the same pixels); `ch < C`. Bias columns and `y` elements stay below `M` (masked by `last`)
-    // and in pixels `pix0 + r`, `r < rows`, which exist.
+    // lie in `x`: checked per tap, or for every tap by the caller (`INTERIOR`), or input
+    // pixel `pix0 + r`, `r < rows`, for `DIRECT` (input and output have the same pixels);
+    // `ch < C`. Bias columns and `y` elements stay below `M` (masked by `last`) and in pixels
+    // `pix0 + r`, `r < rows`, which exist.
     unsafe {
         let mut wp = g.w.add(j / width * g.k * width);
+        let mut base = [g.zeros; GEMM_ROWS];
+        if MODE == INTERIOR {
+            for (b, pr) in base.iter_mut().zip(pos.iter()) {
+                *b = g.x.add(((pr.n_rows + pr.iy0 as usize) * c.in_w + pr.ix0 as usize) * cin);
+            }
+        }
         for ky in 0..c.kernel_h {
             let dy = (ky * c.dilation_h) as isize;
             for kx in 0..c.kernel_w {
                 let dx = (kx * c.dilation_w) as isize;
                 let mut a = [g.zeros; GEMM_ROWS];
-                if DIRECT {
-                    // Pointwise: output pixel `p` reads input pixel `p`; rows past `rows`
-                    // repeat the last one.
+                if MODE == DIRECT {
+                    // Rows past `rows` repeat the last one.
                     for (r, slot) in a.iter_mut().enumerate() {
                         *slot = g.x.add((pix0 + if r < rows { r } else { rows - 1 }) * cin);
                     }
-                }
-                for (slot, pr) in a.iter_mut().zip(pos.iter()).filter(|_| !DIRECT) {
-                    let (iy, ix) = (pr.iy0 + dy, pr.ix0 + dx);
-                    if iy >= 0 && iy < in_h && ix >= 0 && ix < in_w {
-                        *slot = g.x.add(((pr.n_rows + iy as usize) * c.in_w + ix as usize) * cin);
+                } else if MODE == INTERIOR {
+                    let off = (ky * c.dilation_h * c.in_w + kx * c.dilation_w) * cin;
+                    for (slot, &b) in a.iter_mut().zip(base.iter()) {
+                        *slot = b.add(off);
+                    }
+                } else {
+                    for (slot, pr) in a.iter_mut().zip(pos.iter()) {
+                        let (iy, ix) = (pr.iy0 + dy, pr.ix0 + dx);
+                        if iy >= 0 && iy < in_h && ix >= 0 && ix < in_w {
+                            *slot = g.x.add(((pr.n_rows + iy as usize) * c.in_w + ix as usize) * cin);
+                        }
                     }
                 }
                 for ch in 0..cin {
