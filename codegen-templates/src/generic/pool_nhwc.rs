@@ -8,19 +8,23 @@
 
 use super::pool::{tap_range, PoolParams};
 
-/// One output pixel's window: input rows `kh0..kh1` and columns `kw0..kw1` (kernel indices)
-/// inside the input, from top-left `(hs, ws)`.
+/// One output pixel's window: kernel rows `kh.0..kh.1` and columns `kw.0..kw.1` are the taps
+/// inside the input, counted from the (possibly negative) top-left position `(hs, ws)`.
 #[derive(Clone, Copy)]
-struct Window {
-    hs: isize,
-    ws: isize,
-    kh: (usize, usize),
-    kw: (usize, usize),
+pub struct Window {
+    /// Input row of kernel row 0.
+    pub hs: isize,
+    /// Input column of kernel column 0.
+    pub ws: isize,
+    /// Kernel rows inside the input.
+    pub kh: (usize, usize),
+    /// Kernel columns inside the input.
+    pub kw: (usize, usize),
 }
 
-/// The window of output pixel `(oh, ow)`.
+/// The window of output pixel `(oh, ow)` (shared with the SIMD kernels).
 #[inline(always)]
-fn window(p: &PoolParams, oh: usize, ow: usize) -> Window {
+pub fn window(p: &PoolParams, oh: usize, ow: usize) -> Window {
     let hs = (oh * p.stride_h) as isize - p.pad_top as isize;
     let ws = (ow * p.stride_w) as isize - p.pad_left as isize;
     Window {
@@ -77,6 +81,20 @@ pub fn max_pool2d_nhwc(p: &PoolParams, x: &[f32], y: &mut [f32]) {
     }
 }
 
+/// The divisor of an average window: its input taps, or with `count_include_pad` its taps
+/// inside input + explicit pads (shared with the SIMD kernels).
+#[inline(always)]
+pub fn divisor(p: &PoolParams, win: Window) -> usize {
+    if !p.count_include_pad {
+        return (win.kh.1 - win.kh.0) * (win.kw.1 - win.kw.0);
+    }
+    let (dh, dw) = (p.dilation_h.max(1), p.dilation_w.max(1));
+    let (padded_h, padded_w) = ((p.in_h + p.pad_bottom) as isize, (p.in_w + p.pad_right) as isize);
+    let (h0, h1) = tap_range(win.hs, p.kernel_h, dh, -(p.pad_top as isize), padded_h);
+    let (w0, w1) = tap_range(win.ws, p.kernel_w, dw, -(p.pad_left as isize), padded_w);
+    (h1 - h0) * (w1 - w0)
+}
+
 /// ONNX `AveragePool` on NHWC: the mean of each window per channel, with the divisor of
 /// `avg_pool2d` (input taps, or input + explicit pads with `count_include_pad`; a zero divisor
 /// yields NaN). Does nothing if a buffer is too short.
@@ -84,18 +102,10 @@ pub fn max_pool2d_nhwc(p: &PoolParams, x: &[f32], y: &mut [f32]) {
 pub fn avg_pool2d_nhwc(p: &PoolParams, x: &[f32], y: &mut [f32]) {
     let Some((x, y)) = images(p, x, y) else { return };
     let (c, in_img, out_img) = (p.channels, p.in_h * p.in_w * p.channels, p.out_h * p.out_w * p.channels);
-    let (dh, dw) = (p.dilation_h.max(1), p.dilation_w.max(1));
-    let (padded_h, padded_w) = ((p.in_h + p.pad_bottom) as isize, (p.in_w + p.pad_right) as isize);
     for (x_img, y_img) in x.chunks_exact(in_img).zip(y.chunks_exact_mut(out_img)) {
         for (pix, y_pix) in y_img.chunks_exact_mut(c).enumerate() {
             let win = window(p, pix / p.out_w, pix % p.out_w);
-            let count = if p.count_include_pad {
-                let (h0, h1) = tap_range(win.hs, p.kernel_h, dh, -(p.pad_top as isize), padded_h);
-                let (w0, w1) = tap_range(win.ws, p.kernel_w, dw, -(p.pad_left as isize), padded_w);
-                (h1 - h0) * (w1 - w0)
-            } else {
-                (win.kh.1 - win.kh.0) * (win.kw.1 - win.kw.0)
-            };
+            let count = divisor(p, win);
             y_pix.fill(0.0);
             for_each_tap(p, x_img, win, |tap| {
                 for (s, &v) in y_pix.iter_mut().zip(tap) {

@@ -1,5 +1,6 @@
-//! The SIMD channels-last kernels against the generic ones (their oracle) on random shapes whose
-//! channel and pixel counts hit every tail of the vectors, panels and pixel tiles.
+//! The SIMD channels-last kernels (convolution, pooling) against the generic ones (their oracle)
+//! on random shapes whose channel and pixel counts hit every tail of the vectors, panels and
+//! pixel tiles.
 
 #![allow(clippy::indexing_slicing)]
 extern crate std;
@@ -7,6 +8,8 @@ extern crate std;
 use super::activation::Activation;
 use super::conv::ConvParams;
 use super::conv_nhwc::{pack_weights, packed_weight_len, ConvNhwcParams};
+use super::pool::PoolParams;
+use super::pool_nhwc::GlobalPoolNhwcParams;
 use super::vec::{GEMM_VECS, LANES};
 use std::vec::Vec;
 
@@ -196,4 +199,99 @@ fn short_buffers_write_nothing() {
             assert!(y.iter().all(|&v| v == 7.0), "case {i}: {c:?}");
         }
     }
+}
+
+/// `(kernel, stride, dilation, pads top/left/bottom/right)`.
+type PoolWindow = (usize, usize, usize, (usize, usize, usize, usize));
+
+/// Pooling windows with overhanging
+/// (ceil-mode) outputs: `out` is one more than the floor formula where it still starts inside.
+const POOLS: &[PoolWindow] =
+    &[(3, 2, 1, (1, 1, 1, 1)), (2, 2, 1, (0, 0, 0, 0)), (3, 1, 2, (2, 2, 2, 2)), (3, 2, 1, (0, 1, 1, 0))];
+
+fn pool_params(c: usize, h: usize, w: usize, pool: PoolWindow, ceil: bool, include_pad: bool) -> PoolParams {
+    let (k, s, d, (pt, pl, pb, pr)) = pool;
+    let out = |len: usize, b: usize, e: usize| {
+        let span = len + b + e - (d * (k - 1) + 1);
+        let o = if ceil { span.div_ceil(s) + 1 } else { span / s + 1 };
+        if ceil && (o - 1) * s >= len + b {
+            o - 1
+        } else {
+            o
+        }
+    };
+    PoolParams {
+        batch: 2,
+        channels: c,
+        in_h: h,
+        in_w: w,
+        out_h: out(h, pt, pb),
+        out_w: out(w, pl, pr),
+        kernel_h: k,
+        kernel_w: k,
+        stride_h: s,
+        stride_w: s,
+        dilation_h: d,
+        dilation_w: d,
+        pad_top: pt,
+        pad_left: pl,
+        pad_bottom: pb,
+        pad_right: pr,
+        count_include_pad: include_pad,
+    }
+}
+
+fn same_bits(what: &str, got: &[f32], want: &[f32]) {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()), "{what}: element {i}: simd {g} vs generic {w}");
+    }
+}
+
+#[test]
+fn pools_match_generic_bit_for_bit() {
+    let mut rng = Rng(17);
+    for &c in CHANNELS {
+        for (i, &pool) in POOLS.iter().enumerate() {
+            let p = pool_params(c, 7 + rng.below(4), 6 + rng.below(5), pool, i % 2 == 0, i % 3 == 0);
+            let mut x = rng.vec(p.batch * p.in_h * p.in_w * c);
+            let at = rng.below(x.len());
+            x[at] = f32::NAN;
+            let len = p.batch * p.out_h * p.out_w * c;
+            let (mut want, mut got) = (std::vec![7.0; len], std::vec![7.0; len]);
+            super::pool_nhwc::max_pool2d_nhwc(&p, &x, &mut want);
+            super::simd_pool_nhwc::max_pool2d_nhwc(&p, &x, &mut got);
+            same_bits(&std::format!("max {p:?}"), &got, &want);
+            super::pool_nhwc::avg_pool2d_nhwc(&p, &x, &mut want);
+            super::simd_pool_nhwc::avg_pool2d_nhwc(&p, &x, &mut got);
+            same_bits(&std::format!("avg {p:?}"), &got, &want);
+        }
+        let g = GlobalPoolNhwcParams { batch: 2, spatial: 1 + rng.below(60), channels: c };
+        let mut x = rng.vec(2 * g.spatial * c);
+        let at = rng.below(x.len());
+        x[at] = f32::NAN;
+        let (mut want, mut got) = (std::vec![7.0; 2 * c], std::vec![7.0; 2 * c]);
+        super::pool_nhwc::global_avg_pool_nhwc(&g, &x, &mut want);
+        super::simd_pool_nhwc::global_avg_pool_nhwc(&g, &x, &mut got);
+        same_bits(&std::format!("global avg {g:?}"), &got, &want);
+        super::pool_nhwc::global_max_pool_nhwc(&g, &x, &mut want);
+        super::simd_pool_nhwc::global_max_pool_nhwc(&g, &x, &mut got);
+        same_bits(&std::format!("global max {g:?}"), &got, &want);
+    }
+}
+
+#[test]
+fn pools_with_short_buffers_write_nothing() {
+    let p = pool_params(17, 7, 6, POOLS[0], false, false);
+    let x = std::vec![1.0; p.batch * p.in_h * p.in_w * 17];
+    let len = p.batch * p.out_h * p.out_w * 17;
+    let mut y = std::vec![7.0; len - 1];
+    super::simd_pool_nhwc::max_pool2d_nhwc(&p, &x, &mut y);
+    super::simd_pool_nhwc::avg_pool2d_nhwc(&p, &x, &mut y);
+    let mut y2 = std::vec![7.0; len];
+    super::simd_pool_nhwc::max_pool2d_nhwc(&p, &x[1..], &mut y2);
+    let g = GlobalPoolNhwcParams { batch: 2, spatial: 5, channels: 17 };
+    let mut y3 = std::vec![7.0; 34];
+    super::simd_pool_nhwc::global_avg_pool_nhwc(&g, &x[..169], &mut y3);
+    super::simd_pool_nhwc::global_max_pool_nhwc(&g, &x[..169], &mut y3);
+    assert!(y.iter().chain(&y2).chain(&y3).all(|&v| v == 7.0));
 }

@@ -8,7 +8,7 @@
 // AVX-512 intrinsics are stable since Rust 1.89 (generated crates declare that version).
 #![allow(clippy::incompatible_msrv)]
 
-pub use crate::generic::{activation, conv, conv_nhwc, gemm, softmax};
+pub use crate::generic::{activation, conv, conv_nhwc, gemm, pool, pool_nhwc, softmax};
 
 pub mod vec;
 
@@ -24,6 +24,9 @@ pub mod simd_gemm;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_math.rs"]
 pub mod simd_math;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_pool_nhwc.rs"]
+pub mod simd_pool_nhwc;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_softmax.rs"]
 pub mod simd_softmax;
