@@ -112,6 +112,13 @@ struct Pos {
     ix0: isize,
 }
 
+/// Whether every tap of the window at `pr` is inside the input.
+#[inline(always)]
+fn inside(c: &ConvParams, pr: Pos) -> bool {
+    let (span_h, span_w) = ((c.kernel_h - 1) * c.dilation_h, (c.kernel_w - 1) * c.dilation_w);
+    pr.iy0 >= 0 && pr.iy0 as usize + span_h < c.in_h && pr.ix0 >= 0 && pr.ix0 as usize + span_w < c.in_w
+}
+
 /// Walks output pixels in row-major order without divisions.
 #[derive(Clone, Copy)]
 struct Cursor {
@@ -190,17 +197,20 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut
             let mut i = 0;
             while i < len {
                 let rows = if len - i < GEMM_ROWS { len - i } else { GEMM_ROWS };
-                // Rows past `rows` keep the first pixel's position; they are not stored.
-                let mut pos = [cur.pos(c); GEMM_ROWS];
-                for slot in pos.iter_mut().take(rows) {
-                    *slot = cur.pos(c);
+                // Positions go to the tile as a cursor in registers: an array written here
+                // and loaded there as vectors would stall on store forwarding.
+                let first = cur;
+                let mut interior = true;
+                for _ in 0..rows {
+                    interior &= inside(c, cur.pos(c));
                     cur.advance(c);
                 }
                 // SAFETY: pixels `start + i .. start + i + rows` < `pixels` and columns
-                // `j .. j + cols` <= M lie in `y`; every position is a real output pixel, so
-                // `tile` reads only input rows it checks to be inside `x` (or the zero row);
-                // the panel `j / width` exists because `j < M`.
-                unsafe { tile_dispatch(&g, &pos, rows, start + i, j, vecs, last) };
+                // `j .. j + cols` <= M lie in `y`; `first` is the cursor of pixel `start + i`,
+                // so every position is a real output pixel and `tile` reads only input rows it
+                // checks to be inside `x` (or the zero row), or, with `interior`, rows whose
+                // every tap was checked just above; the panel `j / width` exists as `j < M`.
+                unsafe { tile_dispatch(&g, first, interior, rows, start + i, j, vecs, last) };
                 i += rows;
             }
             next = cur;
@@ -228,31 +238,29 @@ const INTERIOR: Mode = 2;
 /// # Safety
 /// As for [`tile`].
 #[inline(always)]
-unsafe fn tile_dispatch(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usize, j: usize, vecs: usize, last: Tail) {
-    let c = &g.c;
-    let (span_h, span_w) = (((c.kernel_h - 1) * c.dilation_h) as isize, ((c.kernel_w - 1) * c.dilation_w) as isize);
-    let inside = |pr: &Pos| pr.iy0 >= 0 && pr.iy0 + span_h < c.in_h as isize && pr.ix0 >= 0 && pr.ix0 + span_w < c.in_w as isize;
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_dispatch(g: &Gemm, cur: Cursor, interior: bool, rows: usize, pix0: usize, j: usize, vecs: usize, last: Tail) {
     let mode = if g.direct {
         DIRECT
-    } else if pos.iter().all(inside) {
+    } else if interior {
         INTERIOR
     } else {
         CHECKED
     };
+    let (n, oy, ox) = (cur.n, cur.oy, cur.ox);
     macro_rules! modes {
         ($($m:ident)*) => {
             match (mode, vecs) {
                 $(
-                    ($m, 1) => tile::<1, $m>(g, pos, rows, pix0, j, last),
-                    ($m, 2) => tile::<2, $m>(g, pos, rows, pix0, j, last),
-                    ($m, _) => tile::<GEMM_VECS, $m>(g, pos, rows, pix0, j, last),
+                    ($m, 1) => tile::<1, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 2) => tile::<2, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, _) => tile::<GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
                 )*
                 _ => {}
             }
         };
     }
-    // SAFETY: forwarded from the caller; `INTERIOR` only when every tap of every row is
-    // inside the input (checked just above).
+    // SAFETY: forwarded from the caller, who checked `interior`.
     unsafe { modes!(CHECKED DIRECT INTERIOR) }
 }
 
@@ -261,13 +269,24 @@ unsafe fn tile_dispatch(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usi
 /// of the first `rows` pixels (the last vector masked by `last`).
 ///
 /// # Safety
-/// `pos` are positions of real output pixels of `g.c`; pixels `pix0 .. pix0 + rows` exist; `j`
+/// `at` is the `(n, oy, ox)` of output pixel `pix0`; pixels `pix0 .. pix0 + rows` exist; `j`
 /// is a multiple of the panel width below `M` and `j + (V - 1) · LANES + live(last) <= M`;
 /// `MODE` is [`DIRECT`] only for a `g.direct` convolution, [`INTERIOR`] only if every tap of
-/// every position is inside the input.
+/// position of the first `rows` pixels is inside the input for every tap.
 #[inline(never)]
-unsafe fn tile<const V: usize, const MODE: Mode>(g: &Gemm, pos: &[Pos; GEMM_ROWS], rows: usize, pix0: usize, j: usize, last: Tail) {
+unsafe fn tile<const V: usize, const MODE: Mode>(g: &Gemm, at: (usize, usize, usize), rows: usize, pix0: usize, j: usize, last: Tail) {
     let c = &g.c;
+    // Rows past `rows` repeat the last pixel's position; they are not stored.
+    let mut cur = Cursor { n: at.0, oy: at.1, ox: at.2 };
+    let mut pos = [cur.pos(c); GEMM_ROWS];
+    if MODE != DIRECT {
+        for (r, slot) in pos.iter_mut().enumerate() {
+            *slot = cur.pos(c);
+            if r + 1 < rows {
+                cur.advance(c);
+            }
+        }
+    }
     let (cin, m, width) = (c.in_channels, c.out_channels, GEMM_VECS * LANES);
     let (in_h, in_w) = (c.in_h as isize, c.in_w as isize);
     let mut acc: [[F32s; V]; GEMM_ROWS] = [[zero(); V]; GEMM_ROWS];
@@ -275,9 +294,11 @@ unsafe fn tile<const V: usize, const MODE: Mode>(g: &Gemm, pos: &[Pos; GEMM_ROWS
     // `kk` of it is read at `kk · width + v · LANES`, `v < V <= GEMM_VECS`, inside it (the
     // panel is zero-padded to `width`). Each row pointer `a[r]` is the zero row (`C` zeros) or
     // the input pixel `(n, iy, ix)` with `0 <= iy < in_h`, `0 <= ix < in_w`, whose `C` floats
-    // lie in `x`: checked per tap, or for every tap by the caller (`INTERIOR`), or input
-    // pixel `pix0 + r`, `r < rows`, for `DIRECT` (input and output have the same pixels);
-    // `ch < C`. Bias columns and `y` elements stay below `M` (masked by `last`) and in pixels
+    // lie in `x` (`ch < C`, or `ch < kw · C` from tap `kx = 0` of an `INTERIOR` row with
+    // dilation 1, whose `kw` pixels are all inside the same input row): checked per tap, or
+    // for every tap by the caller (`INTERIOR`), or input
+    // pixel `pix0 + r`, `r < rows`, for `DIRECT` (input and output have the same pixels).
+    // Bias columns and `y` elements stay below `M` (masked by `last`) and in pixels
     // `pix0 + r`, `r < rows`, which exist.
     unsafe {
         let mut wp = g.w.add(j / width * g.k * width);
@@ -287,9 +308,13 @@ unsafe fn tile<const V: usize, const MODE: Mode>(g: &Gemm, pos: &[Pos; GEMM_ROWS
                 *b = g.x.add(((pr.n_rows + pr.iy0 as usize) * c.in_w + pr.ix0 as usize) * cin);
             }
         }
+        // Interior rows with dilation 1: the taps `(kx, ch)` of one kernel row are `kw · C`
+        // contiguous floats of the input, in the order of the packed weights: one run.
+        let merged = MODE == INTERIOR && c.dilation_w == 1;
+        let (kx_steps, run) = if merged { (1, c.kernel_w * cin) } else { (c.kernel_w, cin) };
         for ky in 0..c.kernel_h {
             let dy = (ky * c.dilation_h) as isize;
-            for kx in 0..c.kernel_w {
+            for kx in 0..kx_steps {
                 let dx = (kx * c.dilation_w) as isize;
                 let mut a = [g.zeros; GEMM_ROWS];
                 if MODE == DIRECT {
@@ -310,7 +335,7 @@ unsafe fn tile<const V: usize, const MODE: Mode>(g: &Gemm, pos: &[Pos; GEMM_ROWS
                         }
                     }
                 }
-                for ch in 0..cin {
+                for ch in 0..run {
                     let mut bv: [F32s; V] = [zero(); V];
                     for (v, slot) in bv.iter_mut().enumerate() {
                         *slot = load(wp.add(v * LANES));
