@@ -233,7 +233,8 @@ const DIRECT: Mode = 1;
 /// Every tap of every row is inside the input: one base pointer per row plus a tap offset.
 const INTERIOR: Mode = 2;
 
-/// Calls the tile instance for `vecs` vectors (1 to `GEMM_VECS`) and the cheapest [`Mode`].
+/// Calls the tile instance for `vecs` vectors (1 to `GEMM_VECS`), `rows` rows and the cheapest
+/// [`Mode`].
 ///
 /// # Safety
 /// As for [`tile`].
@@ -248,13 +249,18 @@ unsafe fn tile_dispatch(g: &Gemm, cur: Cursor, interior: bool, rows: usize, pix0
         CHECKED
     };
     let (n, oy, ox) = (cur.n, cur.oy, cur.ox);
+    // A last block of few rows (49 pixels of a 7×7 map: 6 × 8 + 1) takes a half-height tile.
+    const HALF: usize = if GEMM_ROWS / 2 > 0 { GEMM_ROWS / 2 } else { 1 };
     macro_rules! modes {
         ($($m:ident)*) => {
-            match (mode, vecs) {
+            match (mode, vecs, rows <= HALF) {
                 $(
-                    ($m, 1) => tile::<1, $m>(g, (n, oy, ox), rows, pix0, j, last),
-                    ($m, 2) => tile::<2, $m>(g, (n, oy, ox), rows, pix0, j, last),
-                    ($m, _) => tile::<GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 1, false) => tile::<GEMM_ROWS, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 2, false) => tile::<GEMM_ROWS, 2, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, _, false) => tile::<GEMM_ROWS, GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 1, true) => tile::<HALF, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 2, true) => tile::<HALF, 2, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, _, true) => tile::<HALF, GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
                 )*
                 _ => {}
             }
@@ -264,21 +270,22 @@ unsafe fn tile_dispatch(g: &Gemm, cur: Cursor, interior: bool, rows: usize, pix0
     unsafe { modes!(CHECKED DIRECT INTERIOR) }
 }
 
-/// The microkernel: `GEMM_ROWS` output pixels × `V` vectors of output channels from column `j`,
+/// The microkernel: `R` output pixels × `V` vectors of output channels from column `j`,
 /// accumulated over every tap and input channel in registers, then bias, clamp, and the store
 /// of the first `rows` pixels (the last vector masked by `last`).
 ///
 /// # Safety
-/// `at` is the `(n, oy, ox)` of output pixel `pix0`; pixels `pix0 .. pix0 + rows` exist; `j`
+/// `at` is the `(n, oy, ox)` of output pixel `pix0`; pixels `pix0 .. pix0 + rows` exist,
+/// `1 <= rows <= R`; `j`
 /// is a multiple of the panel width below `M` and `j + (V - 1) · LANES + live(last) <= M`;
 /// `MODE` is [`DIRECT`] only for a `g.direct` convolution, [`INTERIOR`] only if every tap of
 /// position of the first `rows` pixels is inside the input for every tap.
 #[inline(never)]
-unsafe fn tile<const V: usize, const MODE: Mode>(g: &Gemm, at: (usize, usize, usize), rows: usize, pix0: usize, j: usize, last: Tail) {
+unsafe fn tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, at: (usize, usize, usize), rows: usize, pix0: usize, j: usize, last: Tail) {
     let c = &g.c;
     // Rows past `rows` repeat the last pixel's position; they are not stored.
     let mut cur = Cursor { n: at.0, oy: at.1, ox: at.2 };
-    let mut pos = [cur.pos(c); GEMM_ROWS];
+    let mut pos = [cur.pos(c); R];
     if MODE != DIRECT {
         for (r, slot) in pos.iter_mut().enumerate() {
             *slot = cur.pos(c);
@@ -289,7 +296,7 @@ unsafe fn tile<const V: usize, const MODE: Mode>(g: &Gemm, at: (usize, usize, us
     }
     let (cin, m, width) = (c.in_channels, c.out_channels, GEMM_VECS * LANES);
     let (in_h, in_w) = (c.in_h as isize, c.in_w as isize);
-    let mut acc: [[F32s; V]; GEMM_ROWS] = [[zero(); V]; GEMM_ROWS];
+    let mut acc: [[F32s; V]; R] = [[zero(); V]; R];
     // SAFETY (whole body): the panel of column `j` spans `K · width` floats of `g.w` and row
     // `kk` of it is read at `kk · width + v · LANES`, `v < V <= GEMM_VECS`, inside it (the
     // panel is zero-padded to `width`). Each row pointer `a[r]` is the zero row (`C` zeros) or
@@ -302,7 +309,7 @@ unsafe fn tile<const V: usize, const MODE: Mode>(g: &Gemm, at: (usize, usize, us
     // `pix0 + r`, `r < rows`, which exist.
     unsafe {
         let mut wp = g.w.add(j / width * g.k * width);
-        let mut base = [g.zeros; GEMM_ROWS];
+        let mut base = [g.zeros; R];
         if MODE == INTERIOR {
             for (b, pr) in base.iter_mut().zip(pos.iter()) {
                 *b = g.x.add(((pr.n_rows + pr.iy0 as usize) * c.in_w + pr.ix0 as usize) * cin);
@@ -316,7 +323,7 @@ unsafe fn tile<const V: usize, const MODE: Mode>(g: &Gemm, at: (usize, usize, us
             let dy = (ky * c.dilation_h) as isize;
             for kx in 0..kx_steps {
                 let dx = (kx * c.dilation_w) as isize;
-                let mut a = [g.zeros; GEMM_ROWS];
+                let mut a = [g.zeros; R];
                 if MODE == DIRECT {
                     // Rows past `rows` repeat the last one.
                     for (r, slot) in a.iter_mut().enumerate() {
