@@ -5,6 +5,9 @@
 //!   `GEMM_ROWS` output pixels × one weight panel (packed at compile time, `GEMM_VECS` vectors
 //!   wide); per tap it points each row at that pixel's `C` input channels, or at a zero row when
 //!   the tap is in the padding. No im2col buffer, no padded copy, no packing at run time.
+//!   Pointwise stride-1 tiles read `x` as `A` directly, and tiles whose every tap is inside
+//!   the input skip the per-tap bounds checks (and read a kernel row's `kw · C` taps as one
+//!   run). Pixels go in blocks small enough that every panel passes over a block in cache.
 //! - depthwise: vectors across channels, a few pixels at a time sharing each weight vector;
 //!   taps in the padding are skipped, not read as zeros.
 
