@@ -4,8 +4,9 @@
 //!
 //! The weights are packed at compile time by [`pack_weights`] into the order the kernels read:
 //! - `groups == 1`: a `[K, M]` matrix, `K = kh·kw·C` ordered `(ky, kx, c)`, cut into panels of
-//!   `panel` output channels each stored as `K` contiguous rows of `panel` floats (the SIMD
-//!   GEMM tile's width; the last panel is zero-padded). `panel == 0` means one panel of `M`.
+//!   `panel` output channels (the SIMD GEMM tile's width), one after the other; panel `j`
+//!   starts at `j·panel·K` and holds `K` contiguous rows of its width (`panel`, or what is left
+//!   of `M` for the last one: no padding is stored). `panel == 0` means one panel of `M`.
 //! - depthwise (`groups == C == M`): `[kh·kw, C]`, one vector of channels per tap.
 //!
 //! Other groupings are not supported here ([`supported`]); the layout pass keeps them NCHW.
@@ -51,8 +52,7 @@ pub fn packed_weight_len(p: &ConvNhwcParams) -> usize {
     if is_depthwise(c) {
         return taps * c.in_channels;
     }
-    let width = panel_width(p);
-    c.out_channels.div_ceil(width) * width * taps * c.in_channels
+    c.out_channels * taps * c.in_channels
 }
 
 /// Packs ONNX weights `[M, C/groups, kh, kw]` into `out` (of [`packed_weight_len`] floats) in
@@ -76,32 +76,32 @@ pub fn pack_weights(p: &ConvNhwcParams, w: &[f32], out: &mut [f32]) -> bool {
     }
     let width = panel_width(p);
     let k = taps * cin;
-    for (i, o) in out.iter_mut().enumerate() {
-        let (panel, kk, col) = (i / (k * width), i / width % k.max(1), i % width);
-        let oc = panel * width + col;
-        let (t, ch) = (kk / cin.max(1), kk % cin.max(1));
-        *o = if oc < m { w.get((oc * cin + ch) * taps + t).copied().unwrap_or(0.0) } else { 0.0 };
+    for (panel, chunk) in out.chunks_mut(width * k.max(1)).enumerate() {
+        let cols = chunk.len() / k.max(1);
+        for (i, o) in chunk.iter_mut().enumerate() {
+            let (kk, oc) = (i / cols, panel * width + i % cols);
+            let (t, ch) = (kk / cin.max(1), kk % cin.max(1));
+            *o = w.get((oc * cin + ch) * taps + t).copied().unwrap_or(0.0);
+        }
     }
     true
 }
 
-/// `y = act(conv(x, w) + bias)` for NHWC `x` `[N, H, W, C]`, packed `w` (see
-/// [`pack_weights`]) and NHWC `y` `[N, oh, ow, M]`.
+/// `y = act(conv(x, w) + bias + residual)` for NHWC `x` `[N, H, W, C]`, packed `w` (see
+/// [`pack_weights`]), and NHWC `residual` and `y` `[N, oh, ow, M]` (a residual connection's
+/// Add, fused so the sum is formed while the output is computed).
 ///
 /// Taps that fall outside the input read zero. Does nothing if a buffer is too short or the
 /// convolution is not [`supported`].
 #[inline(always)]
-pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
     let c = &p.conv;
     let (cin, m) = (c.in_channels, c.out_channels);
-    let (Some(x), Some(w), Some(y)) = (
-        x.get(..c.batch * c.in_h * c.in_w * cin),
-        w.get(..packed_weight_len(p)),
-        y.get_mut(..c.batch * c.out_h * c.out_w * m),
-    ) else {
+    let out_len = c.batch * c.out_h * c.out_w * m;
+    let (Some(x), Some(w), Some(y)) = (x.get(..c.batch * c.in_h * c.in_w * cin), w.get(..packed_weight_len(p)), y.get_mut(..out_len)) else {
         return;
     };
-    if !supported(c) || bias.is_some_and(|b| b.len() < m) || m == 0 || c.kernel_w == 0 {
+    if !supported(c) || bias.is_some_and(|b| b.len() < m) || residual.is_some_and(|r| r.len() < out_len) || m == 0 || c.kernel_w == 0 {
         return;
     }
     let width = panel_width(p);
@@ -137,13 +137,19 @@ pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]
                 for (ch, &xv) in x_tap.iter().enumerate() {
                     let kk = t * cin + ch;
                     for (panel, y_panel) in y_pix.chunks_mut(width).enumerate() {
-                        let row = (panel * k + kk) * width;
+                        // Panel `panel` starts at `panel·width·k`; its rows are as wide as it is.
+                        let row = panel * width * k + kk * y_panel.len();
                         let Some(w_row) = w.get(row..row + y_panel.len()) else { return };
                         for (yv, &wv) in y_panel.iter_mut().zip(w_row) {
                             *yv += xv * wv;
                         }
                     }
                 }
+            }
+        }
+        if let Some(r) = residual.and_then(|r| r.get(pix * m..(pix + 1) * m)) {
+            for (yv, &rv) in y_pix.iter_mut().zip(r) {
+                *yv += rv;
             }
         }
         apply_in_place(c.act, y_pix);

@@ -66,7 +66,7 @@ fn check(c: &ConvParams, panel: usize, seed: &mut u64) {
     let mut packed = std::vec![0.0; packed_weight_len(&p)];
     assert!(pack_weights(&p, &w, &mut packed), "{c:?}");
     let mut got = std::vec![7.0; want.len()];
-    conv2d_nhwc(&p, &to_nhwc(&x, c.batch, c.in_channels, c.in_h, c.in_w), &packed, Some(&bias), &mut got);
+    conv2d_nhwc(&p, &to_nhwc(&x, c.batch, c.in_channels, c.in_h, c.in_w), &packed, Some(&bias), None, &mut got);
     let want = to_nhwc(&want, c.batch, c.out_channels, c.out_h, c.out_w);
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
         assert!((g - w).abs() <= 1e-4 * w.abs().max(1.0), "{c:?} panel {panel}: element {i}: {g} vs {w}");
@@ -85,6 +85,29 @@ fn matches_nchw_convolution() {
         check(&params(6, 6, 9, 7, (3, 3), 1, 1, 1, 6, relu), panel, &mut seed);
         check(&params(5, 5, 10, 9, (5, 5), 2, 2, 1, 5, Activation::None), panel, &mut seed);
     }
+}
+
+#[test]
+fn the_residual_is_added_before_the_activation() {
+    let mut seed = 11;
+    let act = Activation::Clip { min: -0.2, max: 0.3 };
+    let c = params(3, 5, 6, 4, (3, 3), 1, 1, 1, 1, act);
+    let p = ConvNhwcParams { conv: c, panel: 2 };
+    let x = rand_vec(&mut seed, c.batch * 3 * 6 * 4);
+    let w = rand_vec(&mut seed, 5 * 3 * 9);
+    let mut packed = std::vec![0.0; packed_weight_len(&p)];
+    assert!(pack_weights(&p, &w, &mut packed));
+    let n = c.batch * c.out_h * c.out_w * 5;
+    let residual = rand_vec(&mut seed, n);
+    let plain = ConvNhwcParams { conv: ConvParams { act: Activation::None, ..c }, panel: 2 };
+    let mut want = std::vec![0.0; n];
+    conv2d_nhwc(&plain, &x, &packed, None, None, &mut want);
+    for (y, r) in want.iter_mut().zip(&residual) {
+        *y = (*y + r).clamp(-0.2, 0.3);
+    }
+    let mut got = std::vec![0.0; n];
+    conv2d_nhwc(&p, &x, &packed, None, Some(&residual), &mut got);
+    assert_eq!(got, want);
 }
 
 #[test]

@@ -1,13 +1,14 @@
 //! SIMD convolution on channels-last tensors (NHWC) over the target's `vec.rs`, same contract as
 //! the generic `conv_nhwc::conv2d_nhwc` (which it falls back to for shapes it does not cover).
 //!
-//! - `groups == 1`: an indirect GEMM `Y[pixels, M] = A[pixels, K] · W[K, M]`. A tile is
-//!   `GEMM_ROWS` output pixels × one weight panel (packed at compile time, `GEMM_VECS` vectors
-//!   wide); per tap it points each row at that pixel's `C` input channels, or at a zero row when
-//!   the tap is in the padding. No im2col buffer, no padded copy, no packing at run time.
-//!   Pointwise stride-1 tiles read `x` as `A` directly, and tiles whose every tap is inside
-//!   the input skip the per-tap bounds checks (and read a kernel row's `kw · C` taps as one
-//!   run). Pixels go in blocks small enough that every panel passes over a block in cache.
+//! - `groups == 1`: an indirect GEMM `Y[pixels, M] = A[pixels, K] · W[K, M]` (+ bias, + the
+//!   fused residual, then the activation). A tile is `GEMM_ROWS` output pixels × one weight
+//!   panel (packed at compile time, `GEMM_VECS` vectors wide); per tap it points each row at
+//!   that pixel's `C` input channels, or at a zero row when the tap is in the padding. No
+//!   im2col buffer, no padded copy, no packing at run time. Pointwise stride-1 tiles read `x`
+//!   as `A` directly, and tiles whose every tap is inside the input skip the per-tap bounds
+//!   checks (and read a kernel row's `kw · C` taps as one run). Pixels go in blocks small
+//!   enough that every panel passes over a block in cache.
 //! - depthwise: vectors across channels, a few pixels at a time sharing each weight vector;
 //!   taps in the padding are skipped, not read as zeros.
 
@@ -35,11 +36,11 @@ const DW_PIXELS: usize = 4;
 /// Channel vectors a depthwise row pass covers.
 const DW_CHUNK: usize = 4;
 
-/// `y = act(conv(x, w) + bias)` for NHWC `x` `[N, H, W, C]`, packed `w` and NHWC `y`
-/// `[N, oh, ow, M]`, same contract as the generic `conv2d_nhwc`: does nothing if a buffer is too
-/// short or the convolution is not supported.
+/// `y = act(conv(x, w) + bias + residual)` for NHWC `x` `[N, H, W, C]`, packed `w`, and NHWC
+/// `residual` and `y` `[N, oh, ow, M]`, same contract as the generic `conv2d_nhwc`: does
+/// nothing if a buffer is too short or the convolution is not supported.
 #[inline(always)]
-pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
     let c = &p.conv;
     let (cin, m) = (c.in_channels, c.out_channels);
     let pixels = c.batch * c.out_h * c.out_w;
@@ -57,14 +58,21 @@ pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]
         },
         None => None,
     };
+    let residual = match residual {
+        Some(r) => match r.get(..pixels * m) {
+            Some(r) => Some(r),
+            None => return,
+        },
+        None => None,
+    };
     let plain = supported(c) && m > 0 && cin > 0 && pixels > 0 && c.kernel_h > 0 && c.kernel_w > 0 && c.in_h > 0 && c.in_w > 0;
     if plain && c.groups == 1 && p.panel == GEMM_VECS * LANES && cin <= ZERO_ROW {
-        return conv_gemm(c, xs, ws, bias, ys);
+        return conv_gemm(c, xs, ws, bias, residual, ys);
     }
     if plain && is_depthwise(c) {
-        return conv_depthwise(c, xs, ws, bias, ys);
+        return conv_depthwise(c, xs, ws, bias, residual, ys);
     }
-    super::conv_nhwc::conv2d_nhwc(p, xs, ws, bias, ys)
+    super::conv_nhwc::conv2d_nhwc(p, xs, ws, bias, residual, ys)
 }
 
 /// The activation part applied in registers before the store, if any.
@@ -91,12 +99,15 @@ struct Gemm {
     c: ConvParams,
     /// `x`: `batch · in_h · in_w · C` floats.
     x: *const f32,
-    /// The packed weights: `ceil(M / width)` panels of `K · width` floats.
+    /// The packed weights: `ceil(M / width)` panels, panel `j / width` at `j · K` holding `K`
+    /// rows of its width (`width`, or `M - j` for the last).
     w: *const f32,
     /// `y`: `pixels · M` floats.
     y: *mut f32,
     /// `M` floats, or null.
     bias: *const f32,
+    /// `pixels · M` floats added before the activation, or null.
+    res: *const f32,
     /// At least `C` zeros.
     zeros: *const f32,
     /// Rows of a panel: `kh · kw · C`.
@@ -157,7 +168,7 @@ impl Cursor {
 /// `groups == 1` with panels of `GEMM_VECS · LANES` columns and `C <= ZERO_ROW`; the caller
 /// validated every buffer length and that the shape is non-empty.
 #[inline(always)]
-fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
     let (cin, m) = (c.in_channels, c.out_channels);
     let width = GEMM_VECS * LANES;
     let pixels = c.batch * c.out_h * c.out_w;
@@ -172,6 +183,7 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut
         w: w.as_ptr(),
         y: y.as_mut_ptr(),
         bias: bias.map_or(core::ptr::null(), <[f32]>::as_ptr),
+        res: residual.map_or(core::ptr::null(), <[f32]>::as_ptr),
         zeros: zeros.as_ptr().cast::<f32>(),
         k,
         clamp: clamp_of(c.act),
@@ -273,16 +285,16 @@ unsafe fn tile_dispatch(g: &Gemm, cur: Cursor, interior: bool, rows: usize, pix0
     unsafe { modes!(CHECKED DIRECT INTERIOR) }
 }
 
-/// The microkernel: `R` output pixels × `V` vectors of output channels from column `j`,
-/// accumulated over every tap and input channel in registers, then bias, clamp, and the store
-/// of the first `rows` pixels (the last vector masked by `last`).
+/// The microkernel: `R` output pixels × the `V` vectors of the weight panel at column `j`,
+/// accumulated over every tap and input channel in registers, then bias, residual, clamp, and
+/// the store of the first `rows` pixels (the last vector masked by `last`).
 ///
 /// # Safety
 /// `at` is the `(n, oy, ox)` of output pixel `pix0`; pixels `pix0 .. pix0 + rows` exist,
-/// `1 <= rows <= R`; `j`
-/// is a multiple of the panel width below `M` and `j + (V - 1) · LANES + live(last) <= M`;
-/// `MODE` is [`DIRECT`] only for a `g.direct` convolution, [`INTERIOR`] only if every tap of
-/// position of the first `rows` pixels is inside the input for every tap.
+/// `1 <= rows <= R`; `j` is a multiple of the panel width below `M`, and the `V` vectors (the
+/// last one limited to `last`) are exactly the panel's `min(M - j, width)` columns. `MODE` is
+/// [`DIRECT`] only for a `g.direct` convolution, [`INTERIOR`] only if the window of each of
+/// the first `rows` pixels is inside the input for every tap.
 #[inline(never)]
 unsafe fn tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, at: (usize, usize, usize), rows: usize, pix0: usize, j: usize, last: Tail) {
     let c = &g.c;
@@ -298,20 +310,24 @@ unsafe fn tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, at: (
         }
     }
     let (cin, m, width) = (c.in_channels, c.out_channels, GEMM_VECS * LANES);
+    // Rows of the last panel are only as wide as what is left of `M` (not padded).
+    let ldw = if m - j < width { m - j } else { width };
+    let w_whole = ldw % LANES == 0;
     let (in_h, in_w) = (c.in_h as isize, c.in_w as isize);
     let mut acc: [[F32s; V]; R] = [[zero(); V]; R];
-    // SAFETY (whole body): the panel of column `j` spans `K · width` floats of `g.w` and row
-    // `kk` of it is read at `kk · width + v · LANES`, `v < V <= GEMM_VECS`, inside it (the
-    // panel is zero-padded to `width`). Each row pointer `a[r]` is the zero row (`C` zeros) or
+    // SAFETY (whole body): the panel of column `j` is the `K · ldw` floats of `g.w` from
+    // `j · K`, and row `kk` of it is read at `kk · ldw + v · LANES`, `v < V`, the last vector
+    // masked by `last` unless `ldw` is whole vectors (`(V - 1) · LANES + live(last) == ldw`
+    // by the caller's contract). Each row pointer `a[r]` is the zero row (`C` zeros) or
     // the input pixel `(n, iy, ix)` with `0 <= iy < in_h`, `0 <= ix < in_w`, whose `C` floats
     // lie in `x` (`ch < C`, or `ch < kw · C` from tap `kx = 0` of an `INTERIOR` row with
     // dilation 1, whose `kw` pixels are all inside the same input row): checked per tap, or
     // for every tap by the caller (`INTERIOR`), or input
     // pixel `pix0 + r`, `r < rows`, for `DIRECT` (input and output have the same pixels).
     // Bias columns and `y` elements stay below `M` (masked by `last`) and in pixels
-    // `pix0 + r`, `r < rows`, which exist.
+    // `pix0 + r`, `r < rows`, which exist; so do the residual's (same shape as `y`).
     unsafe {
-        let mut wp = g.w.add(j / width * g.k * width);
+        let mut wp = g.w.add(j * g.k);
         let mut base = [g.zeros; R];
         if MODE == INTERIOR {
             for (b, pr) in base.iter_mut().zip(pos.iter()) {
@@ -348,7 +364,8 @@ unsafe fn tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, at: (
                 for ch in 0..run {
                     let mut bv: [F32s; V] = [zero(); V];
                     for (v, slot) in bv.iter_mut().enumerate() {
-                        *slot = load(wp.add(v * LANES));
+                        let p = wp.add(v * LANES);
+                        *slot = if v + 1 < V || w_whole { load(p) } else { load_tail(p, last) };
                     }
                     for (acc_r, &a_r) in acc.iter_mut().zip(a.iter()) {
                         let av = splat(*a_r.add(ch));
@@ -356,7 +373,7 @@ unsafe fn tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, at: (
                             *acc_rv = fma(av, b, *acc_rv);
                         }
                     }
-                    wp = wp.add(width);
+                    wp = wp.add(ldw);
                 }
             }
         }
@@ -369,6 +386,16 @@ unsafe fn tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, at: (
             for acc_r in acc.iter_mut() {
                 for (acc_rv, &b) in acc_r.iter_mut().zip(cb.iter()) {
                     *acc_rv = add(*acc_rv, b);
+                }
+            }
+        }
+        if !g.res.is_null() {
+            for (r, acc_r) in acc.iter_mut().enumerate().take(rows) {
+                let res_row = g.res.add((pix0 + r) * m + j);
+                for (v, acc_rv) in acc_r.iter_mut().enumerate() {
+                    let p = res_row.add(v * LANES);
+                    let rv = if v + 1 < V { load(p) } else { load_tail(p, last) };
+                    *acc_rv = add(*acc_rv, rv);
                 }
             }
         }
@@ -398,14 +425,14 @@ unsafe fn tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, at: (
 /// Depthwise (`groups == C == M`), packed weights `[kh · kw, C]`; the caller validated every
 /// buffer length and that the shape is non-empty.
 #[inline(always)]
-fn conv_depthwise(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, y: &mut [f32]) {
+fn conv_depthwise(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
     let ch = c.in_channels;
     let row_len = c.out_w * ch;
     // Output columns whose every horizontal tap is inside the input: the valid range of a tap
     // moves left as its offset grows, so that is [lo of the first tap, hi of the last).
     let (lo_first, _) = valid_range(c.out_w, c.in_w, c.stride_w, 0, c.pad_left);
     let (_, hi_last) = valid_range(c.out_w, c.in_w, c.stride_w, (c.kernel_w - 1) * c.dilation_w, c.pad_left);
-    let dw = Depthwise { c: *c, x: x.as_ptr(), w: w.as_ptr(), bias: bias.map_or(core::ptr::null(), <[f32]>::as_ptr), clamp: clamp_of(c.act) };
+    let dw = Depthwise { c: *c, x: x.as_ptr(), w: w.as_ptr(), bias: bias.map_or(core::ptr::null(), <[f32]>::as_ptr), res: residual.map_or(core::ptr::null(), <[f32]>::as_ptr), clamp: clamp_of(c.act) };
     for (row, y_row) in y.chunks_exact_mut(row_len).enumerate() {
         let (n, oy) = (row / c.out_h, row % c.out_h);
         let (mut ky0, mut ky1) = (c.kernel_h, 0);
@@ -443,6 +470,8 @@ struct Depthwise {
     w: *const f32,
     /// `C` floats, or null.
     bias: *const f32,
+    /// `batch · out_h · out_w · C` floats added before the activation, or null.
+    res: *const f32,
     clamp: Option<(f32, f32)>,
 }
 
@@ -537,7 +566,8 @@ unsafe fn dw_block<const P: usize, const CV: usize>(d: &Depthwise, at: &Taps, v0
     };
     // SAFETY (whole body): channel offsets stay below `C` (caller); tap `(ty, tx)` of pixel
     // `ox + q` is input `(iy, ix)` inside the input by the caller's contract; weights `[t, C]`
-    // have `kh · kw` rows; outputs lie in `y_px`'s `P · C` floats.
+    // have `kh · kw` rows; outputs lie in `y_px`'s `P · C` floats, and the residual (same
+    // shape as `y`) at the same pixels.
     unsafe {
         let c0 = v0 * LANES;
         let mut acc = [[zero(); CV]; P];
@@ -563,6 +593,14 @@ unsafe fn dw_block<const P: usize, const CV: usize>(d: &Depthwise, at: &Taps, v0
                     for ((v, av), &w) in a.iter_mut().enumerate().zip(wv.iter()) {
                         *av = fma(ld(x_px.add(v * LANES), v), w, *av);
                     }
+                }
+            }
+        }
+        if !d.res.is_null() {
+            let res_px = d.res.add(((at.n * c.out_h + at.oy) * c.out_w + at.ox) * ch + c0);
+            for (q, a) in acc.iter_mut().enumerate() {
+                for (v, av) in a.iter_mut().enumerate() {
+                    *av = add(*av, ld(res_px.add(q * ch + v * LANES), v));
                 }
             }
         }

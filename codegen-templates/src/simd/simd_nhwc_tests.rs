@@ -71,7 +71,8 @@ fn shape(c: usize, m: usize, h: usize, w: usize, k: (usize, usize), s: usize, pa
     }
 }
 
-/// Runs both kernels on random data; returns (simd, generic) outputs.
+/// Runs both kernels on random data, with a fused residual every other call; returns (simd,
+/// generic) outputs.
 fn run(c: &ConvParams, panel: usize, with_bias: bool, rng: &mut Rng) -> (Vec<f32>, Vec<f32>) {
     let p = ConvNhwcParams { conv: *c, panel };
     let taps = c.kernel_h * c.kernel_w;
@@ -82,9 +83,11 @@ fn run(c: &ConvParams, panel: usize, with_bias: bool, rng: &mut Rng) -> (Vec<f32
     let mut packed = std::vec![0.0; packed_weight_len(&p)];
     assert!(pack_weights(&p, &w, &mut packed), "{c:?}");
     let len = c.batch * c.out_h * c.out_w * c.out_channels;
+    let residual = rng.vec(len);
+    let residual = if rng.below(2) == 0 { Some(residual.as_slice()) } else { None };
     let (mut want, mut got) = (std::vec![7.0; len], std::vec![7.0; len]);
-    super::conv_nhwc::conv2d_nhwc(&p, &x, &packed, bias, &mut want);
-    super::simd_conv_nhwc::conv2d_nhwc(&p, &x, &packed, bias, &mut got);
+    super::conv_nhwc::conv2d_nhwc(&p, &x, &packed, bias, residual, &mut want);
+    super::simd_conv_nhwc::conv2d_nhwc(&p, &x, &packed, bias, residual, &mut got);
     (got, want)
 }
 
@@ -170,8 +173,8 @@ fn other_panel_widths_fall_back_to_generic() {
     }
 }
 
-/// Inputs `x`, `w`, `bias` and the output length of one call.
-type Case<'a> = (&'a [f32], &'a [f32], &'a [f32], usize);
+/// Inputs `x`, `w`, `bias`, `residual` and the output length of one call.
+type Case<'a> = (&'a [f32], &'a [f32], &'a [f32], &'a [f32], usize);
 
 #[test]
 fn short_buffers_write_nothing() {
@@ -187,15 +190,17 @@ fn short_buffers_write_nothing() {
         let w = rng.vec(packed_weight_len(&p));
         let bias = rng.vec(c.out_channels);
         let len = c.batch * c.out_h * c.out_w * c.out_channels;
-        let cases: [Case; 4] = [
-            (&x[1..], &w, &bias, len),
-            (&x, &w[1..], &bias, len),
-            (&x, &w, &bias[1..], len),
-            (&x, &w, &bias, len - 1),
+        let res = rng.vec(len);
+        let cases: [Case; 5] = [
+            (&x[1..], &w, &bias, &res, len),
+            (&x, &w[1..], &bias, &res, len),
+            (&x, &w, &bias[1..], &res, len),
+            (&x, &w, &bias, &res[1..], len),
+            (&x, &w, &bias, &res, len - 1),
         ];
-        for (i, (xs, ws, bs, ylen)) in cases.into_iter().enumerate() {
+        for (i, (xs, ws, bs, rs, ylen)) in cases.into_iter().enumerate() {
             let mut y = std::vec![7.0; ylen];
-            super::simd_conv_nhwc::conv2d_nhwc(&p, xs, ws, Some(bs), &mut y);
+            super::simd_conv_nhwc::conv2d_nhwc(&p, xs, ws, Some(bs), Some(rs), &mut y);
             assert!(y.iter().all(|&v| v == 7.0), "case {i}: {c:?}");
         }
     }

@@ -19,6 +19,9 @@ pub struct Family {
     pub hint: &'static str,
     /// Oldest Rust with every intrinsic the family uses.
     pub rust_version: &'static str,
+    /// Columns of the GEMM tile (`GEMM_VECS · LANES` of its `vec.rs`): the width of the weight
+    /// panels the layout pass packs for it.
+    pub gemm_panel: usize,
 }
 
 /// Kernel calls a SIMD family takes over: (generic module, function, SIMD module). The SIMD
@@ -49,6 +52,7 @@ pub const FAMILIES: &[Family] = &[
         requires: r#"all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "fma")"#,
         hint: "build with RUSTFLAGS=\\\"-C target-cpu=native\\\" on a CPU with AVX-512F and FMA, or -C target-feature=+avx512f,+fma",
         rust_version: "1.89",
+        gemm_panel: 48,
     },
     Family {
         name: "x86_avx2",
@@ -62,6 +66,7 @@ pub const FAMILIES: &[Family] = &[
         requires: r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")"#,
         hint: "build with RUSTFLAGS=\\\"-C target-cpu=native\\\" on a CPU with AVX2 and FMA, or -C target-cpu=x86-64-v3",
         rust_version: "1.85",
+        gemm_panel: 24,
     },
     Family {
         name: "aarch64_neon",
@@ -75,6 +80,7 @@ pub const FAMILIES: &[Family] = &[
         requires: r#"all(target_arch = "aarch64", target_feature = "neon")"#,
         hint: "build with --target aarch64-unknown-linux-gnu (or another AArch64 target: NEON is on by default)",
         rust_version: "1.85",
+        gemm_panel: 12,
     },
 ];
 

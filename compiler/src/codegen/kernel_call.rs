@@ -139,6 +139,11 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             let (x, w, b) = (input(0)?, input(1)?, optional(2));
             with_params!(p, |call| quote!(#f(&P, #x, #w, #b, #y);))
         }
+        Kernel::ConvNhwc { params: p, .. } => {
+            let f = uses.function("conv_nhwc", "conv2d_nhwc");
+            let (x, w, b, r) = (input(0)?, input(1)?, optional(2), optional(3));
+            with_params!(p, |call| quote!(#f(&P, #x, #w, #b, #r, #y);))
+        }
         Kernel::ConvTranspose2d(p) => {
             let f = uses.function("conv_transpose", "conv_transpose2d");
             let (x, w, b) = (input(0)?, input(1)?, optional(2));

@@ -5,7 +5,7 @@
 //! `runtime-min`), `src/main.rs` and `src/runner/` (the `std` command-line runner),
 //! `weights.bin`, `Cargo.toml` and `README.md`. Output is byte-for-byte deterministic.
 
-mod family;
+pub(crate) mod family;
 mod kernel_call;
 mod lib_rs;
 mod main_rs;

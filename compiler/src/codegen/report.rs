@@ -1,6 +1,7 @@
 //! Human-readable figures: per-layer comments, MACs, and the generated crate's README.
 
 use crate::ir::op::{Activation, Op};
+use crate::ir::op_layout::LayoutOp;
 use crate::ir::{Graph, ValueInfo};
 use crate::plan::{Plan, Storage};
 use petgraph::stable_graph::NodeIndex;
@@ -37,6 +38,10 @@ pub fn macs(graph: &Graph, node: NodeIndex) -> u64 {
             let a = shape(0);
             out * a.last().copied().unwrap_or(0) as u64
         }
+        Op::Layout(LayoutOp::Conv(p)) => {
+            let c = &p.conv;
+            out * (c.kernel_h * c.kernel_w * c.in_channels.checked_div(c.groups).unwrap_or(0)) as u64
+        }
         _ => 0,
     }
 }
@@ -70,6 +75,23 @@ pub fn op_summary(op: &Op) -> String {
         Op::Softmax { axis, .. } => format!("{} axis {axis}", op.name()),
         Op::Concat { axis } => format!("Concat axis {axis}"),
         Op::Transpose { perm: Some(p) } => format!("Transpose {p:?}"),
+        Op::Layout(LayoutOp::Conv(p)) => {
+            let c = &p.conv;
+            let mut s = format!("Conv k{}x{}", c.kernel_h, c.kernel_w);
+            if (c.stride_h, c.stride_w) != (1, 1) {
+                let _ = write!(s, " s{}x{}", c.stride_h, c.stride_w);
+            }
+            if (c.pad_top, c.pad_left) != (0, 0) {
+                let _ = write!(s, " p{},{}", c.pad_top, c.pad_left);
+            }
+            if (c.dilation_h, c.dilation_w) != (1, 1) {
+                let _ = write!(s, " d{}x{}", c.dilation_h, c.dilation_w);
+            }
+            if c.groups > 1 {
+                let _ = write!(s, " g{}", c.groups);
+            }
+            format!("{s}{}, channels-last", act(&c.act))
+        }
         other => other.name(),
     }
 }

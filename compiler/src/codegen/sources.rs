@@ -23,6 +23,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "conv", text: include_str!("../../../codegen-templates/src/generic/conv.rs") },
     Source { module: "conv_direct", text: include_str!("../../../codegen-templates/src/generic/conv_direct.rs") },
     Source { module: "conv_nd", text: include_str!("../../../codegen-templates/src/generic/conv_nd.rs") },
+    Source { module: "conv_nhwc", text: include_str!("../../../codegen-templates/src/generic/conv_nhwc.rs") },
     Source { module: "conv_transpose", text: include_str!("../../../codegen-templates/src/generic/conv_transpose.rs") },
     Source { module: "einsum", text: include_str!("../../../codegen-templates/src/generic/einsum.rs") },
     Source { module: "elementwise", text: include_str!("../../../codegen-templates/src/generic/elementwise.rs") },

@@ -212,6 +212,12 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
             first.data = Data::from_le_bytes(first.dtype(), &bytes)?;
         }
         Kernel::Conv2d(p) => k::conv::conv2d(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?),
+        Kernel::ConvNhwc { params, bias, residual } => {
+            // Absent inputs are not in `args`: the residual follows the bias when both are there.
+            let b = if *bias { opt_f32(2)? } else { None };
+            let r = if *residual { opt_f32(2 + usize::from(*bias))? } else { None };
+            k::conv_nhwc::conv2d_nhwc(params, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, b, r, f32s_mut(first)?)
+        }
         Kernel::ConvTranspose2d(p) => {
             k::conv_transpose::conv_transpose2d(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?)
         }

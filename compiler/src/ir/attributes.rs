@@ -144,6 +144,7 @@ pub fn attribute_list(op: &Op) -> Vec<Attr> {
         Op::Index(i) => list.extend(i.attributes()),
         Op::Vision(v) => list.extend(v.attributes()),
         Op::Signal(s) => list.extend(s.attributes()),
+        Op::Layout(l) => list.extend(l.attributes()),
         Op::Constant(t) => {
             list.push(attr("dtype", Str(t.dtype().name().into()), None));
             list.push(attr("shape", ints(&t.shape), None));

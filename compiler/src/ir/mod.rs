@@ -14,6 +14,7 @@ pub mod index_op;
 pub mod infer;
 pub mod json;
 pub mod op;
+pub mod op_layout;
 pub mod op_nn;
 pub mod op_quant;
 pub mod op_vision;

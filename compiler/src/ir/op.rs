@@ -240,6 +240,8 @@ pub enum Op {
     Vision(super::op_vision::VisionOp),
     /// Einsum, DFT, STFT, windows and other signal ops (see `signal_op`).
     Signal(super::signal_op::SignalOp),
+    /// Channels-last ops made by the layout pass (see `op_layout`).
+    Layout(super::op_layout::LayoutOp),
 }
 
 impl Op {
@@ -300,6 +302,7 @@ impl Op {
             Op::Quant(q) => q.name().into(),
             Op::Vision(v) => v.name().into(),
             Op::Signal(s) => s.name().into(),
+            Op::Layout(l) => l.name().into(),
         }
     }
 
@@ -310,6 +313,7 @@ impl Op {
             Op::ConvTranspose(c) => Some(&mut c.activation),
             Op::Gemm(g) => Some(&mut g.activation),
             Op::MatMul(m) => Some(&mut m.activation),
+            Op::Layout(l) => l.fused_activation_mut(),
             _ => None,
         }
     }

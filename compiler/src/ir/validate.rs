@@ -91,6 +91,7 @@ fn required_inputs(op: &Op, num_inputs: usize) -> usize {
         Op::Index(i) => i.required_inputs(),
         Op::Vision(v) => v.required_inputs(),
         Op::Signal(s) => s.required_inputs(),
+        Op::Layout(l) => l.required_inputs(),
         _ => 1,
     }
 }

@@ -19,6 +19,7 @@ pub use params::*;
 use crate::error::{Error, Result};
 use crate::ir::infer::{self, Inputs};
 use crate::ir::op::{Activation, Op, PoolKind};
+use crate::ir::op_layout::LayoutOp;
 use crate::ir::{DType, Tensor, ValueInfo};
 use onnxc_templates::generic as k;
 
@@ -32,6 +33,9 @@ pub enum Kernel {
     Copy,
     /// x, w, optional bias.
     Conv2d(k::conv::ConvParams),
+    /// x `[N, H, W, C]`, packed w, then bias and residual when their flags say they are
+    /// present (the layout pass's channels-last Conv).
+    ConvNhwc { params: k::conv_nhwc::ConvNhwcParams, bias: bool, residual: bool },
     /// x, w, optional bias.
     ConvTranspose2d(k::conv_transpose::ConvTransposeParams),
     /// a, b, optional c.
@@ -278,6 +282,10 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Quant(q) => Kernel::Quant(quant::lower(q, &ins, outputs)?),
         Op::Vision(v) => Kernel::Vision(vision::lower(v, &ins, outputs)?),
         Op::Signal(s) => Kernel::Signal(signal::lower(s, &ins, outputs)?),
+        Op::Layout(LayoutOp::Conv(p)) => {
+            let present = |slot: usize| inputs.get(slot).copied().flatten().is_some();
+            Kernel::ConvNhwc { params: *p, bias: present(2), residual: present(3) }
+        }
     };
     Ok(Lowered { kernel, dtype })
 }

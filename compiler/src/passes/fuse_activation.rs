@@ -16,6 +16,7 @@
 use super::rewrite::{absorb, out0, scalar, sole_producer};
 use crate::error::Result;
 use crate::ir::op::{Activation, BinaryOp};
+use crate::ir::op_layout::LayoutOp;
 use crate::ir::{DType, Graph, Op, ValueRef};
 use crate::target::Target;
 use petgraph::stable_graph::NodeIndex;
@@ -62,12 +63,13 @@ fn carried_activation(op: &Op) -> Option<Activation> {
         Op::ConvTranspose(c) => Some(c.activation),
         Op::Gemm(g) => Some(g.activation),
         Op::MatMul(m) => Some(m.activation),
+        Op::Layout(LayoutOp::Conv(p)) => Some(p.conv.act),
         _ => None,
     }
 }
 
 /// Moves the unary activation `node` into its input's producer, when allowed.
-fn fuse(graph: &mut Graph, node: NodeIndex) -> bool {
+pub(super) fn fuse(graph: &mut Graph, node: NodeIndex) -> bool {
     let Op::Unary(act) = graph.node(node).op else { return false };
     let Some(x) = graph.input(node, 0) else { return false };
     let Some(producer) = sole_producer(graph, x) else { return false };

@@ -13,6 +13,8 @@ pub mod dce;
 pub mod fold;
 pub mod fold_batchnorm;
 pub mod fuse_activation;
+pub mod fuse_residual;
+pub mod layout;
 pub mod matmul_add;
 pub mod pretranspose;
 pub mod simplify;
@@ -39,6 +41,8 @@ pub const PIPELINE: &[(&str, PassFn)] = &[
     ("matmul-add", matmul_add::run),
     ("fuse-activation", fuse_activation::run),
     ("pretranspose", pretranspose::run),
+    ("layout", layout::run),
+    ("fuse-residual", fuse_residual::run),
     ("cleanup", cleanup),
 ];
 

@@ -9,6 +9,7 @@
 mod elementwise;
 mod geometry;
 pub mod index;
+mod layout;
 pub mod nn;
 pub mod stateful;
 pub mod quant;

@@ -453,6 +453,7 @@ fn rules(op: &Op, inputs: &Inputs, num_outputs: usize) -> Result<Inferred> {
         Op::Quant(q) => super::quant::infer(q, inputs, num_outputs),
         Op::Vision(v) => super::vision::infer(v, inputs, num_outputs),
         Op::Signal(s) => super::signal::infer(s, inputs),
+        Op::Layout(l) => super::layout::infer(l, inputs),
     }
 }
 

@@ -1,0 +1,162 @@
+//! Layout: on targets whose `preferred_layout` is `nhwc`, 4-D f32 convolutions run on
+//! channels-last tensors, with their weights packed at compile time into the panels the
+//! SIMD kernel reads (`conv_nhwc::pack_weights`), so nothing is repacked at run time.
+//!
+//! Channels-last values travel between the ops that accept them: converted convolutions, and
+//! element-wise ops whose data inputs are all channels-last (activations, Add of two such
+//! values, scalars). Each converted node also gets a Transpose back to NCHW under the old
+//! value: ops that need NCHW (and model outputs) keep reading that, and the transposes nobody
+//! reads are removed by the cleanup pass. A transpose that only moves size-1 axes is a Reshape
+//! (no code). So the pass never changes what the model computes, only where data lives.
+
+use super::rewrite::out0;
+use crate::error::{Error, Result};
+use crate::ir::op::Op;
+use crate::ir::op_layout::LayoutOp;
+use crate::ir::{DType, Data, Graph, Tensor, ValueInfo, ValueRef};
+use crate::lower::conv_params;
+use crate::target::Target;
+use onnxc_templates::generic::conv_nhwc::{is_depthwise, pack_weights, packed_weight_len, supported, ConvNhwcParams};
+use petgraph::stable_graph::NodeIndex;
+use std::collections::HashMap;
+
+/// NCHW axes in NHWC order, and back.
+const TO_NHWC: [usize; 4] = [0, 2, 3, 1];
+const TO_NCHW: [usize; 4] = [0, 3, 1, 2];
+
+/// Rewrites the graph to channels-last where the target prefers it (see the module docs).
+pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
+    if target.preferred_layout != "nhwc" {
+        return Ok(());
+    }
+    let panel = crate::codegen::family::family(&target.kernel_family).map_or(0, |f| f.gemm_panel);
+    // The channels-last twin of each NCHW value that has one.
+    let mut twins: HashMap<ValueRef, ValueRef> = HashMap::new();
+    let mut back = Vec::new();
+    for node in graph.topo_order()? {
+        let op = graph.node(node).op.clone();
+        let converted = match op {
+            Op::Conv(_) => conv(graph, node, panel, &mut twins)?,
+            Op::Unary(_) => elementwise(graph, node, &[0], &mut twins)?,
+            Op::Binary(_) => elementwise(graph, node, &[0, 1], &mut twins)?,
+            _ => None,
+        };
+        if let Some((nchw, nhwc)) = converted {
+            twins.insert(nchw, nhwc);
+            back.push(nchw.node);
+        }
+    }
+    // Transposes back to NCHW that no op and no model output reads: the fusions that follow
+    // count readers, so they go now rather than in the cleanup.
+    for node in back {
+        if graph.use_count(out0(node)) == 0 {
+            graph.remove_node(node);
+        }
+    }
+    Ok(())
+}
+
+/// A 4-D f32 Conv with constant weights becomes a channels-last one. Returns the (NCHW, NHWC)
+/// pair of its output.
+fn conv(graph: &mut Graph, node: NodeIndex, panel: usize, twins: &mut HashMap<ValueRef, ValueRef>) -> Result<Option<(ValueRef, ValueRef)>> {
+    let Op::Conv(c) = &graph.node(node).op else { return Ok(None) };
+    let (Some(x), Some(w)) = (graph.input(node, 0), graph.input(node, 1)) else { return Ok(None) };
+    let (xi, yi) = (graph.value(x).clone(), graph.value(out0(node)).clone());
+    let Some(Tensor { shape: w_shape, data: Data::F32(w_data) }) = graph.constant(w) else { return Ok(None) };
+    if xi.dtype != DType::F32 || xi.shape.len() != 4 || w_shape.len() != 4 || graph.node(node).outputs.len() != 1 {
+        return Ok(None);
+    }
+    let conv = conv_params(c, &xi.shape, w_shape, &yi.shape)?;
+    if !supported(&conv) {
+        return Ok(None);
+    }
+    let p = ConvNhwcParams { conv, panel: if is_depthwise(&conv) { 0 } else { panel } };
+    let mut packed = vec![0.0f32; packed_weight_len(&p)];
+    if !pack_weights(&p, w_data, &mut packed) {
+        return Err(Error::internal(format!("weights {w_shape:?} do not pack for {conv:?}")));
+    }
+    let w_name = graph.unique_name(&format!("{}.nhwc", graph.value(w).name));
+    let packed = graph.add_constant(w_name, Tensor::new(vec![packed.len()], Data::F32(packed))?);
+    let x_nhwc = channels_last(graph, x, twins)?;
+    let bias = graph.input(node, 2);
+    let op = Op::Layout(LayoutOp::Conv(p));
+    replace(graph, node, op, &[Some(x_nhwc), Some(packed), bias], &yi).map(Some)
+}
+
+/// An element-wise op whose 4-D inputs all have channels-last twins (other inputs must be
+/// scalars) runs on the twins.
+fn elementwise(graph: &mut Graph, node: NodeIndex, slots: &[usize], twins: &mut HashMap<ValueRef, ValueRef>) -> Result<Option<(ValueRef, ValueRef)>> {
+    let yi = graph.value(out0(node)).clone();
+    if yi.shape.len() != 4 || graph.node(node).outputs.len() != 1 {
+        return Ok(None);
+    }
+    let mut inputs = graph.inputs(node);
+    for &slot in slots {
+        let Some(v) = inputs.get(slot).copied().flatten() else { return Ok(None) };
+        let shape = &graph.value(v).shape;
+        match twins.get(&v) {
+            Some(&t) if *shape == yi.shape => inputs[slot] = Some(t),
+            _ if shape.iter().product::<usize>() == 1 && shape.len() <= 1 => {}
+            _ => return Ok(None),
+        }
+    }
+    let op = graph.node(node).op.clone();
+    replace(graph, node, op, &inputs, &yi).map(Some)
+}
+
+/// Replaces `node` (output `y`, NCHW) by a node running `op` on `inputs` with the channels-last
+/// output, plus a transpose back to NCHW that the old readers now read. The channels-last
+/// value keeps the model's name unless it was a model output. Returns (NCHW, NHWC) values.
+fn replace(graph: &mut Graph, node: NodeIndex, op: Op, inputs: &[Option<ValueRef>], y: &ValueInfo) -> Result<(ValueRef, ValueRef)> {
+    let name = graph.node(node).name.clone();
+    let info = ValueInfo { name: format!("{}.nhwc", y.name), dtype: y.dtype, shape: permute(&y.shape, &TO_NHWC) };
+    let new = graph.add_node(name, op, inputs, vec![info]);
+    let nhwc = out0(new);
+    let nchw = relayout(graph, nhwc, &TO_NCHW, &format!("{}.nchw", y.name))?;
+    let was_output = graph.is_output(out0(node));
+    graph.replace_uses(out0(node), nchw);
+    graph.remove_node(node);
+    let (main, side) = if was_output { (nchw, nhwc) } else { (nhwc, nchw) };
+    graph.node_mut(main.node).outputs[main.slot].name = y.name.clone();
+    let side_name = graph.unique_name(&format!("{}_{}", y.name, if was_output { "nhwc" } else { "nchw" }));
+    graph.node_mut(side.node).outputs[side.slot].name = side_name;
+    Ok((nchw, nhwc))
+}
+
+/// The channels-last twin of `v`, made (and remembered) when it has none.
+fn channels_last(graph: &mut Graph, v: ValueRef, twins: &mut HashMap<ValueRef, ValueRef>) -> Result<ValueRef> {
+    if let Some(&t) = twins.get(&v) {
+        return Ok(t);
+    }
+    let name = graph.unique_name(&format!("{}_nhwc", graph.value(v).name));
+    let t = relayout(graph, v, &TO_NHWC, &name)?;
+    twins.insert(v, t);
+    Ok(t)
+}
+
+/// A node reading `v` with its axes in `perm` order: a Transpose, or a Reshape (a view) when
+/// only axes of size 1 move.
+fn relayout(graph: &mut Graph, v: ValueRef, perm: &[usize; 4], name: &str) -> Result<ValueRef> {
+    let info = graph.value(v).clone();
+    let shape = permute(&info.shape, perm);
+    let out = vec![ValueInfo { name: name.to_string(), dtype: info.dtype, shape: shape.clone() }];
+    let moved: Vec<usize> = perm.iter().copied().filter(|&a| info.shape[a] != 1).collect();
+    let node = if moved.windows(2).all(|w| w[0] < w[1]) {
+        let dims = shape.iter().map(|&d| d as i64).collect();
+        let target = graph.unique_name(&format!("{name}.shape"));
+        let target = graph.add_constant(target, Tensor::new(vec![4], Data::I64(dims))?);
+        graph.add_node(name, Op::Reshape { allowzero: false }, &[Some(v), Some(target)], out)
+    } else {
+        let perm = Some(perm.iter().map(|&a| a as i64).collect());
+        graph.add_node(name, Op::Transpose { perm }, &[Some(v)], out)
+    };
+    Ok(out0(node))
+}
+
+fn permute(shape: &[usize], perm: &[usize; 4]) -> Vec<usize> {
+    perm.iter().map(|&a| shape.get(a).copied().unwrap_or(1)).collect()
+}
+
+#[cfg(test)]
+#[path = "layout_tests.rs"]
+mod tests;

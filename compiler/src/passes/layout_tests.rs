@@ -1,0 +1,101 @@
+//! The layout pass on small graphs: which ops become channels-last, where the transposes go,
+//! and that the evaluator gives the same outputs before and after (it runs the NHWC kernels).
+
+use super::*;
+use crate::ir::op::{Activation, AutoPad, BinaryOp, Conv, Window};
+use crate::passes::testutil::{assert_same_outputs, count_ops, Builder};
+
+fn conv(group: usize, pads: usize, strides: usize) -> Op {
+    let window = Window { kernel: vec![], strides: vec![strides; 2], dilations: vec![], pads: vec![pads; 4], auto_pad: AutoPad::NotSet };
+    Op::Conv(Conv { window, group, activation: Activation::None })
+}
+
+/// The layout pass for `target`, then dead-code elimination (the pipeline's cleanup), with
+/// inference, validation and the numeric check.
+fn layout_for(graph: &Graph, target: &str) -> Graph {
+    let mut after = graph.clone();
+    let target = Target::named(target).expect("target exists");
+    run(&mut after, &target).expect("pass runs");
+    crate::passes::dce::run(&mut after, &target).expect("dce runs");
+    crate::ir::infer::infer_graph(&mut after).expect("rewritten graph infers");
+    crate::ir::validate::validate(&after).expect("rewritten graph is valid");
+    assert_same_outputs(graph, &after);
+    after
+}
+
+fn is_transpose(op: &Op) -> bool {
+    matches!(op, Op::Transpose { .. })
+}
+
+fn is_nhwc_conv(op: &Op) -> bool {
+    matches!(op, Op::Layout(LayoutOp::Conv(_)))
+}
+
+#[test]
+fn a_residual_block_runs_channels_last_between_two_transposes() {
+    let mut b = Builder::new();
+    let x = b.input("x", &[1, 3, 9, 7]);
+    let w1 = b.random_constant("w1", &[8, 3, 3, 3]);
+    let c1 = b.op("c1", conv(1, 1, 1), &[x, w1]);
+    let r1 = b.op("r1", Op::Unary(Activation::Relu), &[c1]);
+    let wd = b.random_constant("wd", &[8, 1, 3, 3]);
+    let bd = b.random_constant("bd", &[8]);
+    let dw = b.op_opt("dw", conv(8, 1, 1), &[Some(r1), Some(wd), Some(bd)]);
+    let sum = b.op("add", Op::Binary(BinaryOp::Add), &[dw, r1]);
+    let half = b.scalar("half", 0.5);
+    let scaled = b.op("scale", Op::Binary(BinaryOp::Mul), &[sum, half]);
+    b.output(scaled);
+    let after = layout_for(&b.finish(), "x86-avx512");
+    assert_eq!(count_ops(&after, is_nhwc_conv), 2);
+    assert_eq!(count_ops(&after, |op| matches!(op, Op::Conv(_))), 0);
+    assert_eq!(count_ops(&after, is_transpose), 2, "one into the block, one out of it");
+    assert_eq!(after.value(after.outputs[0].value).name, "scale", "the model output keeps its name");
+    assert_eq!(after.value(after.outputs[0].value).shape, [1, 8, 9, 7]);
+}
+
+#[test]
+fn grouped_convolutions_and_other_targets_stay_nchw() {
+    let mut b = Builder::new();
+    let x = b.input("x", &[1, 4, 6, 6]);
+    let w = b.random_constant("w", &[6, 2, 3, 3]);
+    let y = b.op("grouped", conv(2, 1, 2), &[x, w]);
+    b.output(y);
+    let graph = b.finish();
+    let after = layout_for(&graph, "x86-avx512");
+    assert_eq!(count_ops(&after, is_nhwc_conv), 0);
+    assert_eq!(count_ops(&after, is_transpose), 0);
+    let mut b = Builder::new();
+    let x = b.input("x", &[1, 4, 6, 6]);
+    let w = b.random_constant("w", &[6, 4, 3, 3]);
+    let y = b.op("plain", conv(1, 1, 2), &[x, w]);
+    b.output(y);
+    let after = layout_for(&b.finish(), "generic");
+    assert_eq!(count_ops(&after, is_nhwc_conv), 0);
+}
+
+#[test]
+fn moving_only_unit_axes_is_a_view() {
+    let mut b = Builder::new();
+    let x = b.input("x", &[1, 1, 12, 5]);
+    let w = b.random_constant("w", &[4, 1, 3, 2]);
+    let y = b.op("c", conv(1, 0, 1), &[x, w]);
+    b.output(y);
+    let after = layout_for(&b.finish(), "x86-avx2");
+    assert_eq!(count_ops(&after, is_nhwc_conv), 1);
+    assert_eq!(count_ops(&after, |op| matches!(op, Op::Reshape { .. })), 1, "[1,1,H,W] to [1,H,W,1] moves no data");
+    assert_eq!(count_ops(&after, is_transpose), 1, "the output goes back to NCHW");
+}
+
+#[test]
+fn packed_weights_are_panels_of_the_family_width() {
+    let mut b = Builder::new();
+    let x = b.input("x", &[1, 2, 4, 4]);
+    let w = b.random_constant("w", &[50, 2, 1, 1]);
+    let y = b.op("c", conv(1, 0, 1), &[x, w]);
+    b.output(y);
+    let after = layout_for(&b.finish(), "x86-avx512");
+    let node = crate::passes::testutil::find(&after, is_nhwc_conv);
+    let Op::Layout(LayoutOp::Conv(p)) = &after.node(node).op else { unreachable!() };
+    assert_eq!(p.panel, 48);
+    assert_eq!(after.value(after.input(node, 1).expect("weights")).shape, [50 * 2], "panels store no padding");
+}
