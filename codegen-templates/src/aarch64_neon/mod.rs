@@ -5,7 +5,7 @@
 //! the `generic` ones. In a generated crate all of them sit side by side in `src/kernels/`,
 //! which is why the generic modules are re-exported here under their own names.
 
-pub use crate::generic::{activation, conv, gemm, softmax};
+pub use crate::generic::{activation, conv, conv_nhwc, gemm, pool, pool_nhwc, softmax};
 
 pub mod vec;
 
@@ -13,11 +13,17 @@ pub mod vec;
 #[path = "../simd/simd_conv.rs"]
 pub mod simd_conv;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_conv_nhwc.rs"]
+pub mod simd_conv_nhwc;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_gemm.rs"]
 pub mod simd_gemm;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_math.rs"]
 pub mod simd_math;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_pool_nhwc.rs"]
+pub mod simd_pool_nhwc;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_softmax.rs"]
 pub mod simd_softmax;
@@ -26,3 +32,8 @@ pub mod simd_softmax;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_tests.rs"]
 mod simd_tests;
+
+#[cfg(test)]
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_nhwc_tests.rs"]
+mod simd_nhwc_tests;

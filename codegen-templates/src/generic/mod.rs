@@ -20,6 +20,7 @@ pub mod normalize;
 pub mod norm;
 pub mod number;
 pub mod pool;
+pub mod pool_nhwc;
 pub mod pool_nd;
 pub mod qlinear;
 pub mod quant;

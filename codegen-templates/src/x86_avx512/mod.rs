@@ -8,7 +8,7 @@
 // AVX-512 intrinsics are stable since Rust 1.89 (generated crates declare that version).
 #![allow(clippy::incompatible_msrv)]
 
-pub use crate::generic::{activation, conv, gemm, softmax};
+pub use crate::generic::{activation, conv, conv_nhwc, gemm, pool, pool_nhwc, softmax};
 
 pub mod vec;
 
@@ -16,11 +16,17 @@ pub mod vec;
 #[path = "../simd/simd_conv.rs"]
 pub mod simd_conv;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_conv_nhwc.rs"]
+pub mod simd_conv_nhwc;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_gemm.rs"]
 pub mod simd_gemm;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_math.rs"]
 pub mod simd_math;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_pool_nhwc.rs"]
+pub mod simd_pool_nhwc;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_softmax.rs"]
 pub mod simd_softmax;
@@ -29,3 +35,8 @@ pub mod simd_softmax;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_tests.rs"]
 mod simd_tests;
+
+#[cfg(test)]
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_nhwc_tests.rs"]
+mod simd_nhwc_tests;

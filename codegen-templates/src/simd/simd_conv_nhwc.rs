@@ -1,0 +1,621 @@
+//! SIMD convolution on channels-last tensors (NHWC) over the target's `vec.rs`, same contract as
+//! the generic `conv_nhwc::conv2d_nhwc` (which it falls back to for shapes it does not cover).
+//!
+//! - `groups == 1`: an indirect GEMM `Y[pixels, M] = A[pixels, K] · W[K, M]` (+ bias, + the
+//!   fused residual, then the activation). A tile is `GEMM_ROWS` output pixels × one weight
+//!   panel (packed at compile time, `GEMM_VECS` vectors wide); per tap it points each row at
+//!   that pixel's `C` input channels, or at a zero row when the tap is in the padding. No
+//!   im2col buffer, no padded copy, no packing at run time. Pointwise stride-1 tiles read `x`
+//!   as `A` directly, and tiles whose every tap is inside the input skip the per-tap bounds
+//!   checks (and read a kernel row's `kw · C` taps as one run). Pixels go in blocks small
+//!   enough that every panel passes over a block in cache.
+//! - depthwise: vectors across channels, a few pixels at a time sharing each weight vector;
+//!   taps in the padding are skipped, not read as zeros.
+
+use super::activation::{apply_in_place, Activation};
+use super::conv::{valid_range, ConvParams};
+use super::conv_nhwc::{is_depthwise, packed_weight_len, supported, ConvNhwcParams};
+use super::vec::{add, fma, load, load_tail, max, min, splat, store, store_tail, tail, zero, F32s, Tail, GEMM_ROWS, GEMM_VECS, LANES};
+use core::mem::MaybeUninit;
+
+/// Floats of the zero row that padding taps read (16 KiB): the most input channels of a
+/// `groups == 1` convolution on the SIMD path.
+pub const ZERO_ROW: usize = 4096;
+
+/// Floats of `A` (pixels × `K`) one block of pixels spans; every weight panel passes over the
+/// block while it is still in L2 (256 KiB).
+const BLOCK_FLOATS: usize = 64 * 1024;
+
+/// Floats of `Y` one block of pixels spans at most: the panels write a block's rows while
+/// they are still in L1/L2, so each output line is filled before it is evicted.
+const Y_BLOCK_FLOATS: usize = 16 * 1024;
+
+/// Output pixels a depthwise step computes with each weight vector it loads.
+const DW_PIXELS: usize = 4;
+
+/// Channel vectors a depthwise row pass covers.
+const DW_CHUNK: usize = 4;
+
+/// `y = act(conv(x, w) + bias + residual)` for NHWC `x` `[N, H, W, C]`, packed `w`, and NHWC
+/// `residual` and `y` `[N, oh, ow, M]`, same contract as the generic `conv2d_nhwc`: does
+/// nothing if a buffer is too short or the convolution is not supported.
+#[inline(always)]
+pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
+    let c = &p.conv;
+    let (cin, m) = (c.in_channels, c.out_channels);
+    let pixels = c.batch * c.out_h * c.out_w;
+    let (Some(xs), Some(ws), Some(ys)) = (
+        x.get(..c.batch * c.in_h * c.in_w * cin),
+        w.get(..packed_weight_len(p)),
+        y.get_mut(..pixels * m),
+    ) else {
+        return;
+    };
+    let bias = match bias {
+        Some(b) => match b.get(..m) {
+            Some(b) => Some(b),
+            None => return,
+        },
+        None => None,
+    };
+    let residual = match residual {
+        Some(r) => match r.get(..pixels * m) {
+            Some(r) => Some(r),
+            None => return,
+        },
+        None => None,
+    };
+    let plain = supported(c) && m > 0 && cin > 0 && pixels > 0 && c.kernel_h > 0 && c.kernel_w > 0 && c.in_h > 0 && c.in_w > 0;
+    if plain && c.groups == 1 && p.panel == GEMM_VECS * LANES && cin <= ZERO_ROW {
+        return conv_gemm(c, xs, ws, bias, residual, ys);
+    }
+    if plain && is_depthwise(c) {
+        return conv_depthwise(c, xs, ws, bias, residual, ys);
+    }
+    super::conv_nhwc::conv2d_nhwc(p, xs, ws, bias, residual, ys)
+}
+
+/// The activation part applied in registers before the store, if any.
+#[inline(always)]
+fn clamp_of(act: Activation) -> Option<(f32, f32)> {
+    match act {
+        Activation::Relu => Some((0.0, f32::INFINITY)),
+        Activation::Clip { min, max } => Some((min, max)),
+        _ => None,
+    }
+}
+
+/// Applies an activation that is not a clamp (those were applied in registers).
+#[inline(always)]
+fn finish(act: Activation, y: &mut [f32]) {
+    if clamp_of(act).is_none() && act != Activation::None && !super::simd_math::apply_in_place(act, y) {
+        apply_in_place(act, y);
+    }
+}
+
+/// The validated operands of the indirect GEMM as raw pointers; built only by [`conv_gemm`].
+#[derive(Clone, Copy)]
+struct Gemm {
+    c: ConvParams,
+    /// `x`: `batch · in_h · in_w · C` floats.
+    x: *const f32,
+    /// The packed weights: `ceil(M / width)` panels, panel `j / width` at `j · K` holding `K`
+    /// rows of its width (`width`, or `M - j` for the last).
+    w: *const f32,
+    /// `y`: `pixels · M` floats.
+    y: *mut f32,
+    /// `M` floats, or null.
+    bias: *const f32,
+    /// `pixels · M` floats added before the activation, or null.
+    res: *const f32,
+    /// At least `C` zeros.
+    zeros: *const f32,
+    /// Rows of a panel: `kh · kw · C`.
+    k: usize,
+    clamp: Option<(f32, f32)>,
+    /// 1×1, stride 1, no padding, output as large as the input: `A` is `x` itself.
+    direct: bool,
+}
+
+/// Where one output pixel's window starts in the input: image row `n · in_h` and the (possibly
+/// negative) top-left input position of tap (0, 0).
+#[derive(Clone, Copy)]
+struct Pos {
+    n_rows: usize,
+    iy0: isize,
+    ix0: isize,
+}
+
+/// Whether every tap of the window at `pr` is inside the input.
+#[inline(always)]
+fn inside(c: &ConvParams, pr: Pos) -> bool {
+    let (span_h, span_w) = ((c.kernel_h - 1) * c.dilation_h, (c.kernel_w - 1) * c.dilation_w);
+    pr.iy0 >= 0 && pr.iy0 as usize + span_h < c.in_h && pr.ix0 >= 0 && pr.ix0 as usize + span_w < c.in_w
+}
+
+/// Walks output pixels in row-major order without divisions.
+#[derive(Clone, Copy)]
+struct Cursor {
+    n: usize,
+    oy: usize,
+    ox: usize,
+}
+
+impl Cursor {
+    #[inline(always)]
+    fn pos(self, c: &ConvParams) -> Pos {
+        Pos {
+            n_rows: self.n * c.in_h,
+            iy0: (self.oy * c.stride_h) as isize - c.pad_top as isize,
+            ix0: (self.ox * c.stride_w) as isize - c.pad_left as isize,
+        }
+    }
+
+    #[inline(always)]
+    fn advance(&mut self, c: &ConvParams) {
+        self.ox += 1;
+        if self.ox == c.out_w {
+            self.ox = 0;
+            self.oy += 1;
+            if self.oy == c.out_h {
+                self.oy = 0;
+                self.n += 1;
+            }
+        }
+    }
+}
+
+/// `groups == 1` with panels of `GEMM_VECS · LANES` columns and `C <= ZERO_ROW`; the caller
+/// validated every buffer length and that the shape is non-empty.
+#[inline(always)]
+fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
+    let (cin, m) = (c.in_channels, c.out_channels);
+    let width = GEMM_VECS * LANES;
+    let pixels = c.batch * c.out_h * c.out_w;
+    let k = c.kernel_h * c.kernel_w * cin;
+    let mut zeros = [const { MaybeUninit::<f32>::uninit() }; ZERO_ROW];
+    for z in zeros.iter_mut().take(cin) {
+        z.write(0.0);
+    }
+    let g = Gemm {
+        c: *c,
+        x: x.as_ptr(),
+        w: w.as_ptr(),
+        y: y.as_mut_ptr(),
+        bias: bias.map_or(core::ptr::null(), <[f32]>::as_ptr),
+        res: residual.map_or(core::ptr::null(), <[f32]>::as_ptr),
+        zeros: zeros.as_ptr().cast::<f32>(),
+        k,
+        clamp: clamp_of(c.act),
+        direct: c.kernel_h == 1
+            && c.kernel_w == 1
+            && c.stride_h == 1
+            && c.stride_w == 1
+            && c.pad_top == 0
+            && c.pad_left == 0
+            && c.out_h == c.in_h
+            && c.out_w == c.in_w,
+    };
+    let fit = (BLOCK_FLOATS / k).min(Y_BLOCK_FLOATS / m) / GEMM_ROWS * GEMM_ROWS;
+    let block = if fit > GEMM_ROWS { fit } else { GEMM_ROWS };
+    let mut start = 0;
+    let mut block_cur = Cursor { n: 0, oy: 0, ox: 0 };
+    while start < pixels {
+        let len = if pixels - start < block { pixels - start } else { block };
+        let mut next = block_cur;
+        let mut j = 0;
+        while j < m {
+            let cols = if m - j < width { m - j } else { width };
+            let vecs = cols.div_ceil(LANES);
+            let last = tail(cols - (vecs - 1) * LANES);
+            let mut cur = block_cur;
+            let mut i = 0;
+            while i < len {
+                let rows = if len - i < GEMM_ROWS { len - i } else { GEMM_ROWS };
+                // Positions go to the tile as a cursor in registers: an array written here
+                // and loaded there as vectors would stall on store forwarding.
+                let first = cur;
+                let mut interior = true;
+                for _ in 0..rows {
+                    interior &= inside(c, cur.pos(c));
+                    cur.advance(c);
+                }
+                // SAFETY: pixels `start + i .. start + i + rows` < `pixels` and columns
+                // `j .. j + cols` <= M lie in `y`; `first` is the cursor of pixel `start + i`,
+                // so every position is a real output pixel and `tile` reads only input rows it
+                // checks to be inside `x` (or the zero row), or, with `interior`, rows whose
+                // every tap was checked just above; the panel `j / width` exists as `j < M`.
+                unsafe { tile_dispatch(&g, first, interior, rows, start + i, j, vecs, last) };
+                i += rows;
+            }
+            next = cur;
+            j += cols;
+        }
+        block_cur = next;
+        if let Some(y_block) = y.get_mut(start * m..(start + len) * m) {
+            finish(c.act, y_block);
+        }
+        start += len;
+    }
+}
+
+/// How a tile finds its rows of `A` for each tap.
+type Mode = u8;
+/// Per row and tap, checked against the input bounds (zero row in the padding).
+const CHECKED: Mode = 0;
+/// Pointwise stride 1 without padding: output pixel `p` reads input pixel `p`.
+const DIRECT: Mode = 1;
+/// Every tap of every row is inside the input: one base pointer per row plus a tap offset.
+const INTERIOR: Mode = 2;
+
+/// Calls the tile instance for `vecs` vectors (1 to `GEMM_VECS`), `rows` rows and the cheapest
+/// [`Mode`].
+///
+/// # Safety
+/// As for [`tile`].
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+unsafe fn tile_dispatch(g: &Gemm, cur: Cursor, interior: bool, rows: usize, pix0: usize, j: usize, vecs: usize, last: Tail) {
+    let mode = if g.direct {
+        DIRECT
+    } else if interior {
+        INTERIOR
+    } else {
+        CHECKED
+    };
+    let (n, oy, ox) = (cur.n, cur.oy, cur.ox);
+    // A last block of few rows (49 pixels of a 7×7 map: 6 × 8 + 1) takes a half-height tile.
+    const HALF: usize = if GEMM_ROWS / 2 > 0 { GEMM_ROWS / 2 } else { 1 };
+    macro_rules! modes {
+        ($($m:ident)*) => {
+            match (mode, vecs, rows <= HALF) {
+                $(
+                    ($m, 1, false) => tile::<GEMM_ROWS, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 2, false) => tile::<GEMM_ROWS, 2, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, _, false) => tile::<GEMM_ROWS, GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 1, true) => tile::<HALF, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 2, true) => tile::<HALF, 2, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, _, true) => tile::<HALF, GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                )*
+                _ => {}
+            }
+        };
+    }
+    // SAFETY: forwarded from the caller, who checked `interior`.
+    unsafe { modes!(CHECKED DIRECT INTERIOR) }
+}
+
+/// The microkernel: `R` output pixels × the `V` vectors of the weight panel at column `j`,
+/// accumulated over every tap and input channel in registers, then bias, residual, clamp, and
+/// the store of the first `rows` pixels (the last vector masked by `last`).
+///
+/// # Safety
+/// `at` is the `(n, oy, ox)` of output pixel `pix0`; pixels `pix0 .. pix0 + rows` exist,
+/// `1 <= rows <= R`; `j` is a multiple of the panel width below `M`, and the `V` vectors (the
+/// last one limited to `last`) are exactly the panel's `min(M - j, width)` columns. `MODE` is
+/// [`DIRECT`] only for a `g.direct` convolution, [`INTERIOR`] only if the window of each of
+/// the first `rows` pixels is inside the input for every tap.
+#[inline(never)]
+unsafe fn tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, at: (usize, usize, usize), rows: usize, pix0: usize, j: usize, last: Tail) {
+    let c = &g.c;
+    // Rows past `rows` repeat the last pixel's position; they are not stored.
+    let mut cur = Cursor { n: at.0, oy: at.1, ox: at.2 };
+    let mut pos = [cur.pos(c); R];
+    if MODE != DIRECT {
+        for (r, slot) in pos.iter_mut().enumerate() {
+            *slot = cur.pos(c);
+            if r + 1 < rows {
+                cur.advance(c);
+            }
+        }
+    }
+    let (cin, m, width) = (c.in_channels, c.out_channels, GEMM_VECS * LANES);
+    // Rows of the last panel are only as wide as what is left of `M` (not padded).
+    let ldw = if m - j < width { m - j } else { width };
+    let w_whole = ldw % LANES == 0;
+    let (in_h, in_w) = (c.in_h as isize, c.in_w as isize);
+    let mut acc: [[F32s; V]; R] = [[zero(); V]; R];
+    // SAFETY (whole body): the panel of column `j` is the `K · ldw` floats of `g.w` from
+    // `j · K`, and row `kk` of it is read at `kk · ldw + v · LANES`, `v < V`, the last vector
+    // masked by `last` unless `ldw` is whole vectors (`(V - 1) · LANES + live(last) == ldw`
+    // by the caller's contract). Each row pointer `a[r]` is the zero row (`C` zeros) or
+    // the input pixel `(n, iy, ix)` with `0 <= iy < in_h`, `0 <= ix < in_w`, whose `C` floats
+    // lie in `x` (`ch < C`, or `ch < kw · C` from tap `kx = 0` of an `INTERIOR` row with
+    // dilation 1, whose `kw` pixels are all inside the same input row): checked per tap, or
+    // for every tap by the caller (`INTERIOR`), or input
+    // pixel `pix0 + r`, `r < rows`, for `DIRECT` (input and output have the same pixels).
+    // Bias columns and `y` elements stay below `M` (masked by `last`) and in pixels
+    // `pix0 + r`, `r < rows`, which exist; so do the residual's (same shape as `y`).
+    unsafe {
+        let mut wp = g.w.add(j * g.k);
+        let mut base = [g.zeros; R];
+        if MODE == INTERIOR {
+            for (b, pr) in base.iter_mut().zip(pos.iter()) {
+                *b = g.x.add(((pr.n_rows + pr.iy0 as usize) * c.in_w + pr.ix0 as usize) * cin);
+            }
+        }
+        // Interior rows with dilation 1: the taps `(kx, ch)` of one kernel row are `kw · C`
+        // contiguous floats of the input, in the order of the packed weights: one run.
+        let merged = MODE == INTERIOR && c.dilation_w == 1;
+        let (kx_steps, run) = if merged { (1, c.kernel_w * cin) } else { (c.kernel_w, cin) };
+        for ky in 0..c.kernel_h {
+            let dy = (ky * c.dilation_h) as isize;
+            for kx in 0..kx_steps {
+                let dx = (kx * c.dilation_w) as isize;
+                let mut a = [g.zeros; R];
+                if MODE == DIRECT {
+                    // Rows past `rows` repeat the last one.
+                    for (r, slot) in a.iter_mut().enumerate() {
+                        *slot = g.x.add((pix0 + if r < rows { r } else { rows - 1 }) * cin);
+                    }
+                } else if MODE == INTERIOR {
+                    let off = (ky * c.dilation_h * c.in_w + kx * c.dilation_w) * cin;
+                    for (slot, &b) in a.iter_mut().zip(base.iter()) {
+                        *slot = b.add(off);
+                    }
+                } else {
+                    for (slot, pr) in a.iter_mut().zip(pos.iter()) {
+                        let (iy, ix) = (pr.iy0 + dy, pr.ix0 + dx);
+                        if iy >= 0 && iy < in_h && ix >= 0 && ix < in_w {
+                            *slot = g.x.add(((pr.n_rows + iy as usize) * c.in_w + ix as usize) * cin);
+                        }
+                    }
+                }
+                for ch in 0..run {
+                    let mut bv: [F32s; V] = [zero(); V];
+                    for (v, slot) in bv.iter_mut().enumerate() {
+                        let p = wp.add(v * LANES);
+                        *slot = if v + 1 < V || w_whole { load(p) } else { load_tail(p, last) };
+                    }
+                    for (acc_r, &a_r) in acc.iter_mut().zip(a.iter()) {
+                        let av = splat(*a_r.add(ch));
+                        for (acc_rv, &b) in acc_r.iter_mut().zip(bv.iter()) {
+                            *acc_rv = fma(av, b, *acc_rv);
+                        }
+                    }
+                    wp = wp.add(ldw);
+                }
+            }
+        }
+        if !g.bias.is_null() {
+            let mut cb: [F32s; V] = [zero(); V];
+            for (v, slot) in cb.iter_mut().enumerate() {
+                let p = g.bias.add(j + v * LANES);
+                *slot = if v + 1 < V { load(p) } else { load_tail(p, last) };
+            }
+            for acc_r in acc.iter_mut() {
+                for (acc_rv, &b) in acc_r.iter_mut().zip(cb.iter()) {
+                    *acc_rv = add(*acc_rv, b);
+                }
+            }
+        }
+        if !g.res.is_null() {
+            for (r, acc_r) in acc.iter_mut().enumerate().take(rows) {
+                let res_row = g.res.add((pix0 + r) * m + j);
+                for (v, acc_rv) in acc_r.iter_mut().enumerate() {
+                    let p = res_row.add(v * LANES);
+                    let rv = if v + 1 < V { load(p) } else { load_tail(p, last) };
+                    *acc_rv = add(*acc_rv, rv);
+                }
+            }
+        }
+        if let Some((lo, hi)) = g.clamp {
+            let (lo, hi) = (splat(lo), splat(hi));
+            for acc_r in acc.iter_mut() {
+                for acc_rv in acc_r.iter_mut() {
+                    // NaN propagates: `max`/`min` return their second operand on NaN.
+                    *acc_rv = min(hi, max(lo, *acc_rv));
+                }
+            }
+        }
+        for (r, acc_r) in acc.iter().enumerate().take(rows) {
+            let y_row = g.y.add((pix0 + r) * m + j);
+            for (v, &val) in acc_r.iter().enumerate() {
+                let p = y_row.add(v * LANES);
+                if v + 1 < V {
+                    store(p, val);
+                } else {
+                    store_tail(p, val, last);
+                }
+            }
+        }
+    }
+}
+
+/// Depthwise (`groups == C == M`), packed weights `[kh · kw, C]`; the caller validated every
+/// buffer length and that the shape is non-empty.
+#[inline(always)]
+fn conv_depthwise(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
+    let ch = c.in_channels;
+    let row_len = c.out_w * ch;
+    // Output columns whose every horizontal tap is inside the input: the valid range of a tap
+    // moves left as its offset grows, so that is [lo of the first tap, hi of the last).
+    let (lo_first, _) = valid_range(c.out_w, c.in_w, c.stride_w, 0, c.pad_left);
+    let (_, hi_last) = valid_range(c.out_w, c.in_w, c.stride_w, (c.kernel_w - 1) * c.dilation_w, c.pad_left);
+    let dw = Depthwise { c: *c, x: x.as_ptr(), w: w.as_ptr(), bias: bias.map_or(core::ptr::null(), <[f32]>::as_ptr), res: residual.map_or(core::ptr::null(), <[f32]>::as_ptr), clamp: clamp_of(c.act) };
+    for (row, y_row) in y.chunks_exact_mut(row_len).enumerate() {
+        let (n, oy) = (row / c.out_h, row % c.out_h);
+        let (mut ky0, mut ky1) = (c.kernel_h, 0);
+        for ky in 0..c.kernel_h {
+            let (lo, hi) = valid_range(c.out_h, c.in_h, c.stride_h, ky * c.dilation_h, c.pad_top);
+            if oy >= lo && oy < hi {
+                ky0 = ky0.min(ky);
+                ky1 = ky + 1;
+            }
+        }
+        let ky = (ky0, ky1.max(ky0));
+        let at = Taps { n, oy, ox: 0, ky, kx: (0, c.kernel_w) };
+        // Channels go in chunks of `DW_CHUNK` vectors across the whole row: the chunk's input
+        // pixels, re-read by neighbouring taps, stay in L1 even when `C` is large.
+        let full = ch / LANES;
+        let mut v = 0;
+        while v < full {
+            let end = if full - v < DW_CHUNK { full } else { v + DW_CHUNK };
+            dw_row(&dw, &at, (v, end, None), (lo_first, hi_last), y_row);
+            v = end;
+        }
+        if ch % LANES != 0 {
+            dw_row(&dw, &at, (full, full + 1, Some(tail(ch % LANES))), (lo_first, hi_last), y_row);
+        }
+        finish(c.act, y_row);
+    }
+}
+
+/// The validated operands of a depthwise convolution; built only by [`conv_depthwise`].
+struct Depthwise {
+    c: ConvParams,
+    /// `batch · in_h · in_w · C` floats.
+    x: *const f32,
+    /// `kh · kw · C` floats.
+    w: *const f32,
+    /// `C` floats, or null.
+    bias: *const f32,
+    /// `batch · out_h · out_w · C` floats added before the activation, or null.
+    res: *const f32,
+    clamp: Option<(f32, f32)>,
+}
+
+/// Channel vectors `vr.0 .. vr.1` (the last one masked by `vr.2`) of output row `at.oy` of
+/// image `at.n`, whose valid vertical taps are `at.ky`; `interior` is the range of output
+/// columns whose every horizontal tap is inside the input. `y_row` is the output row.
+#[inline(always)]
+fn dw_row(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), interior: (usize, usize), y_row: &mut [f32]) {
+    let c = &d.c;
+    let ch = c.in_channels;
+    if y_row.len() != c.out_w * ch {
+        return;
+    }
+    let mut ox = 0;
+    while ox < c.out_w {
+        let y_px = y_row.as_mut_ptr().wrapping_add(ox * ch);
+        if ox >= interior.0 && ox + DW_PIXELS <= interior.1 {
+            let at = Taps { ox, kx: (0, c.kernel_w), ..*at };
+            // SAFETY: `at.n < batch`, `at.oy` has the valid vertical taps `at.ky` (caller),
+            // pixels `ox .. ox + DW_PIXELS` lie in the interior where every horizontal tap is
+            // valid, and their outputs lie in `y_row` (length checked above).
+            unsafe { dw_pixels::<DW_PIXELS, 2>(d, &at, vr, y_px) };
+            ox += DW_PIXELS;
+        } else {
+            let (mut kx0, mut kx1) = (c.kernel_w, 0);
+            for kx in 0..c.kernel_w {
+                let (lo, hi) = valid_range(c.out_w, c.in_w, c.stride_w, kx * c.dilation_w, c.pad_left);
+                if ox >= lo && ox < hi {
+                    kx0 = kx0.min(kx);
+                    kx1 = kx + 1;
+                }
+            }
+            let at = Taps { ox, kx: (kx0, kx1.max(kx0)), ..*at };
+            // SAFETY: as above, with the valid horizontal taps of pixel `ox` alone.
+            unsafe { dw_pixels::<1, 4>(d, &at, vr, y_px) };
+            ox += 1;
+        }
+    }
+}
+
+/// Channel vectors `vr.0 .. vr.1` (the last masked by `vr.2`) of the `P` pixels of `at`, over
+/// its taps, written to `y_px` (`P · C` floats). Channels go `CV` vectors at a time so that
+/// `P · CV` independent accumulators hide the FMA latency; the rest one vector at a time.
+///
+/// # Safety
+/// `at.n < batch`, `at.oy < out_h`, `at.ox + P <= out_w`, the tap ranges of `at` are inside the
+/// input for every one of the `P` pixels, the vectors of `vr` hold channels below `C`, and
+/// `y_px` points to `P · C` writable floats.
+#[inline(always)]
+unsafe fn dw_pixels<const P: usize, const CV: usize>(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), y_px: *mut f32) {
+    let (mut v, end, last) = vr;
+    // SAFETY: forwarded from the caller; blocks stay inside `vr`.
+    unsafe {
+        if last.is_some() {
+            return dw_block::<P, 1>(d, at, v, last, y_px);
+        }
+        while v + CV <= end {
+            dw_block::<P, CV>(d, at, v, None, y_px);
+            v += CV;
+        }
+        while v < end {
+            dw_block::<P, 1>(d, at, v, None, y_px);
+            v += 1;
+        }
+    }
+}
+
+/// The pixels and valid taps of one [`dw_pixels`] call.
+#[derive(Clone, Copy)]
+struct Taps {
+    n: usize,
+    oy: usize,
+    ox: usize,
+    ky: (usize, usize),
+    kx: (usize, usize),
+}
+
+/// Channel vectors `v0 .. v0 + CV` of the pixels of `at`; the last vector masked by `last`.
+///
+/// # Safety
+/// As for [`dw_pixels`], and channels `v0 · LANES ..` up to `(v0 + CV) · LANES` (or the live
+/// lanes of `last` in the last vector) are below `C`.
+#[inline(always)]
+unsafe fn dw_block<const P: usize, const CV: usize>(d: &Depthwise, at: &Taps, v0: usize, last: Option<Tail>, y_px: *mut f32) {
+    let c = &d.c;
+    let ch = c.in_channels;
+    let ld = |p: *const f32, v: usize| match last {
+        // SAFETY: the caller guarantees the lanes (masked ones are not accessed).
+        Some(t) if v + 1 == CV => unsafe { load_tail(p, t) },
+        // SAFETY: as above, whole vector.
+        _ => unsafe { load(p) },
+    };
+    // SAFETY (whole body): channel offsets stay below `C` (caller); tap `(ty, tx)` of pixel
+    // `ox + q` is input `(iy, ix)` inside the input by the caller's contract; weights `[t, C]`
+    // have `kh · kw` rows; outputs lie in `y_px`'s `P · C` floats, and the residual (same
+    // shape as `y`) at the same pixels.
+    unsafe {
+        let c0 = v0 * LANES;
+        let mut acc = [[zero(); CV]; P];
+        if !d.bias.is_null() {
+            for a in acc.iter_mut() {
+                for (v, av) in a.iter_mut().enumerate() {
+                    *av = ld(d.bias.add(c0 + v * LANES), v);
+                }
+            }
+        }
+        for ty in at.ky.0..at.ky.1 {
+            let iy = at.oy * c.stride_h + ty * c.dilation_h - c.pad_top;
+            let x_row = d.x.add((at.n * c.in_h + iy) * c.in_w * ch + c0);
+            for tx in at.kx.0..at.kx.1 {
+                let w_tap = d.w.add((ty * c.kernel_w + tx) * ch + c0);
+                let mut wv = [zero(); CV];
+                for (v, slot) in wv.iter_mut().enumerate() {
+                    *slot = ld(w_tap.add(v * LANES), v);
+                }
+                let ix0 = at.ox * c.stride_w + tx * c.dilation_w - c.pad_left;
+                for (q, a) in acc.iter_mut().enumerate() {
+                    let x_px = x_row.add((ix0 + q * c.stride_w) * ch);
+                    for ((v, av), &w) in a.iter_mut().enumerate().zip(wv.iter()) {
+                        *av = fma(ld(x_px.add(v * LANES), v), w, *av);
+                    }
+                }
+            }
+        }
+        if !d.res.is_null() {
+            let res_px = d.res.add(((at.n * c.out_h + at.oy) * c.out_w + at.ox) * ch + c0);
+            for (q, a) in acc.iter_mut().enumerate() {
+                for (v, av) in a.iter_mut().enumerate() {
+                    *av = add(*av, ld(res_px.add(q * ch + v * LANES), v));
+                }
+            }
+        }
+        for (q, a) in acc.iter().enumerate() {
+            for (v, &val) in a.iter().enumerate() {
+                let val = match d.clamp {
+                    Some((lo, hi)) => min(splat(hi), max(splat(lo), val)),
+                    None => val,
+                };
+                let p = y_px.add(q * ch + c0 + v * LANES);
+                match last {
+                    Some(t) if v + 1 == CV => store_tail(p, val, t),
+                    _ => store(p, val),
+                }
+            }
+        }
+    }
+}

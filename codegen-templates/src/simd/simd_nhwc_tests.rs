@@ -1,0 +1,302 @@
+//! The SIMD channels-last kernels (convolution, pooling) against the generic ones (their oracle)
+//! on random shapes whose channel and pixel counts hit every tail of the vectors, panels and
+//! pixel tiles.
+
+#![allow(clippy::indexing_slicing)]
+extern crate std;
+
+use super::activation::Activation;
+use super::conv::ConvParams;
+use super::conv_nhwc::{pack_weights, packed_weight_len, ConvNhwcParams};
+use super::pool::PoolParams;
+use super::pool_nhwc::GlobalPoolNhwcParams;
+use super::vec::{GEMM_VECS, LANES};
+use std::vec::Vec;
+
+/// Deterministic pseudo-random floats in [-1, 1).
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> f32 {
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
+    }
+    fn vec(&mut self, n: usize) -> Vec<f32> {
+        (0..n).map(|_| self.next()).collect()
+    }
+    fn below(&mut self, n: usize) -> usize {
+        ((self.next() + 1.0) * 0.5 * n as f32) as usize % n.max(1)
+    }
+    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[self.below(from.len())]
+    }
+}
+
+const CHANNELS: &[usize] = &[1, 3, 7, 8, 15, 16, 17, 31, 33, 47, 48, 49, 64, 65];
+
+const ACTS: &[Activation] =
+    &[Activation::None, Activation::Relu, Activation::Clip { min: -0.25, max: 0.5 }, Activation::Sigmoid];
+
+fn assert_close(what: &str, got: &[f32], want: &[f32], k: usize) {
+    assert_eq!(got.len(), want.len(), "{what}: length");
+    let tol = 1e-5 * (k as f32).max(1.0);
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let ok = (g - w).abs() <= tol * w.abs().max(1.0) || (g.is_nan() && w.is_nan());
+        assert!(ok, "{what}: element {i}: simd {g} vs generic {w}");
+    }
+}
+
+/// One convolution shape; `h`, `w` are large enough for every kernel, dilation and pad used.
+#[allow(clippy::too_many_arguments)]
+fn shape(c: usize, m: usize, h: usize, w: usize, k: (usize, usize), s: usize, pad: usize, d: usize, groups: usize, act: Activation) -> ConvParams {
+    let out = |len: usize, k: usize| (len + 2 * pad - d * (k - 1) - 1) / s + 1;
+    ConvParams {
+        batch: 2,
+        in_channels: c,
+        in_h: h,
+        in_w: w,
+        out_channels: m,
+        out_h: out(h, k.0),
+        out_w: out(w, k.1),
+        kernel_h: k.0,
+        kernel_w: k.1,
+        stride_h: s,
+        stride_w: s,
+        dilation_h: d,
+        dilation_w: d,
+        pad_top: pad,
+        pad_left: pad,
+        groups,
+        act,
+    }
+}
+
+/// Runs both kernels on random data, with a fused residual every other call; returns (simd,
+/// generic) outputs.
+fn run(c: &ConvParams, panel: usize, with_bias: bool, rng: &mut Rng) -> (Vec<f32>, Vec<f32>) {
+    let p = ConvNhwcParams { conv: *c, panel };
+    let taps = c.kernel_h * c.kernel_w;
+    let x = rng.vec(c.batch * c.in_h * c.in_w * c.in_channels);
+    let w = rng.vec(c.out_channels * c.in_channels / c.groups * taps);
+    let bias = rng.vec(c.out_channels);
+    let bias = if with_bias { Some(bias.as_slice()) } else { None };
+    let mut packed = std::vec![0.0; packed_weight_len(&p)];
+    assert!(pack_weights(&p, &w, &mut packed), "{c:?}");
+    let len = c.batch * c.out_h * c.out_w * c.out_channels;
+    let residual = rng.vec(len);
+    let residual = if rng.below(2) == 0 { Some(residual.as_slice()) } else { None };
+    let (mut want, mut got) = (std::vec![7.0; len], std::vec![7.0; len]);
+    super::conv_nhwc::conv2d_nhwc(&p, &x, &packed, bias, residual, &mut want);
+    super::simd_conv_nhwc::conv2d_nhwc(&p, &x, &packed, bias, residual, &mut got);
+    (got, want)
+}
+
+fn check(c: &ConvParams, panel: usize, with_bias: bool, rng: &mut Rng) {
+    let (got, want) = run(c, panel, with_bias, rng);
+    let k = c.in_channels / c.groups * c.kernel_h * c.kernel_w;
+    assert_close(&std::format!("{c:?} panel {panel} bias {with_bias}"), &got, &want, k);
+}
+
+const KERNELS: &[(usize, usize)] = &[(1, 1), (3, 3), (5, 5), (3, 2)];
+
+#[test]
+fn pointwise_matches_generic_on_channel_tails() {
+    let mut rng = Rng(11);
+    let width = GEMM_VECS * LANES;
+    for &c in CHANNELS {
+        for &m in CHANNELS {
+            // Pixel counts 2·h·w: odd sizes, rarely a multiple of the tile rows.
+            let (h, w) = (1 + rng.below(7), 1 + rng.below(9));
+            let act = rng.pick(ACTS);
+            let with_bias = rng.below(2) == 0;
+            check(&shape(c, m, h, w, (1, 1), 1, 0, 1, 1, act), width, with_bias, &mut rng);
+        }
+    }
+}
+
+#[test]
+fn kxk_matches_generic_on_every_kernel_stride_pad_dilation() {
+    let mut rng = Rng(12);
+    let width = GEMM_VECS * LANES;
+    for &k in KERNELS {
+        for s in [1, 2] {
+            for pad in [0, 1, 2] {
+                for d in [1, 2] {
+                    let (c, m) = (rng.pick(CHANNELS), rng.pick(CHANNELS));
+                    let (h, w) = (9 + rng.below(4), 9 + rng.below(5));
+                    let act = rng.pick(ACTS);
+                    let with_bias = rng.below(2) == 0;
+                    check(&shape(c, m, h, w, k, s, pad, d, 1, act), width, with_bias, &mut rng);
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn kxk_matches_generic_on_channel_tails() {
+    let mut rng = Rng(13);
+    let width = GEMM_VECS * LANES;
+    for &c in CHANNELS {
+        for &m in CHANNELS {
+            let k = rng.pick(KERNELS);
+            let (s, pad) = (1 + rng.below(2), rng.below(3));
+            let act = ACTS[(c + m) % ACTS.len()];
+            check(&shape(c, m, 6 + rng.below(3), 5 + rng.below(4), k, s, pad, 1, 1, act), width, (c + m) % 2 == 0, &mut rng);
+        }
+    }
+}
+
+#[test]
+fn depthwise_matches_generic() {
+    let mut rng = Rng(14);
+    for &c in CHANNELS.iter().filter(|&&c| c > 1) {
+        for &k in &[(3, 3), (5, 5), (3, 2)] {
+            for s in [1, 2] {
+                let (pad, d) = (rng.below(3), 1 + rng.below(2));
+                let (h, w) = (9 + rng.below(4), 9 + rng.below(9));
+                let act = rng.pick(ACTS);
+                let with_bias = rng.below(2) == 0;
+                check(&shape(c, c, h, w, k, s, pad, d, c, act), 0, with_bias, &mut rng);
+            }
+        }
+    }
+}
+
+#[test]
+fn other_panel_widths_fall_back_to_generic() {
+    let mut rng = Rng(15);
+    let width = GEMM_VECS * LANES;
+    for panel in [0, 1, 5, LANES, width + LANES] {
+        check(&shape(17, 33, 7, 6, (3, 3), 1, 1, 1, 1, Activation::Relu), panel, true, &mut rng);
+        check(&shape(16, 49, 5, 5, (1, 1), 1, 0, 1, 1, Activation::None), panel, false, &mut rng);
+    }
+}
+
+/// Inputs `x`, `w`, `bias`, `residual` and the output length of one call.
+type Case<'a> = (&'a [f32], &'a [f32], &'a [f32], &'a [f32], usize);
+
+#[test]
+fn short_buffers_write_nothing() {
+    let mut rng = Rng(16);
+    let width = GEMM_VECS * LANES;
+    for (c, panel) in [
+        (shape(7, 17, 6, 5, (3, 3), 1, 1, 1, 1, Activation::Relu), width),
+        (shape(7, 17, 6, 5, (1, 1), 1, 0, 1, 1, Activation::None), width),
+        (shape(17, 17, 6, 5, (3, 3), 2, 1, 1, 17, Activation::None), 0),
+    ] {
+        let p = ConvNhwcParams { conv: c, panel };
+        let x = rng.vec(c.batch * c.in_h * c.in_w * c.in_channels);
+        let w = rng.vec(packed_weight_len(&p));
+        let bias = rng.vec(c.out_channels);
+        let len = c.batch * c.out_h * c.out_w * c.out_channels;
+        let res = rng.vec(len);
+        let cases: [Case; 5] = [
+            (&x[1..], &w, &bias, &res, len),
+            (&x, &w[1..], &bias, &res, len),
+            (&x, &w, &bias[1..], &res, len),
+            (&x, &w, &bias, &res[1..], len),
+            (&x, &w, &bias, &res, len - 1),
+        ];
+        for (i, (xs, ws, bs, rs, ylen)) in cases.into_iter().enumerate() {
+            let mut y = std::vec![7.0; ylen];
+            super::simd_conv_nhwc::conv2d_nhwc(&p, xs, ws, Some(bs), Some(rs), &mut y);
+            assert!(y.iter().all(|&v| v == 7.0), "case {i}: {c:?}");
+        }
+    }
+}
+
+/// `(kernel, stride, dilation, pads top/left/bottom/right)`.
+type PoolWindow = (usize, usize, usize, (usize, usize, usize, usize));
+
+/// Pooling windows with overhanging
+/// (ceil-mode) outputs: `out` is one more than the floor formula where it still starts inside.
+const POOLS: &[PoolWindow] =
+    &[(3, 2, 1, (1, 1, 1, 1)), (2, 2, 1, (0, 0, 0, 0)), (3, 1, 2, (2, 2, 2, 2)), (3, 2, 1, (0, 1, 1, 0))];
+
+fn pool_params(c: usize, h: usize, w: usize, pool: PoolWindow, ceil: bool, include_pad: bool) -> PoolParams {
+    let (k, s, d, (pt, pl, pb, pr)) = pool;
+    let out = |len: usize, b: usize, e: usize| {
+        let span = len + b + e - (d * (k - 1) + 1);
+        let o = if ceil { span.div_ceil(s) + 1 } else { span / s + 1 };
+        if ceil && (o - 1) * s >= len + b {
+            o - 1
+        } else {
+            o
+        }
+    };
+    PoolParams {
+        batch: 2,
+        channels: c,
+        in_h: h,
+        in_w: w,
+        out_h: out(h, pt, pb),
+        out_w: out(w, pl, pr),
+        kernel_h: k,
+        kernel_w: k,
+        stride_h: s,
+        stride_w: s,
+        dilation_h: d,
+        dilation_w: d,
+        pad_top: pt,
+        pad_left: pl,
+        pad_bottom: pb,
+        pad_right: pr,
+        count_include_pad: include_pad,
+    }
+}
+
+fn same_bits(what: &str, got: &[f32], want: &[f32]) {
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        assert!(g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()), "{what}: element {i}: simd {g} vs generic {w}");
+    }
+}
+
+#[test]
+fn pools_match_generic_bit_for_bit() {
+    let mut rng = Rng(17);
+    for &c in CHANNELS {
+        for (i, &pool) in POOLS.iter().enumerate() {
+            let p = pool_params(c, 7 + rng.below(4), 6 + rng.below(5), pool, i % 2 == 0, i % 3 == 0);
+            let mut x = rng.vec(p.batch * p.in_h * p.in_w * c);
+            let at = rng.below(x.len());
+            x[at] = f32::NAN;
+            let len = p.batch * p.out_h * p.out_w * c;
+            let (mut want, mut got) = (std::vec![7.0; len], std::vec![7.0; len]);
+            super::pool_nhwc::max_pool2d_nhwc(&p, &x, &mut want);
+            super::simd_pool_nhwc::max_pool2d_nhwc(&p, &x, &mut got);
+            same_bits(&std::format!("max {p:?}"), &got, &want);
+            super::pool_nhwc::avg_pool2d_nhwc(&p, &x, &mut want);
+            super::simd_pool_nhwc::avg_pool2d_nhwc(&p, &x, &mut got);
+            same_bits(&std::format!("avg {p:?}"), &got, &want);
+        }
+        let g = GlobalPoolNhwcParams { batch: 2, spatial: 1 + rng.below(60), channels: c };
+        let mut x = rng.vec(2 * g.spatial * c);
+        let at = rng.below(x.len());
+        x[at] = f32::NAN;
+        let (mut want, mut got) = (std::vec![7.0; 2 * c], std::vec![7.0; 2 * c]);
+        super::pool_nhwc::global_avg_pool_nhwc(&g, &x, &mut want);
+        super::simd_pool_nhwc::global_avg_pool_nhwc(&g, &x, &mut got);
+        same_bits(&std::format!("global avg {g:?}"), &got, &want);
+        super::pool_nhwc::global_max_pool_nhwc(&g, &x, &mut want);
+        super::simd_pool_nhwc::global_max_pool_nhwc(&g, &x, &mut got);
+        same_bits(&std::format!("global max {g:?}"), &got, &want);
+    }
+}
+
+#[test]
+fn pools_with_short_buffers_write_nothing() {
+    let p = pool_params(17, 7, 6, POOLS[0], false, false);
+    let x = std::vec![1.0; p.batch * p.in_h * p.in_w * 17];
+    let len = p.batch * p.out_h * p.out_w * 17;
+    let mut y = std::vec![7.0; len - 1];
+    super::simd_pool_nhwc::max_pool2d_nhwc(&p, &x, &mut y);
+    super::simd_pool_nhwc::avg_pool2d_nhwc(&p, &x, &mut y);
+    let mut y2 = std::vec![7.0; len];
+    super::simd_pool_nhwc::max_pool2d_nhwc(&p, &x[1..], &mut y2);
+    let g = GlobalPoolNhwcParams { batch: 2, spatial: 5, channels: 17 };
+    let mut y3 = std::vec![7.0; 34];
+    super::simd_pool_nhwc::global_avg_pool_nhwc(&g, &x[..169], &mut y3);
+    super::simd_pool_nhwc::global_max_pool_nhwc(&g, &x[..169], &mut y3);
+    assert!(y.iter().chain(&y2).chain(&y3).all(|&v| v == 7.0));
+}
