@@ -28,12 +28,19 @@ pub struct Family {
 /// functions have the generic ones' signatures.
 pub const ROUTES: &[(&str, &str, &str)] = &[
     ("conv", "conv2d", "simd_conv"),
+    ("conv_nhwc", "conv2d_nhwc", "simd_conv_nhwc"),
+    ("pool_nhwc", "max_pool2d_nhwc", "simd_pool_nhwc"),
+    ("pool_nhwc", "avg_pool2d_nhwc", "simd_pool_nhwc"),
+    ("pool_nhwc", "global_avg_pool_nhwc", "simd_pool_nhwc"),
+    ("pool_nhwc", "global_max_pool_nhwc", "simd_pool_nhwc"),
     ("gemm", "gemm", "simd_gemm"),
     ("gemm", "matmul", "simd_gemm"),
     ("softmax", "softmax", "simd_softmax"),
 ];
 
 const SIMD_CONV: &str = include_str!("../../../codegen-templates/src/simd/simd_conv.rs");
+const SIMD_CONV_NHWC: &str = include_str!("../../../codegen-templates/src/simd/simd_conv_nhwc.rs");
+const SIMD_POOL_NHWC: &str = include_str!("../../../codegen-templates/src/simd/simd_pool_nhwc.rs");
 const SIMD_GEMM: &str = include_str!("../../../codegen-templates/src/simd/simd_gemm.rs");
 const SIMD_MATH: &str = include_str!("../../../codegen-templates/src/simd/simd_math.rs");
 const SIMD_SOFTMAX: &str = include_str!("../../../codegen-templates/src/simd/simd_softmax.rs");
@@ -45,6 +52,8 @@ pub const FAMILIES: &[Family] = &[
         sources: &[
             Source { module: "vec", text: include_str!("../../../codegen-templates/src/x86_avx512/vec.rs") },
             Source { module: "simd_conv", text: SIMD_CONV },
+            Source { module: "simd_conv_nhwc", text: SIMD_CONV_NHWC },
+            Source { module: "simd_pool_nhwc", text: SIMD_POOL_NHWC },
             Source { module: "simd_gemm", text: SIMD_GEMM },
             Source { module: "simd_math", text: SIMD_MATH },
             Source { module: "simd_softmax", text: SIMD_SOFTMAX },
@@ -59,6 +68,8 @@ pub const FAMILIES: &[Family] = &[
         sources: &[
             Source { module: "vec", text: include_str!("../../../codegen-templates/src/x86_avx2/vec.rs") },
             Source { module: "simd_conv", text: SIMD_CONV },
+            Source { module: "simd_conv_nhwc", text: SIMD_CONV_NHWC },
+            Source { module: "simd_pool_nhwc", text: SIMD_POOL_NHWC },
             Source { module: "simd_gemm", text: SIMD_GEMM },
             Source { module: "simd_math", text: SIMD_MATH },
             Source { module: "simd_softmax", text: SIMD_SOFTMAX },
@@ -73,6 +84,8 @@ pub const FAMILIES: &[Family] = &[
         sources: &[
             Source { module: "vec", text: include_str!("../../../codegen-templates/src/aarch64_neon/vec.rs") },
             Source { module: "simd_conv", text: SIMD_CONV },
+            Source { module: "simd_conv_nhwc", text: SIMD_CONV_NHWC },
+            Source { module: "simd_pool_nhwc", text: SIMD_POOL_NHWC },
             Source { module: "simd_gemm", text: SIMD_GEMM },
             Source { module: "simd_math", text: SIMD_MATH },
             Source { module: "simd_softmax", text: SIMD_SOFTMAX },

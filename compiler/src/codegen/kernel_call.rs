@@ -3,6 +3,7 @@
 
 use super::sources::type_module;
 use crate::error::{Error, Result};
+use crate::ir::op::PoolKind;
 use crate::ir::{DType, Tensor};
 use crate::eval::typed;
 use crate::lower::{Kernel, Lowered};
@@ -143,6 +144,16 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             let f = uses.function("conv_nhwc", "conv2d_nhwc");
             let (x, w, b, r) = (input(0)?, input(1)?, optional(2), optional(3));
             with_params!(p, |call| quote!(#f(&P, #x, #w, #b, #r, #y);))
+        }
+        Kernel::PoolNhwc(kind, p) => {
+            let f = uses.function("pool_nhwc", if *kind == PoolKind::Max { "max_pool2d_nhwc" } else { "avg_pool2d_nhwc" });
+            let x = input(0)?;
+            with_params!(p, |call| quote!(#f(&P, #x, #y);))
+        }
+        Kernel::GlobalPoolNhwc(kind, p) => {
+            let f = uses.function("pool_nhwc", if *kind == PoolKind::Max { "global_max_pool_nhwc" } else { "global_avg_pool_nhwc" });
+            let x = input(0)?;
+            with_params!(p, |call| quote!(#f(&P, #x, #y);))
         }
         Kernel::ConvTranspose2d(p) => {
             let f = uses.function("conv_transpose", "conv_transpose2d");

@@ -39,7 +39,7 @@ pub fn macs(graph: &Graph, node: NodeIndex) -> u64 {
             out * a.last().copied().unwrap_or(0) as u64
         }
         Op::Layout(l) => {
-            let c = &l.conv().conv;
+            let Some(c) = l.conv().map(|p| &p.conv) else { return 0 };
             out * (c.kernel_h * c.kernel_w * c.in_channels.checked_div(c.groups).unwrap_or(0)) as u64
         }
         _ => 0,

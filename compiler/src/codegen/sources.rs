@@ -38,6 +38,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "normalize", text: include_str!("../../../codegen-templates/src/generic/normalize.rs") },
     Source { module: "number", text: include_str!("../../../codegen-templates/src/generic/number.rs") },
     Source { module: "pool", text: include_str!("../../../codegen-templates/src/generic/pool.rs") },
+    Source { module: "pool_nhwc", text: include_str!("../../../codegen-templates/src/generic/pool_nhwc.rs") },
     Source { module: "pool_nd", text: include_str!("../../../codegen-templates/src/generic/pool_nd.rs") },
     Source { module: "qlinear", text: include_str!("../../../codegen-templates/src/generic/qlinear.rs") },
     Source { module: "quant", text: include_str!("../../../codegen-templates/src/generic/quant.rs") },

@@ -13,6 +13,7 @@ pub mod vision;
 pub use run::{run_graph, RunOptions};
 
 use crate::error::{Error, Result};
+use crate::ir::op::PoolKind;
 use crate::ir::{DType, Data, Op, Tensor, ValueInfo};
 use crate::lower::{lower, Kernel};
 use crate::with_data;
@@ -218,6 +219,10 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
             let r = if *residual { opt_f32(2 + usize::from(*bias))? } else { None };
             k::conv_nhwc::conv2d_nhwc(params, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, b, r, f32s_mut(first)?)
         }
+        Kernel::PoolNhwc(PoolKind::Max, p) => k::pool_nhwc::max_pool2d_nhwc(p, f32s(kernel, x)?, f32s_mut(first)?),
+        Kernel::PoolNhwc(PoolKind::Average, p) => k::pool_nhwc::avg_pool2d_nhwc(p, f32s(kernel, x)?, f32s_mut(first)?),
+        Kernel::GlobalPoolNhwc(PoolKind::Max, p) => k::pool_nhwc::global_max_pool_nhwc(p, f32s(kernel, x)?, f32s_mut(first)?),
+        Kernel::GlobalPoolNhwc(PoolKind::Average, p) => k::pool_nhwc::global_avg_pool_nhwc(p, f32s(kernel, x)?, f32s_mut(first)?),
         Kernel::ConvTranspose2d(p) => {
             k::conv_transpose::conv_transpose2d(p, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, opt_f32(2)?, f32s_mut(first)?)
         }

@@ -3,8 +3,10 @@
 //! NCHW op it replaces, so inference only checks the input against them.
 
 use super::attributes::{activation_label, Attr, AttrValue};
-use super::op::Activation;
+use super::op::{Activation, PoolKind};
 use onnxc_templates::generic::conv_nhwc::ConvNhwcParams;
+use onnxc_templates::generic::pool::PoolParams;
+use onnxc_templates::generic::pool_nhwc::GlobalPoolNhwcParams;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayoutOp {
@@ -14,13 +16,18 @@ pub enum LayoutOp {
     /// A Gemm or MatMul with constant weights, run as a 1×1 channels-last Conv over its rows
     /// (`[1, 1, rows, k]` → `[1, 1, rows, n]`), so its weights are packed panels too.
     Dense(ConvNhwcParams),
+    /// MaxPool / AveragePool: x `[N, H, W, C]` → `[N, oh, ow, C]`.
+    Pool(PoolKind, PoolParams),
+    /// GlobalMaxPool / GlobalAveragePool: x `[N, H, W, C]` → `[N, 1, 1, C]`.
+    GlobalPool(PoolKind, GlobalPoolNhwcParams),
 }
 
 impl LayoutOp {
-    /// The channels-last convolution this op runs.
-    pub fn conv(&self) -> &ConvNhwcParams {
+    /// The channels-last convolution this op runs, if it is one.
+    pub fn conv(&self) -> Option<&ConvNhwcParams> {
         match self {
-            LayoutOp::Conv(p) | LayoutOp::Dense(p) => p,
+            LayoutOp::Conv(p) | LayoutOp::Dense(p) => Some(p),
+            _ => None,
         }
     }
 
@@ -29,6 +36,10 @@ impl LayoutOp {
         match self {
             LayoutOp::Conv(_) => "ConvNhwc",
             LayoutOp::Dense(_) => "DensePacked",
+            LayoutOp::Pool(PoolKind::Max, _) => "MaxPoolNhwc",
+            LayoutOp::Pool(PoolKind::Average, _) => "AveragePoolNhwc",
+            LayoutOp::GlobalPool(PoolKind::Max, _) => "GlobalMaxPoolNhwc",
+            LayoutOp::GlobalPool(PoolKind::Average, _) => "GlobalAveragePoolNhwc",
         }
     }
 
@@ -36,6 +47,7 @@ impl LayoutOp {
     pub fn required_inputs(&self) -> usize {
         match self {
             LayoutOp::Conv(_) | LayoutOp::Dense(_) => 2,
+            LayoutOp::Pool(..) | LayoutOp::GlobalPool(..) => 1,
         }
     }
 
@@ -43,6 +55,7 @@ impl LayoutOp {
     pub fn fused_activation_mut(&mut self) -> Option<&mut Activation> {
         match self {
             LayoutOp::Conv(p) | LayoutOp::Dense(p) => Some(&mut p.conv.act),
+            LayoutOp::Pool(..) | LayoutOp::GlobalPool(..) => None,
         }
     }
 
@@ -67,6 +80,12 @@ impl LayoutOp {
                 }
                 v
             }
+            LayoutOp::Pool(_, p) => vec![
+                a("kernel_shape", pair(p.kernel_h, p.kernel_w), None),
+                a("strides", pair(p.stride_h, p.stride_w), Some(pair(1, 1))),
+                a("pads", Ints(vec![p.pad_top as i64, p.pad_left as i64, p.pad_bottom as i64, p.pad_right as i64]), Some(Ints(vec![0; 4]))),
+            ],
+            LayoutOp::GlobalPool(..) => vec![],
         }
     }
 }

@@ -36,6 +36,10 @@ pub enum Kernel {
     /// x `[N, H, W, C]`, packed w, then bias and residual when their flags say they are
     /// present (the layout pass's channels-last Conv).
     ConvNhwc { params: k::conv_nhwc::ConvNhwcParams, bias: bool, residual: bool },
+    /// Channels-last MaxPool / AveragePool.
+    PoolNhwc(PoolKind, k::pool::PoolParams),
+    /// Channels-last GlobalMaxPool / GlobalAveragePool.
+    GlobalPoolNhwc(PoolKind, k::pool_nhwc::GlobalPoolNhwcParams),
     /// x, w, optional bias.
     ConvTranspose2d(k::conv_transpose::ConvTransposeParams),
     /// a, b, optional c.
@@ -286,6 +290,8 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
             let present = |slot: usize| inputs.get(slot).copied().flatten().is_some();
             Kernel::ConvNhwc { params: *p, bias: present(2), residual: present(3) }
         }
+        Op::Layout(LayoutOp::Pool(kind, p)) => Kernel::PoolNhwc(*kind, *p),
+        Op::Layout(LayoutOp::GlobalPool(kind, p)) => Kernel::GlobalPoolNhwc(*kind, *p),
     };
     Ok(Lowered { kernel, dtype })
 }

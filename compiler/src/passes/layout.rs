@@ -14,7 +14,8 @@ use crate::error::{Error, Result};
 use crate::ir::op::Op;
 use crate::ir::op_layout::LayoutOp;
 use crate::ir::{DType, Data, Graph, Tensor, ValueInfo, ValueRef};
-use crate::lower::conv_params;
+use crate::lower::{conv_params, pool_params};
+use onnxc_templates::generic::pool_nhwc::GlobalPoolNhwcParams;
 use crate::target::Target;
 use onnxc_templates::generic::conv_nhwc::{is_depthwise, pack_weights, packed_weight_len, supported, ConvNhwcParams};
 use petgraph::stable_graph::NodeIndex;
@@ -40,6 +41,7 @@ pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
         let converted = match op {
             Op::Conv(_) => conv(graph, node, panel, &mut twins)?,
             Op::Unary(_) => elementwise(graph, node, &[0], &mut twins)?,
+            Op::Pool(_) | Op::GlobalPool(_) => pool(graph, node, &twins)?,
             Op::Binary(_) => elementwise(graph, node, &[0, 1], &mut twins)?,
             Op::Gemm(_) | Op::MatMul(_) => {
                 dense(graph, node, panel, &mut row_views)?;
@@ -87,6 +89,25 @@ fn conv(graph: &mut Graph, node: NodeIndex, panel: usize, twins: &mut HashMap<Va
     let bias = graph.input(node, 2);
     let op = Op::Layout(LayoutOp::Conv(p));
     replace(graph, node, op, &[Some(x_nhwc), Some(packed), bias], &yi).map(Some)
+}
+
+/// A 2-D f32 pooling whose input is already channels-last runs on it (pooling alone is not
+/// worth a transpose).
+fn pool(graph: &mut Graph, node: NodeIndex, twins: &HashMap<ValueRef, ValueRef>) -> Result<Option<(ValueRef, ValueRef)>> {
+    let Some(x) = graph.input(node, 0) else { return Ok(None) };
+    let (Some(&twin), xi, yi) = (twins.get(&x), graph.value(x).clone(), graph.value(out0(node)).clone()) else { return Ok(None) };
+    if xi.dtype != DType::F32 || xi.shape.len() != 4 || graph.node(node).outputs.len() != 1 {
+        return Ok(None);
+    }
+    let op = match &graph.node(node).op {
+        Op::Pool(p) => LayoutOp::Pool(p.kind, pool_params(p, &xi.shape, &yi.shape)?),
+        Op::GlobalPool(kind) => {
+            let (batch, channels, spatial) = (xi.shape[0], xi.shape[1], xi.shape[2] * xi.shape[3]);
+            LayoutOp::GlobalPool(*kind, GlobalPoolNhwcParams { batch, spatial, channels })
+        }
+        _ => return Ok(None),
+    };
+    replace(graph, node, Op::Layout(op), &[Some(twin)], &yi).map(Some)
 }
 
 /// A Gemm (A not transposed, alpha 1, no bias or one per column with beta 1) or a MatMul whose

@@ -120,3 +120,22 @@ fn gemm_and_matmul_with_constant_weights_become_packed_dense_layers() {
     assert_eq!(after.value(after.outputs[0].value).name, "mm");
     assert_eq!(after.value(after.outputs[0].value).shape, [1, 3, 50]);
 }
+
+#[test]
+fn pooling_after_a_channels_last_conv_stays_channels_last() {
+    use crate::ir::op::{Pool, PoolKind};
+    let mut b = Builder::new();
+    let x = b.input("x", &[2, 3, 9, 9]);
+    let w = b.random_constant("w", &[5, 3, 3, 3]);
+    let c = b.op("c", conv(1, 1, 1), &[x, w]);
+    let window = Window { kernel: vec![3, 3], strides: vec![2, 2], dilations: vec![], pads: vec![1; 4], auto_pad: AutoPad::NotSet };
+    let pool = Op::Pool(Pool { kind: PoolKind::Max, window, ceil_mode: true, count_include_pad: false });
+    let m = b.op("max", pool, &[c]);
+    let g = b.op("gap", Op::GlobalPool(PoolKind::Average), &[m]);
+    let s = b.ints("s", &[2, 5]);
+    let y = b.op("flat", Op::Reshape { allowzero: false }, &[g, s]);
+    b.output(y);
+    let after = layout_for(&b.finish(), "x86-avx512");
+    assert_eq!(count_ops(&after, |op| matches!(op, Op::Layout(LayoutOp::Pool(..) | LayoutOp::GlobalPool(..)))), 2);
+    assert_eq!(count_ops(&after, is_transpose), 1, "the input's; [2,1,1,5] back to [2,5,1,1] is a view");
+}

@@ -35,5 +35,30 @@ pub(super) fn infer(op: &LayoutOp, inputs: &Inputs) -> Result<Inferred> {
             }
             Ok(vec![(DType::F32, out)])
         }
+        LayoutOp::Pool(_, p) => {
+            let want = [p.batch, p.in_h, p.in_w, p.channels];
+            check_input(inputs, &want)?;
+            Ok(vec![(DType::F32, vec![p.batch, p.out_h, p.out_w, p.channels])])
+        }
+        LayoutOp::GlobalPool(_, p) => {
+            let x = inputs.shape(0)?;
+            if x.len() != 4 || x[0] != p.batch || x[1] * x[2] != p.spatial || x[3] != p.channels {
+                return Err(Error::invalid(format!("channels-last global pool input {x:?} does not match {p:?}")));
+            }
+            check_input(inputs, x)?;
+            Ok(vec![(DType::F32, vec![p.batch, 1, 1, p.channels])])
+        }
     }
+}
+
+/// Input 0 must have shape `want` and be f32.
+fn check_input(inputs: &Inputs, want: &[usize]) -> Result<()> {
+    let x = inputs.shape(0)?;
+    if x != want {
+        return Err(Error::invalid(format!("channels-last pool input {x:?} should be {want:?}")));
+    }
+    if inputs.dtype(0)? != DType::F32 {
+        return Err(Error::invalid(format!("channels-last pool input is {}, not f32", inputs.dtype(0)?)));
+    }
+    Ok(())
 }
