@@ -216,15 +216,18 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residua
                 // and loaded there as vectors would stall on store forwarding.
                 let first = cur;
                 let mut interior = true;
-                for _ in 0..rows {
-                    interior &= inside(c, cur.pos(c));
-                    cur.advance(c);
+                if !g.direct {
+                    for _ in 0..rows {
+                        interior &= inside(c, cur.pos(c));
+                        cur.advance(c);
+                    }
                 }
                 // SAFETY: pixels `start + i .. start + i + rows` < `pixels` and columns
-                // `j .. j + cols` <= M lie in `y`; `first` is the cursor of pixel `start + i`,
-                // so every position is a real output pixel and `tile` reads only input rows it
-                // checks to be inside `x` (or the zero row), or, with `interior`, rows whose
-                // every tap was checked just above; the panel `j / width` exists as `j < M`.
+                // `j .. j + cols` <= M lie in `y`; `first` is the cursor of pixel `start + i`
+                // (unused by `direct` tiles, which read input pixels `start + i ..`), so every
+                // position is a real output pixel and `tile` reads only input rows it checks to
+                // be inside `x` (or the zero row), or, with `interior`, rows whose every tap
+                // was checked just above; the panel `j / width` exists as `j < M`.
                 unsafe { tile_dispatch(&g, first, interior, rows, start + i, j, vecs, last) };
                 i += rows;
             }
