@@ -30,7 +30,8 @@ const BLOCK_FLOATS: usize = 64 * 1024;
 /// they are still in L1/L2, so each output line is filled before it is evicted.
 const Y_BLOCK_FLOATS: usize = 16 * 1024;
 
-/// Output pixels a depthwise step computes with each weight vector it loads.
+/// Output pixels a depthwise step computes with each weight vector it loads (two vectors of
+/// channels at a time; twice as many pixels with one vector where the row is wide enough).
 const DW_PIXELS: usize = 4;
 
 /// Channel vectors a depthwise row pass covers.
@@ -491,11 +492,16 @@ fn dw_row(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), interior: 
     let mut ox = 0;
     while ox < c.out_w {
         let y_px = y_row.as_mut_ptr().wrapping_add(ox * ch);
-        if ox >= interior.0 && ox + DW_PIXELS <= interior.1 {
+        if ox >= interior.0 && ox + 2 * DW_PIXELS <= interior.1 {
             let at = Taps { ox, kx: (0, c.kernel_w), ..*at };
             // SAFETY: `at.n < batch`, `at.oy` has the valid vertical taps `at.ky` (caller),
-            // pixels `ox .. ox + DW_PIXELS` lie in the interior where every horizontal tap is
-            // valid, and their outputs lie in `y_row` (length checked above).
+            // pixels `ox .. ox + 2 · DW_PIXELS` lie in the interior where every horizontal
+            // tap is valid, and their outputs lie in `y_row` (length checked above).
+            unsafe { dw_pixels::<{ 2 * DW_PIXELS }, 1>(d, &at, vr, y_px) };
+            ox += 2 * DW_PIXELS;
+        } else if ox >= interior.0 && ox + DW_PIXELS <= interior.1 {
+            let at = Taps { ox, kx: (0, c.kernel_w), ..*at };
+            // SAFETY: as above, for pixels `ox .. ox + DW_PIXELS`.
             unsafe { dw_pixels::<DW_PIXELS, 2>(d, &at, vr, y_px) };
             ox += DW_PIXELS;
         } else {
