@@ -38,8 +38,8 @@ pub fn macs(graph: &Graph, node: NodeIndex) -> u64 {
             let a = shape(0);
             out * a.last().copied().unwrap_or(0) as u64
         }
-        Op::Layout(LayoutOp::Conv(p)) => {
-            let c = &p.conv;
+        Op::Layout(l) => {
+            let c = &l.conv().conv;
             out * (c.kernel_h * c.kernel_w * c.in_channels.checked_div(c.groups).unwrap_or(0)) as u64
         }
         _ => 0,
@@ -75,6 +75,7 @@ pub fn op_summary(op: &Op) -> String {
         Op::Softmax { axis, .. } => format!("{} axis {axis}", op.name()),
         Op::Concat { axis } => format!("Concat axis {axis}"),
         Op::Transpose { perm: Some(p) } => format!("Transpose {p:?}"),
+        Op::Layout(LayoutOp::Dense(p)) => format!("Gemm, packed weights{}", act(&p.conv.act)),
         Op::Layout(LayoutOp::Conv(p)) => {
             let c = &p.conv;
             let mut s = format!("Conv k{}x{}", c.kernel_h, c.kernel_w);

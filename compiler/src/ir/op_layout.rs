@@ -11,27 +11,38 @@ pub enum LayoutOp {
     /// x `[N, H, W, C]`, weights packed by `conv_nhwc::pack_weights` (1-D), optional bias `[M]`,
     /// optional residual `[N, oh, ow, M]` (added before the activation) → `[N, oh, ow, M]`.
     Conv(ConvNhwcParams),
+    /// A Gemm or MatMul with constant weights, run as a 1×1 channels-last Conv over its rows
+    /// (`[1, 1, rows, k]` → `[1, 1, rows, n]`), so its weights are packed panels too.
+    Dense(ConvNhwcParams),
 }
 
 impl LayoutOp {
+    /// The channels-last convolution this op runs.
+    pub fn conv(&self) -> &ConvNhwcParams {
+        match self {
+            LayoutOp::Conv(p) | LayoutOp::Dense(p) => p,
+        }
+    }
+
     /// The op name in dumps.
     pub fn name(&self) -> &'static str {
         match self {
             LayoutOp::Conv(_) => "ConvNhwc",
+            LayoutOp::Dense(_) => "DensePacked",
         }
     }
 
     /// How many leading input slots must be filled.
     pub fn required_inputs(&self) -> usize {
         match self {
-            LayoutOp::Conv(_) => 2,
+            LayoutOp::Conv(_) | LayoutOp::Dense(_) => 2,
         }
     }
 
     /// The activation fused into this op, if it carries one.
     pub fn fused_activation_mut(&mut self) -> Option<&mut Activation> {
         match self {
-            LayoutOp::Conv(p) => Some(&mut p.conv.act),
+            LayoutOp::Conv(p) | LayoutOp::Dense(p) => Some(&mut p.conv.act),
         }
     }
 
@@ -41,7 +52,7 @@ impl LayoutOp {
         let a = |key, value, default| Attr { key, value, default };
         let pair = |h: usize, w: usize| Ints(vec![h as i64, w as i64]);
         match self {
-            LayoutOp::Conv(p) => {
+            LayoutOp::Conv(p) | LayoutOp::Dense(p) => {
                 let c = &p.conv;
                 let mut v = vec![
                     a("kernel_shape", pair(c.kernel_h, c.kernel_w), None),

@@ -282,7 +282,7 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Quant(q) => Kernel::Quant(quant::lower(q, &ins, outputs)?),
         Op::Vision(v) => Kernel::Vision(vision::lower(v, &ins, outputs)?),
         Op::Signal(s) => Kernel::Signal(signal::lower(s, &ins, outputs)?),
-        Op::Layout(LayoutOp::Conv(p)) => {
+        Op::Layout(LayoutOp::Conv(p) | LayoutOp::Dense(p)) => {
             let present = |slot: usize| inputs.get(slot).copied().flatten().is_some();
             Kernel::ConvNhwc { params: *p, bias: present(2), residual: present(3) }
         }

@@ -63,7 +63,7 @@ fn carried_activation(op: &Op) -> Option<Activation> {
         Op::ConvTranspose(c) => Some(c.activation),
         Op::Gemm(g) => Some(g.activation),
         Op::MatMul(m) => Some(m.activation),
-        Op::Layout(LayoutOp::Conv(p)) => Some(p.conv.act),
+        Op::Layout(LayoutOp::Conv(p) | LayoutOp::Dense(p)) => Some(p.conv.act),
         _ => None,
     }
 }

@@ -33,12 +33,18 @@ pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
     // The channels-last twin of each NCHW value that has one.
     let mut twins: HashMap<ValueRef, ValueRef> = HashMap::new();
     let mut back = Vec::new();
+    // Row views of the dense layers' inputs, shared when several read one value (Q, K, V).
+    let mut row_views: HashMap<ValueRef, ValueRef> = HashMap::new();
     for node in graph.topo_order()? {
         let op = graph.node(node).op.clone();
         let converted = match op {
             Op::Conv(_) => conv(graph, node, panel, &mut twins)?,
             Op::Unary(_) => elementwise(graph, node, &[0], &mut twins)?,
             Op::Binary(_) => elementwise(graph, node, &[0, 1], &mut twins)?,
+            Op::Gemm(_) | Op::MatMul(_) => {
+                dense(graph, node, panel, &mut row_views)?;
+                None
+            }
             _ => None,
         };
         if let Some((nchw, nhwc)) = converted {
@@ -81,6 +87,95 @@ fn conv(graph: &mut Graph, node: NodeIndex, panel: usize, twins: &mut HashMap<Va
     let bias = graph.input(node, 2);
     let op = Op::Layout(LayoutOp::Conv(p));
     replace(graph, node, op, &[Some(x_nhwc), Some(packed), bias], &yi).map(Some)
+}
+
+/// A Gemm (A not transposed, alpha 1, no bias or one per column with beta 1) or a MatMul whose
+/// weights are a constant `[k, n]` becomes a 1×1 channels-last convolution over its rows, with
+/// the weights packed like a Conv's. Its input and output are viewed as `[1, 1, rows, ·]`.
+fn dense(graph: &mut Graph, node: NodeIndex, panel: usize, row_views: &mut HashMap<ValueRef, ValueRef>) -> Result<()> {
+    let (Some(a), Some(b)) = (graph.input(node, 0), graph.input(node, 1)) else { return Ok(()) };
+    let (ai, yi) = (graph.value(a).clone(), graph.value(out0(node)).clone());
+    let Some(Tensor { shape: b_shape, data: Data::F32(b_data) }) = graph.constant(b) else { return Ok(()) };
+    let (&[kb, nb], Some(&k)) = (b_shape.as_slice(), ai.shape.last()) else { return Ok(()) };
+    let (act, trans_b, bias) = match &graph.node(node).op {
+        Op::MatMul(m) => (m.activation, false, None),
+        Op::Gemm(g) if !g.trans_a && g.alpha == 1.0 => {
+            let c = graph.input(node, 2).filter(|_| g.beta != 0.0);
+            (g.activation, g.trans_b, c)
+        }
+        _ => return Ok(()),
+    };
+    let (wk, n) = if trans_b { (nb, kb) } else { (kb, nb) };
+    let rows = ai.elements().checked_div(k).unwrap_or(0);
+    let bias_ok = bias.is_none_or(|c| {
+        let ci = graph.value(c);
+        let beta_one = matches!(&graph.node(node).op, Op::Gemm(g) if g.beta == 1.0);
+        beta_one && ci.dtype == DType::F32 && (ci.shape == [n] || ci.shape == [1, n])
+    });
+    if ai.dtype != DType::F32 || yi.dtype != DType::F32 || wk != k || rows == 0 || ai.shape.len() < 2 || !bias_ok {
+        return Ok(());
+    }
+    // `pack_weights` reads a Conv's `[M, C, 1, 1]`: B transposed, `[n, k]`.
+    let w_nk: Vec<f32> = if trans_b { b_data.clone() } else { (0..n * k).map(|i| b_data[(i % k) * n + i / k]).collect() };
+    let conv = onnxc_templates::generic::conv::ConvParams {
+        batch: 1,
+        in_channels: k,
+        in_h: 1,
+        in_w: rows,
+        out_channels: n,
+        out_h: 1,
+        out_w: rows,
+        kernel_h: 1,
+        kernel_w: 1,
+        stride_h: 1,
+        stride_w: 1,
+        dilation_h: 1,
+        dilation_w: 1,
+        pad_top: 0,
+        pad_left: 0,
+        groups: 1,
+        act,
+    };
+    let p = ConvNhwcParams { conv, panel };
+    let mut packed = vec![0.0f32; packed_weight_len(&p)];
+    if !pack_weights(&p, &w_nk, &mut packed) {
+        return Err(Error::internal(format!("weights {b_shape:?} do not pack for {conv:?}")));
+    }
+    let w_name = graph.unique_name(&format!("{}.packed", graph.value(b).name));
+    let packed = graph.add_constant(w_name, Tensor::new(vec![packed.len()], Data::F32(packed))?);
+    let a_rows = match row_views.get(&a) {
+        Some(&v) => v,
+        None => {
+            let v = view(graph, a, vec![1, 1, rows, k], &format!("{}_rows", ai.name))?;
+            row_views.insert(a, v);
+            v
+        }
+    };
+    let bias = match bias {
+        Some(c) if graph.value(c).shape != [n] => Some(view(graph, c, vec![n], &format!("{}_vector", graph.value(c).name))?),
+        other => other,
+    };
+    let name = graph.node(node).name.clone();
+    let info = ValueInfo { name: format!("{}.rows", yi.name), dtype: DType::F32, shape: vec![1, 1, rows, n] };
+    let dense = graph.add_node(name, Op::Layout(LayoutOp::Dense(p)), &[Some(a_rows), Some(packed), bias], vec![info]);
+    let y = view(graph, out0(dense), yi.shape.clone(), &format!("{}.view", yi.name))?;
+    graph.replace_uses(out0(node), y);
+    graph.remove_node(node);
+    // The view holds the model's value under its name; the rows are its storage.
+    graph.node_mut(y.node).outputs[0].name = yi.name.clone();
+    let rows_name = graph.unique_name(&format!("{}_rows", yi.name));
+    graph.node_mut(dense).outputs[0].name = rows_name;
+    Ok(())
+}
+
+/// A Reshape of `v` to `shape` (a view: no code).
+fn view(graph: &mut Graph, v: ValueRef, shape: Vec<usize>, name: &str) -> Result<ValueRef> {
+    let name = graph.unique_name(name);
+    let dims = shape.iter().map(|&d| d as i64).collect();
+    let target = graph.unique_name(&format!("{name}.shape"));
+    let target = graph.add_constant(target, Tensor::new(vec![shape.len()], Data::I64(dims))?);
+    let out = vec![ValueInfo { name: name.clone(), dtype: graph.value(v).dtype, shape }];
+    Ok(out0(graph.add_node(name, Op::Reshape { allowzero: false }, &[Some(v), Some(target)], out)))
 }
 
 /// An element-wise op whose 4-D inputs all have channels-last twins (other inputs must be
@@ -141,16 +236,11 @@ fn relayout(graph: &mut Graph, v: ValueRef, perm: &[usize; 4], name: &str) -> Re
     let shape = permute(&info.shape, perm);
     let out = vec![ValueInfo { name: name.to_string(), dtype: info.dtype, shape: shape.clone() }];
     let moved: Vec<usize> = perm.iter().copied().filter(|&a| info.shape[a] != 1).collect();
-    let node = if moved.windows(2).all(|w| w[0] < w[1]) {
-        let dims = shape.iter().map(|&d| d as i64).collect();
-        let target = graph.unique_name(&format!("{name}.shape"));
-        let target = graph.add_constant(target, Tensor::new(vec![4], Data::I64(dims))?);
-        graph.add_node(name, Op::Reshape { allowzero: false }, &[Some(v), Some(target)], out)
-    } else {
-        let perm = Some(perm.iter().map(|&a| a as i64).collect());
-        graph.add_node(name, Op::Transpose { perm }, &[Some(v)], out)
-    };
-    Ok(out0(node))
+    if moved.windows(2).all(|w| w[0] < w[1]) {
+        return view(graph, v, shape, name);
+    }
+    let perm = Some(perm.iter().map(|&a| a as i64).collect());
+    Ok(out0(graph.add_node(name, Op::Transpose { perm }, &[Some(v)], out)))
 }
 
 fn permute(shape: &[usize], perm: &[usize; 4]) -> Vec<usize> {

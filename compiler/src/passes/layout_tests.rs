@@ -99,3 +99,24 @@ fn packed_weights_are_panels_of_the_family_width() {
     assert_eq!(p.panel, 48);
     assert_eq!(after.value(after.input(node, 1).expect("weights")).shape, [50 * 2], "panels store no padding");
 }
+
+#[test]
+fn gemm_and_matmul_with_constant_weights_become_packed_dense_layers() {
+    use crate::ir::op::{Gemm, MatMul};
+    let mut b = Builder::new();
+    let x = b.input("x", &[3, 5]);
+    let w = b.random_constant("w", &[7, 5]);
+    let c = b.random_constant("c", &[7]);
+    let gemm = Op::Gemm(Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true, activation: Activation::Relu });
+    let h = b.op("fc", gemm, &[x, w, c]);
+    let s = b.ints("s", &[1, 3, 7]);
+    let h3 = b.op("r", Op::Reshape { allowzero: false }, &[h, s]);
+    let w2 = b.random_constant("w2", &[7, 50]);
+    let y = b.op("mm", Op::MatMul(MatMul { activation: Activation::None }), &[h3, w2]);
+    b.output(y);
+    let after = layout_for(&b.finish(), "x86-avx512");
+    assert_eq!(count_ops(&after, |op| matches!(op, Op::Layout(LayoutOp::Dense(_)))), 2);
+    assert_eq!(count_ops(&after, |op| matches!(op, Op::Gemm(_) | Op::MatMul(_))), 0);
+    assert_eq!(after.value(after.outputs[0].value).name, "mm");
+    assert_eq!(after.value(after.outputs[0].value).shape, [1, 3, 50]);
+}

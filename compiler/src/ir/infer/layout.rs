@@ -10,7 +10,7 @@ use onnxc_templates::generic::conv_nhwc::packed_weight_len;
 
 pub(super) fn infer(op: &LayoutOp, inputs: &Inputs) -> Result<Inferred> {
     match op {
-        LayoutOp::Conv(p) => {
+        LayoutOp::Conv(p) | LayoutOp::Dense(p) => {
             let c = &p.conv;
             let x = inputs.shape(0)?;
             let want = [c.batch, c.in_h, c.in_w, c.in_channels];
