@@ -19,7 +19,7 @@ use super::vec::{add, fma, load, load_tail, max, min, splat, store, store_tail, 
 use core::mem::MaybeUninit;
 
 /// Floats of the zero row that padding taps read (16 KiB): the most input channels of a
-/// `groups == 1` convolution on the SIMD path.
+/// `groups == 1` convolution on the SIMD path, unless it is pointwise (a Dense layer).
 pub const ZERO_ROW: usize = 4096;
 
 /// Floats of `A` (pixels × `K`) one block of pixels spans; every weight panel passes over the
@@ -67,13 +67,20 @@ pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]
         None => None,
     };
     let plain = supported(c) && m > 0 && cin > 0 && pixels > 0 && c.kernel_h > 0 && c.kernel_w > 0 && c.in_h > 0 && c.in_w > 0;
-    if plain && c.groups == 1 && p.panel == GEMM_VECS * LANES && cin <= ZERO_ROW {
+    if plain && c.groups == 1 && p.panel == GEMM_VECS * LANES && (cin <= ZERO_ROW || is_direct(c)) {
         return conv_gemm(c, xs, ws, bias, residual, ys);
     }
     if plain && is_depthwise(c) {
         return conv_depthwise(c, xs, ws, bias, residual, ys);
     }
     super::conv_nhwc::conv2d_nhwc(p, xs, ws, bias, residual, ys)
+}
+
+/// 1×1, stride 1, no padding, output as large as the input: `A` is `x` itself, and no tap
+/// reads the zero row (so any `C` works).
+#[inline(always)]
+fn is_direct(c: &ConvParams) -> bool {
+    c.kernel_h == 1 && c.kernel_w == 1 && c.stride_h == 1 && c.stride_w == 1 && c.pad_top == 0 && c.pad_left == 0 && c.out_h == c.in_h && c.out_w == c.in_w
 }
 
 /// The activation part applied in registers before the store, if any.
@@ -109,7 +116,7 @@ struct Gemm {
     bias: *const f32,
     /// `pixels · M` floats added before the activation, or null.
     res: *const f32,
-    /// At least `C` zeros.
+    /// At least `C` zeros, or fewer when `direct` (which never reads them).
     zeros: *const f32,
     /// Rows of a panel: `kh · kw · C`.
     k: usize,
@@ -166,8 +173,8 @@ impl Cursor {
     }
 }
 
-/// `groups == 1` with panels of `GEMM_VECS · LANES` columns and `C <= ZERO_ROW`; the caller
-/// validated every buffer length and that the shape is non-empty.
+/// `groups == 1` with panels of `GEMM_VECS · LANES` columns and `C <= ZERO_ROW` (any `C` when
+/// [`is_direct`]); the caller validated every buffer length and that the shape is non-empty.
 #[inline(always)]
 fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
     let (cin, m) = (c.in_channels, c.out_channels);
@@ -188,14 +195,7 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residua
         zeros: zeros.as_ptr().cast::<f32>(),
         k,
         clamp: clamp_of(c.act),
-        direct: c.kernel_h == 1
-            && c.kernel_w == 1
-            && c.stride_h == 1
-            && c.stride_w == 1
-            && c.pad_top == 0
-            && c.pad_left == 0
-            && c.out_h == c.in_h
-            && c.out_w == c.in_w,
+        direct: is_direct(c),
     };
     let fit = (BLOCK_FLOATS / k).min(Y_BLOCK_FLOATS / m) / GEMM_ROWS * GEMM_ROWS;
     let block = if fit > GEMM_ROWS { fit } else { GEMM_ROWS };
