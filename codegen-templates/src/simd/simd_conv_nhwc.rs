@@ -19,7 +19,7 @@ use super::vec::{add, fma, load, load_tail, max, min, splat, store, store_tail, 
 use core::mem::MaybeUninit;
 
 /// Floats of the zero row that padding taps read (16 KiB): the most input channels of a
-/// `groups == 1` convolution on the SIMD path.
+/// `groups == 1` convolution on the SIMD path, unless it is pointwise (a Dense layer).
 pub const ZERO_ROW: usize = 4096;
 
 /// Floats of `A` (pixels × `K`) one block of pixels spans; every weight panel passes over the
@@ -30,7 +30,8 @@ const BLOCK_FLOATS: usize = 64 * 1024;
 /// they are still in L1/L2, so each output line is filled before it is evicted.
 const Y_BLOCK_FLOATS: usize = 16 * 1024;
 
-/// Output pixels a depthwise step computes with each weight vector it loads.
+/// Output pixels a depthwise step computes with each weight vector it loads (two vectors of
+/// channels at a time; twice as many pixels with one vector where the row is wide enough).
 const DW_PIXELS: usize = 4;
 
 /// Channel vectors a depthwise row pass covers.
@@ -66,13 +67,20 @@ pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]
         None => None,
     };
     let plain = supported(c) && m > 0 && cin > 0 && pixels > 0 && c.kernel_h > 0 && c.kernel_w > 0 && c.in_h > 0 && c.in_w > 0;
-    if plain && c.groups == 1 && p.panel == GEMM_VECS * LANES && cin <= ZERO_ROW {
+    if plain && c.groups == 1 && p.panel == GEMM_VECS * LANES && (cin <= ZERO_ROW || is_direct(c)) {
         return conv_gemm(c, xs, ws, bias, residual, ys);
     }
     if plain && is_depthwise(c) {
         return conv_depthwise(c, xs, ws, bias, residual, ys);
     }
     super::conv_nhwc::conv2d_nhwc(p, xs, ws, bias, residual, ys)
+}
+
+/// 1×1, stride 1, no padding, output as large as the input: `A` is `x` itself, and no tap
+/// reads the zero row (so any `C` works).
+#[inline(always)]
+fn is_direct(c: &ConvParams) -> bool {
+    c.kernel_h == 1 && c.kernel_w == 1 && c.stride_h == 1 && c.stride_w == 1 && c.pad_top == 0 && c.pad_left == 0 && c.out_h == c.in_h && c.out_w == c.in_w
 }
 
 /// The activation part applied in registers before the store, if any.
@@ -108,7 +116,7 @@ struct Gemm {
     bias: *const f32,
     /// `pixels · M` floats added before the activation, or null.
     res: *const f32,
-    /// At least `C` zeros.
+    /// At least `C` zeros, or fewer when `direct` (which never reads them).
     zeros: *const f32,
     /// Rows of a panel: `kh · kw · C`.
     k: usize,
@@ -165,8 +173,8 @@ impl Cursor {
     }
 }
 
-/// `groups == 1` with panels of `GEMM_VECS · LANES` columns and `C <= ZERO_ROW`; the caller
-/// validated every buffer length and that the shape is non-empty.
+/// `groups == 1` with panels of `GEMM_VECS · LANES` columns and `C <= ZERO_ROW` (any `C` when
+/// [`is_direct`]); the caller validated every buffer length and that the shape is non-empty.
 #[inline(always)]
 fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
     let (cin, m) = (c.in_channels, c.out_channels);
@@ -187,14 +195,7 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residua
         zeros: zeros.as_ptr().cast::<f32>(),
         k,
         clamp: clamp_of(c.act),
-        direct: c.kernel_h == 1
-            && c.kernel_w == 1
-            && c.stride_h == 1
-            && c.stride_w == 1
-            && c.pad_top == 0
-            && c.pad_left == 0
-            && c.out_h == c.in_h
-            && c.out_w == c.in_w,
+        direct: is_direct(c),
     };
     let fit = (BLOCK_FLOATS / k).min(Y_BLOCK_FLOATS / m) / GEMM_ROWS * GEMM_ROWS;
     let block = if fit > GEMM_ROWS { fit } else { GEMM_ROWS };
@@ -216,15 +217,18 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residua
                 // and loaded there as vectors would stall on store forwarding.
                 let first = cur;
                 let mut interior = true;
-                for _ in 0..rows {
-                    interior &= inside(c, cur.pos(c));
-                    cur.advance(c);
+                if !g.direct {
+                    for _ in 0..rows {
+                        interior &= inside(c, cur.pos(c));
+                        cur.advance(c);
+                    }
                 }
                 // SAFETY: pixels `start + i .. start + i + rows` < `pixels` and columns
-                // `j .. j + cols` <= M lie in `y`; `first` is the cursor of pixel `start + i`,
-                // so every position is a real output pixel and `tile` reads only input rows it
-                // checks to be inside `x` (or the zero row), or, with `interior`, rows whose
-                // every tap was checked just above; the panel `j / width` exists as `j < M`.
+                // `j .. j + cols` <= M lie in `y`; `first` is the cursor of pixel `start + i`
+                // (unused by `direct` tiles, which read input pixels `start + i ..`), so every
+                // position is a real output pixel and `tile` reads only input rows it checks to
+                // be inside `x` (or the zero row), or, with `interior`, rows whose every tap
+                // was checked just above; the panel `j / width` exists as `j < M`.
                 unsafe { tile_dispatch(&g, first, interior, rows, start + i, j, vecs, last) };
                 i += rows;
             }
@@ -488,11 +492,16 @@ fn dw_row(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), interior: 
     let mut ox = 0;
     while ox < c.out_w {
         let y_px = y_row.as_mut_ptr().wrapping_add(ox * ch);
-        if ox >= interior.0 && ox + DW_PIXELS <= interior.1 {
+        if ox >= interior.0 && ox + 2 * DW_PIXELS <= interior.1 {
             let at = Taps { ox, kx: (0, c.kernel_w), ..*at };
             // SAFETY: `at.n < batch`, `at.oy` has the valid vertical taps `at.ky` (caller),
-            // pixels `ox .. ox + DW_PIXELS` lie in the interior where every horizontal tap is
-            // valid, and their outputs lie in `y_row` (length checked above).
+            // pixels `ox .. ox + 2 · DW_PIXELS` lie in the interior where every horizontal
+            // tap is valid, and their outputs lie in `y_row` (length checked above).
+            unsafe { dw_pixels::<{ 2 * DW_PIXELS }, 1>(d, &at, vr, y_px) };
+            ox += 2 * DW_PIXELS;
+        } else if ox >= interior.0 && ox + DW_PIXELS <= interior.1 {
+            let at = Taps { ox, kx: (0, c.kernel_w), ..*at };
+            // SAFETY: as above, for pixels `ox .. ox + DW_PIXELS`.
             unsafe { dw_pixels::<DW_PIXELS, 2>(d, &at, vr, y_px) };
             ox += DW_PIXELS;
         } else {

@@ -115,6 +115,14 @@ fn pointwise_matches_generic_on_channel_tails() {
 }
 
 #[test]
+fn pointwise_with_more_channels_than_the_zero_row_matches_generic() {
+    // A Dense layer as a 1×1 convolution: no tap reads the zero row, so any `C` takes the tile.
+    let mut rng = Rng(18);
+    let c = super::simd_conv_nhwc::ZERO_ROW + 5;
+    check(&shape(c, 17, 3, 2, (1, 1), 1, 0, 1, 1, Activation::Relu), GEMM_VECS * LANES, true, &mut rng);
+}
+
+#[test]
 fn kxk_matches_generic_on_every_kernel_stride_pad_dilation() {
     let mut rng = Rng(12);
     let width = GEMM_VECS * LANES;
