@@ -24,7 +24,7 @@ pub struct Window {
 
 /// The window of output pixel `(oh, ow)` (shared with the SIMD kernels).
 #[inline(always)]
-pub fn window(p: &PoolParams, oh: usize, ow: usize) -> Window {
+pub fn pool_window(p: &PoolParams, oh: usize, ow: usize) -> Window {
     let hs = (oh * p.stride_h) as isize - p.pad_top as isize;
     let ws = (ow * p.stride_w) as isize - p.pad_left as isize;
     Window {
@@ -70,7 +70,7 @@ pub fn max_pool2d_nhwc(p: &PoolParams, x: &[f32], y: &mut [f32]) {
     for (x_img, y_img) in x.chunks_exact(in_img).zip(y.chunks_exact_mut(out_img)) {
         for (pix, y_pix) in y_img.chunks_exact_mut(c).enumerate() {
             y_pix.fill(f32::MIN);
-            for_each_tap(p, x_img, window(p, pix / p.out_w, pix % p.out_w), |tap| {
+            for_each_tap(p, x_img, pool_window(p, pix / p.out_w, pix % p.out_w), |tap| {
                 for (m, &v) in y_pix.iter_mut().zip(tap) {
                     if v > *m {
                         *m = v;
@@ -104,7 +104,7 @@ pub fn avg_pool2d_nhwc(p: &PoolParams, x: &[f32], y: &mut [f32]) {
     let (c, in_img, out_img) = (p.channels, p.in_h * p.in_w * p.channels, p.out_h * p.out_w * p.channels);
     for (x_img, y_img) in x.chunks_exact(in_img).zip(y.chunks_exact_mut(out_img)) {
         for (pix, y_pix) in y_img.chunks_exact_mut(c).enumerate() {
-            let win = window(p, pix / p.out_w, pix % p.out_w);
+            let win = pool_window(p, pix / p.out_w, pix % p.out_w);
             let count = divisor(p, win);
             y_pix.fill(0.0);
             for_each_tap(p, x_img, win, |tap| {

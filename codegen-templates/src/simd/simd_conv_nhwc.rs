@@ -71,7 +71,7 @@ pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]
         return conv_gemm(c, xs, ws, bias, residual, ys);
     }
     if plain && is_depthwise(c) {
-        return conv_depthwise(c, xs, ws, bias, residual, ys);
+        return depthwise_nhwc(c, xs, ws, bias, residual, ys);
     }
     super::conv_nhwc::conv2d_nhwc(p, xs, ws, bias, residual, ys)
 }
@@ -143,13 +143,13 @@ fn inside(c: &ConvParams, pr: Pos) -> bool {
 
 /// Walks output pixels in row-major order without divisions.
 #[derive(Clone, Copy)]
-struct Cursor {
+struct PixelCursor {
     n: usize,
     oy: usize,
     ox: usize,
 }
 
-impl Cursor {
+impl PixelCursor {
     #[inline(always)]
     fn pos(self, c: &ConvParams) -> Pos {
         Pos {
@@ -160,7 +160,7 @@ impl Cursor {
     }
 
     #[inline(always)]
-    fn advance(&mut self, c: &ConvParams) {
+    fn next_pixel(&mut self, c: &ConvParams) {
         self.ox += 1;
         if self.ox == c.out_w {
             self.ox = 0;
@@ -200,7 +200,7 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residua
     let fit = (BLOCK_FLOATS / k).min(Y_BLOCK_FLOATS / m) / GEMM_ROWS * GEMM_ROWS;
     let block = if fit > GEMM_ROWS { fit } else { GEMM_ROWS };
     let mut start = 0;
-    let mut block_cur = Cursor { n: 0, oy: 0, ox: 0 };
+    let mut block_cur = PixelCursor { n: 0, oy: 0, ox: 0 };
     while start < pixels {
         let len = if pixels - start < block { pixels - start } else { block };
         let mut next = block_cur;
@@ -220,7 +220,7 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residua
                 if !g.direct {
                     for _ in 0..rows {
                         interior &= inside(c, cur.pos(c));
-                        cur.advance(c);
+                        cur.next_pixel(c);
                     }
                 }
                 // SAFETY: pixels `start + i .. start + i + rows` < `pixels` and columns
@@ -229,7 +229,7 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residua
                 // position is a real output pixel and `tile` reads only input rows it checks to
                 // be inside `x` (or the zero row), or, with `interior`, rows whose every tap
                 // was checked just above; the panel `j / width` exists as `j < M`.
-                unsafe { tile_dispatch(&g, first, interior, rows, start + i, j, vecs, last) };
+                unsafe { nhwc_tile_dispatch(&g, first, interior, rows, start + i, j, vecs, last) };
                 i += rows;
             }
             next = cur;
@@ -256,10 +256,10 @@ const INTERIOR: Mode = 2;
 /// [`Mode`].
 ///
 /// # Safety
-/// As for [`tile`].
+/// As for [`nhwc_tile`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-unsafe fn tile_dispatch(g: &Gemm, cur: Cursor, interior: bool, rows: usize, pix0: usize, j: usize, vecs: usize, last: Tail) {
+unsafe fn nhwc_tile_dispatch(g: &Gemm, cur: PixelCursor, interior: bool, rows: usize, pix0: usize, j: usize, vecs: usize, last: Tail) {
     let mode = if g.direct {
         DIRECT
     } else if interior {
@@ -274,12 +274,12 @@ unsafe fn tile_dispatch(g: &Gemm, cur: Cursor, interior: bool, rows: usize, pix0
         ($($m:ident)*) => {
             match (mode, vecs, rows <= HALF) {
                 $(
-                    ($m, 1, false) => tile::<GEMM_ROWS, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
-                    ($m, 2, false) => tile::<GEMM_ROWS, 2, $m>(g, (n, oy, ox), rows, pix0, j, last),
-                    ($m, _, false) => tile::<GEMM_ROWS, GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
-                    ($m, 1, true) => tile::<HALF, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
-                    ($m, 2, true) => tile::<HALF, 2, $m>(g, (n, oy, ox), rows, pix0, j, last),
-                    ($m, _, true) => tile::<HALF, GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 1, false) => nhwc_tile::<GEMM_ROWS, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 2, false) => nhwc_tile::<GEMM_ROWS, 2, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, _, false) => nhwc_tile::<GEMM_ROWS, GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 1, true) => nhwc_tile::<HALF, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, 2, true) => nhwc_tile::<HALF, 2, $m>(g, (n, oy, ox), rows, pix0, j, last),
+                    ($m, _, true) => nhwc_tile::<HALF, GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
                 )*
                 _ => {}
             }
@@ -300,23 +300,24 @@ unsafe fn tile_dispatch(g: &Gemm, cur: Cursor, interior: bool, rows: usize, pix0
 /// [`DIRECT`] only for a `g.direct` convolution, [`INTERIOR`] only if the window of each of
 /// the first `rows` pixels is inside the input for every tap.
 #[inline(never)]
-unsafe fn tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, at: (usize, usize, usize), rows: usize, pix0: usize, j: usize, last: Tail) {
+unsafe fn nhwc_tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, at: (usize, usize, usize), rows: usize, pix0: usize, j: usize, last: Tail) {
     let c = &g.c;
     // Rows past `rows` repeat the last pixel's position; they are not stored.
-    let mut cur = Cursor { n: at.0, oy: at.1, ox: at.2 };
+    let mut cur = PixelCursor { n: at.0, oy: at.1, ox: at.2 };
     let mut pos = [cur.pos(c); R];
     if MODE != DIRECT {
         for (r, slot) in pos.iter_mut().enumerate() {
             *slot = cur.pos(c);
             if r + 1 < rows {
-                cur.advance(c);
+                cur.next_pixel(c);
             }
         }
     }
     let (cin, m, width) = (c.in_channels, c.out_channels, GEMM_VECS * LANES);
     // Rows of the last panel are only as wide as what is left of `M` (not padded).
     let ldw = if m - j < width { m - j } else { width };
-    let w_whole = ldw % LANES == 0;
+    let ragged = ldw % LANES;
+    let w_whole = ragged == 0;
     let (in_h, in_w) = (c.in_h as isize, c.in_w as isize);
     let mut acc: [[F32s; V]; R] = [[zero(); V]; R];
     // SAFETY (whole body): the panel of column `j` is the `K · ldw` floats of `g.w` from
@@ -429,7 +430,7 @@ unsafe fn tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, at: (
 /// Depthwise (`groups == C == M`), packed weights `[kh · kw, C]`; the caller validated every
 /// buffer length and that the shape is non-empty.
 #[inline(always)]
-fn conv_depthwise(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
+fn depthwise_nhwc(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
     let ch = c.in_channels;
     let row_len = c.out_w * ch;
     // Output columns whose every horizontal tap is inside the input: the valid range of a tap
@@ -458,14 +459,15 @@ fn conv_depthwise(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, re
             dw_row(&dw, &at, (v, end, None), (lo_first, hi_last), y_row);
             v = end;
         }
-        if ch % LANES != 0 {
-            dw_row(&dw, &at, (full, full + 1, Some(tail(ch % LANES))), (lo_first, hi_last), y_row);
+        let rest = ch % LANES;
+        if rest > 0 {
+            dw_row(&dw, &at, (full, full + 1, Some(tail(rest))), (lo_first, hi_last), y_row);
         }
         finish(c.act, y_row);
     }
 }
 
-/// The validated operands of a depthwise convolution; built only by [`conv_depthwise`].
+/// The validated operands of a depthwise convolution; built only by [`depthwise_nhwc`].
 struct Depthwise {
     c: ConvParams,
     /// `batch · in_h · in_w · C` floats.

@@ -6,11 +6,11 @@
 //! and the average divides once by the same divisor).
 
 use super::pool::PoolParams;
-use super::pool_nhwc::{divisor, window, GlobalPoolNhwcParams, Window};
+use super::pool_nhwc::{divisor, pool_window, GlobalPoolNhwcParams, Window};
 use super::vec::{add, div, load, load_tail, max, splat, store, store_tail, tail, F32s, Tail, LANES};
 
 /// Channel vectors accumulated together.
-const CHUNK: usize = 4;
+const POOL_CHUNK: usize = 4;
 
 /// ONNX `MaxPool` on NHWC, as the generic `max_pool2d_nhwc`.
 #[inline(always)]
@@ -37,7 +37,7 @@ fn windowed<const MAX: bool>(p: &PoolParams, x: &[f32], y: &mut [f32]) {
     }
     for (x_img, y_img) in x.chunks_exact(in_img).zip(y.chunks_exact_mut(out_img)) {
         for (pix, y_pix) in y_img.chunks_exact_mut(c).enumerate() {
-            let win = window(p, pix / p.out_w, pix % p.out_w);
+            let win = pool_window(p, pix / p.out_w, pix % p.out_w);
             let count = if MAX { 1.0 } else { divisor(p, win) as f32 };
             let at = At { p, x_img, win, count };
             let full = c / LANES;
@@ -46,16 +46,17 @@ fn windowed<const MAX: bool>(p: &PoolParams, x: &[f32], y: &mut [f32]) {
             // it (`tap_range`), `y_pix` has `C` floats, and the vectors `v..` stay below `C`
             // (the last partial one masked).
             unsafe {
-                while v + CHUNK <= full {
-                    window_block::<MAX, CHUNK>(&at, v, None, y_pix);
-                    v += CHUNK;
+                while v + POOL_CHUNK <= full {
+                    window_block::<MAX, POOL_CHUNK>(&at, v, None, y_pix);
+                    v += POOL_CHUNK;
                 }
                 while v < full {
                     window_block::<MAX, 1>(&at, v, None, y_pix);
                     v += 1;
                 }
-                if c % LANES != 0 {
-                    window_block::<MAX, 1>(&at, v, Some(tail(c % LANES)), y_pix);
+                let rest = c % LANES;
+                if rest > 0 {
+                    window_block::<MAX, 1>(&at, v, Some(tail(rest)), y_pix);
                 }
             }
         }
@@ -163,16 +164,17 @@ fn global<const MAX: bool>(p: &GlobalPoolNhwcParams, x: &[f32], y: &mut [f32]) {
         let mut v = 0;
         // SAFETY: `x_img` holds `spatial · C` floats, `y_img` `C`; vectors stay below `C`.
         unsafe {
-            while v + CHUNK <= full {
-                global_block::<MAX, CHUNK>(p, x_img, v, None, y_img);
-                v += CHUNK;
+            while v + POOL_CHUNK <= full {
+                global_block::<MAX, POOL_CHUNK>(p, x_img, v, None, y_img);
+                v += POOL_CHUNK;
             }
             while v < full {
                 global_block::<MAX, 1>(p, x_img, v, None, y_img);
                 v += 1;
             }
-            if c % LANES != 0 {
-                global_block::<MAX, 1>(p, x_img, v, Some(tail(c % LANES)), y_img);
+            let rest = c % LANES;
+            if rest > 0 {
+                global_block::<MAX, 1>(p, x_img, v, Some(tail(rest)), y_img);
             }
         }
     }

@@ -21,6 +21,14 @@ use onnxc_templates::generic::conv_nhwc::{is_depthwise, pack_weights, packed_wei
 use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;
 
+/// Least share of vector lanes a channels-last Conv must keep busy (`M` over `M` rounded up to
+/// whole vectors): 6 channels on 16 lanes (LeNet's first layer) stay NCHW; 24 on 16 run.
+const MIN_LANE_USE: f64 = 0.7;
+
+/// Fewest rows a Gemm or MatMul needs to become a dense layer: a matrix-vector product keeps
+/// the GEMM kernel's wide single-row tile, which reads `B` in place.
+const MIN_DENSE_ROWS: usize = 8;
+
 /// NCHW axes in NHWC order, and back.
 const TO_NHWC: [usize; 4] = [0, 2, 3, 1];
 const TO_NCHW: [usize; 4] = [0, 3, 1, 2];
@@ -31,6 +39,7 @@ pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
         return Ok(());
     }
     let panel = crate::codegen::family::family(&target.kernel_family).map_or(0, |f| f.gemm_panel);
+    let lanes = (target.vector_bits / 32).max(1) as usize;
     // The channels-last twin of each NCHW value that has one.
     let mut twins: HashMap<ValueRef, ValueRef> = HashMap::new();
     let mut back = Vec::new();
@@ -39,7 +48,7 @@ pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
     for node in graph.topo_order()? {
         let op = graph.node(node).op.clone();
         let converted = match op {
-            Op::Conv(_) => conv(graph, node, panel, &mut twins)?,
+            Op::Conv(_) => conv(graph, node, panel, lanes, &mut twins)?,
             Op::Unary(_) => elementwise(graph, node, &[0], &mut twins)?,
             Op::Pool(_) | Op::GlobalPool(_) => pool(graph, node, &twins)?,
             Op::Binary(_) => elementwise(graph, node, &[0, 1], &mut twins)?,
@@ -66,7 +75,7 @@ pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
 
 /// A 4-D f32 Conv with constant weights becomes a channels-last one. Returns the (NCHW, NHWC)
 /// pair of its output.
-fn conv(graph: &mut Graph, node: NodeIndex, panel: usize, twins: &mut HashMap<ValueRef, ValueRef>) -> Result<Option<(ValueRef, ValueRef)>> {
+fn conv(graph: &mut Graph, node: NodeIndex, panel: usize, lanes: usize, twins: &mut HashMap<ValueRef, ValueRef>) -> Result<Option<(ValueRef, ValueRef)>> {
     let Op::Conv(c) = &graph.node(node).op else { return Ok(None) };
     let (Some(x), Some(w)) = (graph.input(node, 0), graph.input(node, 1)) else { return Ok(None) };
     let (xi, yi) = (graph.value(x).clone(), graph.value(out0(node)).clone());
@@ -75,7 +84,10 @@ fn conv(graph: &mut Graph, node: NodeIndex, panel: usize, twins: &mut HashMap<Va
         return Ok(None);
     }
     let conv = conv_params(c, &xi.shape, w_shape, &yi.shape)?;
-    if !supported(&conv) {
+    // Channels-last vectors run across output channels: with few of them most lanes would be
+    // idle, while NCHW vectors run across the (larger) plane.
+    let used = conv.out_channels as f64 / (conv.out_channels.div_ceil(lanes) * lanes) as f64;
+    if !supported(&conv) || used < MIN_LANE_USE {
         return Ok(None);
     }
     let p = ConvNhwcParams { conv, panel: if is_depthwise(&conv) { 0 } else { panel } };
@@ -133,7 +145,7 @@ fn dense(graph: &mut Graph, node: NodeIndex, panel: usize, row_views: &mut HashM
         let beta_one = matches!(&graph.node(node).op, Op::Gemm(g) if g.beta == 1.0);
         beta_one && ci.dtype == DType::F32 && (ci.shape == [n] || ci.shape == [1, n])
     });
-    if ai.dtype != DType::F32 || yi.dtype != DType::F32 || wk != k || rows == 0 || ai.shape.len() < 2 || !bias_ok {
+    if ai.dtype != DType::F32 || yi.dtype != DType::F32 || wk != k || rows < MIN_DENSE_ROWS || ai.shape.len() < 2 || !bias_ok {
         return Ok(());
     }
     // `pack_weights` reads a Conv's `[M, C, 1, 1]`: B transposed, `[n, k]`.

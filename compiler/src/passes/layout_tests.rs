@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ir::op::{Activation, AutoPad, BinaryOp, Conv, Window};
-use crate::passes::testutil::{assert_same_outputs, count_ops, Builder};
+use crate::passes::testutil::{assert_close_outputs, count_ops, Builder};
 
 fn conv(group: usize, pads: usize, strides: usize) -> Op {
     let window = Window { kernel: vec![], strides: vec![strides; 2], dilations: vec![], pads: vec![pads; 4], auto_pad: AutoPad::NotSet };
@@ -19,7 +19,8 @@ fn layout_for(graph: &Graph, target: &str) -> Graph {
     crate::passes::dce::run(&mut after, &target).expect("dce runs");
     crate::ir::infer::infer_graph(&mut after).expect("rewritten graph infers");
     crate::ir::validate::validate(&after).expect("rewritten graph is valid");
-    assert_same_outputs(graph, &after);
+    // NHWC sums run in another order: allow for float rounding.
+    assert_close_outputs(graph, &after, 3, 1e-4);
     after
 }
 
@@ -45,7 +46,7 @@ fn a_residual_block_runs_channels_last_between_two_transposes() {
     let half = b.scalar("half", 0.5);
     let scaled = b.op("scale", Op::Binary(BinaryOp::Mul), &[sum, half]);
     b.output(scaled);
-    let after = layout_for(&b.finish(), "x86-avx512");
+    let after = layout_for(&b.finish(), "x86-avx2");
     assert_eq!(count_ops(&after, is_nhwc_conv), 2);
     assert_eq!(count_ops(&after, |op| matches!(op, Op::Conv(_))), 0);
     assert_eq!(count_ops(&after, is_transpose), 2, "one into the block, one out of it");
@@ -77,7 +78,7 @@ fn grouped_convolutions_and_other_targets_stay_nchw() {
 fn moving_only_unit_axes_is_a_view() {
     let mut b = Builder::new();
     let x = b.input("x", &[1, 1, 12, 5]);
-    let w = b.random_constant("w", &[4, 1, 3, 2]);
+    let w = b.random_constant("w", &[8, 1, 3, 2]);
     let y = b.op("c", conv(1, 0, 1), &[x, w]);
     b.output(y);
     let after = layout_for(&b.finish(), "x86-avx2");
@@ -104,12 +105,12 @@ fn packed_weights_are_panels_of_the_family_width() {
 fn gemm_and_matmul_with_constant_weights_become_packed_dense_layers() {
     use crate::ir::op::{Gemm, MatMul};
     let mut b = Builder::new();
-    let x = b.input("x", &[3, 5]);
+    let x = b.input("x", &[8, 5]);
     let w = b.random_constant("w", &[7, 5]);
     let c = b.random_constant("c", &[7]);
     let gemm = Op::Gemm(Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: true, activation: Activation::Relu });
     let h = b.op("fc", gemm, &[x, w, c]);
-    let s = b.ints("s", &[1, 3, 7]);
+    let s = b.ints("s", &[1, 8, 7]);
     let h3 = b.op("r", Op::Reshape { allowzero: false }, &[h, s]);
     let w2 = b.random_constant("w2", &[7, 50]);
     let y = b.op("mm", Op::MatMul(MatMul { activation: Activation::None }), &[h3, w2]);
@@ -118,7 +119,25 @@ fn gemm_and_matmul_with_constant_weights_become_packed_dense_layers() {
     assert_eq!(count_ops(&after, |op| matches!(op, Op::Layout(LayoutOp::Dense(_)))), 2);
     assert_eq!(count_ops(&after, |op| matches!(op, Op::Gemm(_) | Op::MatMul(_))), 0);
     assert_eq!(after.value(after.outputs[0].value).name, "mm");
-    assert_eq!(after.value(after.outputs[0].value).shape, [1, 3, 50]);
+    assert_eq!(after.value(after.outputs[0].value).shape, [1, 8, 50]);
+}
+
+#[test]
+fn few_output_channels_and_single_rows_keep_their_kernels() {
+    use crate::ir::op::Gemm;
+    let mut b = Builder::new();
+    let x = b.input("x", &[1, 1, 12, 12]);
+    let w = b.random_constant("w", &[6, 1, 5, 5]);
+    let c = b.op("c", conv(1, 0, 1), &[x, w]);
+    let s = b.ints("s", &[1, 384]);
+    let flat = b.op("flat", Op::Reshape { allowzero: false }, &[c, s]);
+    let wf = b.random_constant("wf", &[384, 10]);
+    let gemm = Op::Gemm(Gemm { alpha: 1.0, beta: 1.0, trans_a: false, trans_b: false, activation: Activation::None });
+    let y = b.op("fc", gemm, &[flat, wf]);
+    b.output(y);
+    let after = layout_for(&b.finish(), "x86-avx512");
+    assert_eq!(count_ops(&after, is_nhwc_conv), 0, "6 channels would leave 10 of 16 lanes idle");
+    assert_eq!(count_ops(&after, |op| matches!(op, Op::Gemm(_))), 1, "one row: the matrix-vector tile");
 }
 
 #[test]
@@ -126,13 +145,13 @@ fn pooling_after_a_channels_last_conv_stays_channels_last() {
     use crate::ir::op::{Pool, PoolKind};
     let mut b = Builder::new();
     let x = b.input("x", &[2, 3, 9, 9]);
-    let w = b.random_constant("w", &[5, 3, 3, 3]);
+    let w = b.random_constant("w", &[16, 3, 3, 3]);
     let c = b.op("c", conv(1, 1, 1), &[x, w]);
     let window = Window { kernel: vec![3, 3], strides: vec![2, 2], dilations: vec![], pads: vec![1; 4], auto_pad: AutoPad::NotSet };
     let pool = Op::Pool(Pool { kind: PoolKind::Max, window, ceil_mode: true, count_include_pad: false });
     let m = b.op("max", pool, &[c]);
     let g = b.op("gap", Op::GlobalPool(PoolKind::Average), &[m]);
-    let s = b.ints("s", &[2, 5]);
+    let s = b.ints("s", &[2, 16]);
     let y = b.op("flat", Op::Reshape { allowzero: false }, &[g, s]);
     b.output(y);
     let after = layout_for(&b.finish(), "x86-avx512");
