@@ -34,6 +34,9 @@ const Y_BLOCK_FLOATS: usize = 16 * 1024;
 /// channels at a time; twice as many pixels with one vector where the row is wide enough).
 const DW_PIXELS: usize = 4;
 
+/// Rows of the tile for a one-vector panel (`M` of at most `LANES` columns left).
+const TALL_ROWS: usize = 2 * GEMM_ROWS;
+
 /// Channel vectors a depthwise row pass covers.
 const DW_CHUNK: usize = 4;
 
@@ -210,9 +213,11 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residua
             let vecs = cols.div_ceil(LANES);
             let last = tail(cols - (vecs - 1) * LANES);
             let mut cur = block_cur;
+            // A one-vector panel takes twice the rows: more accumulators hide the FMA latency.
+            let step = if vecs == 1 { TALL_ROWS } else { GEMM_ROWS };
             let mut i = 0;
             while i < len {
-                let rows = if len - i < GEMM_ROWS { len - i } else { GEMM_ROWS };
+                let rows = if len - i < step { len - i } else { step };
                 // Positions go to the tile as a cursor in registers: an array written here
                 // and loaded there as vectors would stall on store forwarding.
                 let first = cur;
@@ -274,6 +279,7 @@ unsafe fn nhwc_tile_dispatch(g: &Gemm, cur: PixelCursor, interior: bool, rows: u
         ($($m:ident)*) => {
             match (mode, vecs, rows <= HALF) {
                 $(
+                    ($m, 1, false) if rows > GEMM_ROWS => nhwc_tile::<TALL_ROWS, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
                     ($m, 1, false) => nhwc_tile::<GEMM_ROWS, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
                     ($m, 2, false) => nhwc_tile::<GEMM_ROWS, 2, $m>(g, (n, oy, ox), rows, pix0, j, last),
                     ($m, _, false) => nhwc_tile::<GEMM_ROWS, GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
