@@ -25,6 +25,12 @@ use std::collections::HashMap;
 /// whole vectors): 6 channels on 16 lanes (LeNet's first layer) stay NCHW; 24 on 16 run.
 const MIN_LANE_USE: f64 = 0.7;
 
+/// How much better NCHW's lane use must be to keep a Conv NCHW that channels-last would run
+/// with [`MIN_LANE_USE`]: channels-last has advantages lane counts do not show (no padded
+/// copies, no plane tails), so a tie goes to it. LeNet's 6 channels on 4 NEON lanes (75%)
+/// against a 28×28 plane (100%) stay NCHW.
+const LANE_USE_MARGIN: f64 = 0.2;
+
 /// Fewest rows a Gemm or MatMul needs to become a dense layer: a matrix-vector product keeps
 /// the GEMM kernel's wide single-row tile, which reads `B` in place.
 const MIN_DENSE_ROWS: usize = 8;
@@ -84,10 +90,11 @@ fn conv(graph: &mut Graph, node: NodeIndex, panel: usize, lanes: usize, twins: &
         return Ok(None);
     }
     let conv = conv_params(c, &xi.shape, w_shape, &yi.shape)?;
-    // Channels-last vectors run across output channels: with few of them most lanes would be
-    // idle, while NCHW vectors run across the (larger) plane.
-    let used = conv.out_channels as f64 / (conv.out_channels.div_ceil(lanes) * lanes) as f64;
-    if !supported(&conv) || used < MIN_LANE_USE {
+    // Channels-last vectors run across output channels, NCHW ones across the output plane:
+    // stay NCHW when channels-last would leave most lanes idle, or clearly more than NCHW.
+    let used = |n: usize| n as f64 / (n.div_ceil(lanes) * lanes).max(1) as f64;
+    let (nhwc, nchw) = (used(conv.out_channels), used(conv.out_h * conv.out_w));
+    if !supported(&conv) || nhwc < MIN_LANE_USE || nhwc + LANE_USE_MARGIN < nchw {
         return Ok(None);
     }
     let p = ConvNhwcParams { conv, panel: if is_depthwise(&conv) { 0 } else { panel } };

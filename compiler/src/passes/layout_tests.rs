@@ -90,7 +90,7 @@ fn moving_only_unit_axes_is_a_view() {
 #[test]
 fn packed_weights_are_panels_of_the_family_width() {
     let mut b = Builder::new();
-    let x = b.input("x", &[1, 2, 4, 4]);
+    let x = b.input("x", &[1, 2, 7, 7]);
     let w = b.random_constant("w", &[50, 2, 1, 1]);
     let y = b.op("c", conv(1, 0, 1), &[x, w]);
     b.output(y);
