@@ -158,4 +158,4 @@ pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]
 
 #[cfg(test)]
 #[path = "conv_nhwc_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -9,7 +9,7 @@ use crate::generic::activation::Activation;
 use crate::generic::conv::conv2d;
 use std::vec::Vec;
 
-fn rand_vec(seed: &mut u64, n: usize) -> Vec<f32> {
+pub(crate) fn rand_vec(seed: &mut u64, n: usize) -> Vec<f32> {
     (0..n)
         .map(|_| {
             *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -18,21 +18,22 @@ fn rand_vec(seed: &mut u64, n: usize) -> Vec<f32> {
         .collect()
 }
 
-/// `[N, C, H, W]` to `[N, H, W, C]`.
-pub(crate) fn to_nhwc(x: &[f32], n: usize, c: usize, h: usize, w: usize) -> Vec<f32> {
+/// `[N, C, H·W]` to `[N, H·W, C]`.
+pub(crate) fn to_nhwc(x: &[f32], n: usize, c: usize, hw: usize) -> Vec<f32> {
     let mut out = std::vec![0.0; x.len()];
     for b in 0..n {
         for ch in 0..c {
-            for i in 0..h * w {
-                out[(b * h * w + i) * c + ch] = x[(b * c + ch) * h * w + i];
+            for i in 0..hw {
+                out[(b * hw + i) * c + ch] = x[(b * c + ch) * hw + i];
             }
         }
     }
     out
 }
 
+/// One convolution shape (batch 2); `h`, `w` must fit every kernel, dilation and pad used.
 #[allow(clippy::too_many_arguments)]
-fn params(c: usize, m: usize, h: usize, w: usize, k: (usize, usize), s: usize, pad: usize, d: usize, groups: usize, act: Activation) -> ConvParams {
+pub(crate) fn params(c: usize, m: usize, h: usize, w: usize, k: (usize, usize), s: usize, pad: usize, d: usize, groups: usize, act: Activation) -> ConvParams {
     let out = |len: usize, k: usize| (len + 2 * pad - d * (k - 1) - 1) / s + 1;
     ConvParams {
         batch: 2,
@@ -66,8 +67,8 @@ fn check(c: &ConvParams, panel: usize, seed: &mut u64) {
     let mut packed = std::vec![0.0; packed_weight_len(&p)];
     assert!(pack_weights(&p, &w, &mut packed), "{c:?}");
     let mut got = std::vec![7.0; want.len()];
-    conv2d_nhwc(&p, &to_nhwc(&x, c.batch, c.in_channels, c.in_h, c.in_w), &packed, Some(&bias), None, &mut got);
-    let want = to_nhwc(&want, c.batch, c.out_channels, c.out_h, c.out_w);
+    conv2d_nhwc(&p, &to_nhwc(&x, c.batch, c.in_channels, c.in_h * c.in_w), &packed, Some(&bias), None, &mut got);
+    let want = to_nhwc(&want, c.batch, c.out_channels, c.out_h * c.out_w);
     for (i, (g, w)) in got.iter().zip(&want).enumerate() {
         assert!((g - w).abs() <= 1e-4 * w.abs().max(1.0), "{c:?} panel {panel}: element {i}: {g} vs {w}");
     }

@@ -6,29 +6,7 @@ extern crate std;
 
 use super::*;
 use crate::generic::pool::{avg_pool2d, global_avg_pool, global_max_pool, max_pool2d, GlobalPoolParams};
-use std::vec::Vec;
-
-fn rand_vec(seed: &mut u64, n: usize) -> Vec<f32> {
-    (0..n)
-        .map(|_| {
-            *seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-            ((*seed >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-        })
-        .collect()
-}
-
-/// `[N, C, H·W]` to `[N, H·W, C]`.
-fn to_nhwc(x: &[f32], n: usize, c: usize, hw: usize) -> Vec<f32> {
-    let mut out = std::vec![0.0; x.len()];
-    for b in 0..n {
-        for ch in 0..c {
-            for i in 0..hw {
-                out[(b * hw + i) * c + ch] = x[(b * c + ch) * hw + i];
-            }
-        }
-    }
-    out
-}
+use crate::generic::conv_nhwc::tests::{rand_vec, to_nhwc};
 
 /// ONNX output length; with `ceil`, the last window must start inside input + begin pad.
 fn out_len(i: usize, k: usize, s: usize, d: usize, pb: usize, pe: usize, ceil: bool) -> usize {

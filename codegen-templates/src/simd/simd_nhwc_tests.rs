@@ -11,65 +11,11 @@ use super::conv_nhwc::{pack_weights, packed_weight_len, ConvNhwcParams};
 use super::pool::PoolParams;
 use super::pool_nhwc::GlobalPoolNhwcParams;
 use super::vec::{GEMM_VECS, LANES};
+use super::simd_tests::{assert_close, Rng, ACTS};
+use crate::generic::conv_nhwc::tests::params as shape;
 use std::vec::Vec;
 
-/// Deterministic pseudo-random floats in [-1, 1).
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> f32 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
-    }
-    fn vec(&mut self, n: usize) -> Vec<f32> {
-        (0..n).map(|_| self.next()).collect()
-    }
-    fn below(&mut self, n: usize) -> usize {
-        ((self.next() + 1.0) * 0.5 * n as f32) as usize % n.max(1)
-    }
-    fn pick<T: Copy>(&mut self, from: &[T]) -> T {
-        from[self.below(from.len())]
-    }
-}
-
 const CHANNELS: &[usize] = &[1, 3, 7, 8, 15, 16, 17, 31, 33, 47, 48, 49, 64, 65];
-
-const ACTS: &[Activation] =
-    &[Activation::None, Activation::Relu, Activation::Clip { min: -0.25, max: 0.5 }, Activation::Sigmoid];
-
-fn assert_close(what: &str, got: &[f32], want: &[f32], k: usize) {
-    assert_eq!(got.len(), want.len(), "{what}: length");
-    let tol = 1e-5 * (k as f32).max(1.0);
-    for (i, (g, w)) in got.iter().zip(want).enumerate() {
-        let ok = (g - w).abs() <= tol * w.abs().max(1.0) || (g.is_nan() && w.is_nan());
-        assert!(ok, "{what}: element {i}: simd {g} vs generic {w}");
-    }
-}
-
-/// One convolution shape; `h`, `w` are large enough for every kernel, dilation and pad used.
-#[allow(clippy::too_many_arguments)]
-fn shape(c: usize, m: usize, h: usize, w: usize, k: (usize, usize), s: usize, pad: usize, d: usize, groups: usize, act: Activation) -> ConvParams {
-    let out = |len: usize, k: usize| (len + 2 * pad - d * (k - 1) - 1) / s + 1;
-    ConvParams {
-        batch: 2,
-        in_channels: c,
-        in_h: h,
-        in_w: w,
-        out_channels: m,
-        out_h: out(h, k.0),
-        out_w: out(w, k.1),
-        kernel_h: k.0,
-        kernel_w: k.1,
-        stride_h: s,
-        stride_w: s,
-        dilation_h: d,
-        dilation_w: d,
-        pad_top: pad,
-        pad_left: pad,
-        groups,
-        act,
-    }
-}
 
 /// Runs both kernels on random data, with a fused residual every other call; returns (simd,
 /// generic) outputs.

@@ -9,25 +9,28 @@ use super::conv::ConvParams;
 use super::gemm::{GemmBias, GemmParams, MatMulParams};
 use std::vec::Vec;
 
-/// Deterministic pseudo-random floats in [-1, 1).
-struct Rng(u64);
+/// Deterministic pseudo-random floats in [-1, 1) (shared with `simd_nhwc_tests`).
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> f32 {
+    pub(super) fn next(&mut self) -> f32 {
         self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         ((self.0 >> 40) as f32 / (1u64 << 24) as f32) * 2.0 - 1.0
     }
-    fn vec(&mut self, n: usize) -> Vec<f32> {
+    pub(super) fn vec(&mut self, n: usize) -> Vec<f32> {
         (0..n).map(|_| self.next()).collect()
     }
-    fn below(&mut self, n: usize) -> usize {
+    pub(super) fn below(&mut self, n: usize) -> usize {
         ((self.next() + 1.0) * 0.5 * n as f32) as usize % n.max(1)
+    }
+    pub(super) fn pick<T: Copy>(&mut self, from: &[T]) -> T {
+        from[self.below(from.len())]
     }
 }
 
 const TAILS: &[usize] = &[1, 3, 7, 8, 15, 16, 17, 31, 33, 47, 49, 64, 65, 100, 129];
 
-fn assert_close(what: &str, got: &[f32], want: &[f32], k: usize) {
+pub(super) fn assert_close(what: &str, got: &[f32], want: &[f32], k: usize) {
     assert_eq!(got.len(), want.len(), "{what}: length");
     let tol = 1e-5 * (k as f32).max(1.0);
     for (i, (g, w)) in got.iter().zip(want).enumerate() {
@@ -36,7 +39,7 @@ fn assert_close(what: &str, got: &[f32], want: &[f32], k: usize) {
     }
 }
 
-const ACTS: &[Activation] =
+pub(super) const ACTS: &[Activation] =
     &[Activation::None, Activation::Relu, Activation::Clip { min: -0.25, max: 0.5 }, Activation::Sigmoid];
 
 #[test]
