@@ -1,5 +1,6 @@
 //! Fuzz target `pipeline`: bytes → import → every pass → plan → codegen, all in memory (no
-//! file is written). Errors are fine; a panic, a hang or a huge allocation is a bug.
+//! file is written), for `generic` or `x86-avx512`. Errors are fine; a panic, a hang or a
+//! huge allocation is a bug.
 //!
 //! Inputs that do not import are rejected from this target's corpus (the `import` target
 //! covers them), so its corpus holds models that reach the passes.
@@ -14,7 +15,9 @@ fuzz_target!(|bytes: &[u8]| -> Corpus {
     let Ok(mut graph) = onnxc::onnx::load_bytes(bytes, None, &opts) else {
         return Corpus::Reject;
     };
-    let target = Target::generic();
+    // Odd-length inputs run for a SIMD target, so its passes (the channels-last layout,
+    // residual fusion) and kernel routing see the same arbitrary graphs.
+    let target = if bytes.len() % 2 == 1 { Target::named("x86-avx512").unwrap_or_else(|_| Target::generic()) } else { Target::generic() };
     if onnxc::passes::run_pipeline(&mut graph, &target, None).is_err() {
         return Corpus::Keep;
     }
