@@ -1,13 +1,17 @@
 //! Layout: on targets whose `preferred_layout` is `nhwc`, 4-D f32 convolutions run on
 //! channels-last tensors, with their weights packed at compile time into the panels the
-//! SIMD kernel reads (`conv_nhwc::pack_weights`), so nothing is repacked at run time.
+//! SIMD kernel reads (`conv_nhwc::pack_weights`), so nothing is repacked at run time. A Conv
+//! whose output channels would leave most vector lanes idle stays NCHW ([`MIN_LANE_USE`]).
 //!
-//! Channels-last values travel between the ops that accept them: converted convolutions, and
+//! Channels-last values travel between the ops that accept them: converted convolutions,
 //! element-wise ops whose data inputs are all channels-last (activations, Add of two such
-//! values, scalars). Each converted node also gets a Transpose back to NCHW under the old
-//! value: ops that need NCHW (and model outputs) keep reading that, and the transposes nobody
-//! reads are removed by the cleanup pass. A transpose that only moves size-1 axes is a Reshape
-//! (no code). So the pass never changes what the model computes, only where data lives.
+//! values, scalars), and pools reading such a value. Each converted node also gets a
+//! Transpose back to NCHW under the old value: ops that need NCHW (and model outputs) keep
+//! reading that, and the transposes nobody reads are removed at the end of the pass. A
+//! transpose that only moves size-1 axes is a Reshape (no code). Gemm and MatMul with
+//! constant weights and several rows become dense layers: 1×1 channels-last convolutions over
+//! their rows, with packed weights too. So the pass never changes what the model computes,
+//! only where data lives and how weights are stored.
 
 use super::rewrite::out0;
 use crate::error::{Error, Result};
@@ -15,9 +19,9 @@ use crate::ir::op::Op;
 use crate::ir::op_layout::LayoutOp;
 use crate::ir::{DType, Data, Graph, Tensor, ValueInfo, ValueRef};
 use crate::lower::{conv_params, pool_params};
-use onnxc_templates::generic::pool_nhwc::GlobalPoolNhwcParams;
 use crate::target::Target;
 use onnxc_templates::generic::conv_nhwc::{is_depthwise, pack_weights, packed_weight_len, supported, ConvNhwcParams};
+use onnxc_templates::generic::pool_nhwc::GlobalPoolNhwcParams;
 use petgraph::stable_graph::NodeIndex;
 use std::collections::HashMap;
 
