@@ -236,4 +236,4 @@ pub fn global_max_pool(p: &GlobalPoolParams, x: &[f32], y: &mut [f32]) {
 
 #[cfg(test)]
 #[path = "pool_tests.rs"]
-mod tests;
+pub(crate) mod tests;

@@ -8,19 +8,6 @@ use super::*;
 use crate::generic::pool::{avg_pool2d, global_avg_pool, global_max_pool, max_pool2d, GlobalPoolParams};
 use crate::generic::conv_nhwc::tests::{rand_vec, to_nhwc};
 
-/// ONNX output length; with `ceil`, the last window must start inside input + begin pad.
-fn out_len(i: usize, k: usize, s: usize, d: usize, pb: usize, pe: usize, ceil: bool) -> usize {
-    let span = i + pb + pe - (d * (k - 1) + 1);
-    if !ceil {
-        return span / s + 1;
-    }
-    let mut o = span.div_ceil(s) + 1;
-    if (o - 1) * s >= i + pb {
-        o -= 1;
-    }
-    o
-}
-
 /// `(channels, in, kernel, stride, dilation, (pad top, left, bottom, right), ceil)`, each pair
 /// `(h, w)`.
 type Shape = (usize, (usize, usize), (usize, usize), (usize, usize), (usize, usize), (usize, usize, usize, usize), bool);
@@ -36,26 +23,8 @@ const SHAPES: &[Shape] = &[
 ];
 
 fn params(s: &Shape, include_pad: bool) -> PoolParams {
-    let &(c, (h, w), (kh, kw), (sh, sw), (dh, dw), (pt, pl, pb, pr), ceil) = s;
-    PoolParams {
-        batch: 2,
-        channels: c,
-        in_h: h,
-        in_w: w,
-        out_h: out_len(h, kh, sh, dh, pt, pb, ceil),
-        out_w: out_len(w, kw, sw, dw, pl, pr, ceil),
-        kernel_h: kh,
-        kernel_w: kw,
-        stride_h: sh,
-        stride_w: sw,
-        dilation_h: dh,
-        dilation_w: dw,
-        pad_top: pt,
-        pad_left: pl,
-        pad_bottom: pb,
-        pad_right: pr,
-        count_include_pad: include_pad,
-    }
+    let &(c, hw, k, stride, dil, pads, ceil) = s;
+    crate::generic::pool::tests::params((2, c), hw, k, stride, dil, pads, ceil, include_pad)
 }
 
 fn same(what: &str, got: &[f32], want: &[f32]) {

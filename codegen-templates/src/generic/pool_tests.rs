@@ -75,7 +75,7 @@ fn naive(p: &PoolParams, x: &[f32], max: bool) -> Vec<f32> {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn params(
+pub(crate) fn params(
     (b, c): (usize, usize),
     (in_h, in_w): (usize, usize),
     (kh, kw): (usize, usize),

@@ -12,8 +12,9 @@ use super::sources::Source;
 pub struct Family {
     /// `kernel_family` in the target file (the folder name in `codegen-templates`).
     pub name: &'static str,
-    /// Sources copied into `src/kernels/` next to the generic ones.
-    pub sources: &'static [Source],
+    /// The family's `vec.rs` (its vector primitives), copied into `src/kernels/` with the
+    /// shared [`SHARED_SOURCES`] next to the generic ones.
+    pub vec: Source,
     /// `cfg` predicate that must hold when the crate is built, and how to satisfy it.
     pub requires: &'static str,
     pub hint: &'static str,
@@ -38,26 +39,21 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("softmax", "softmax", "simd_softmax"),
 ];
 
-const SIMD_CONV: &str = include_str!("../../../codegen-templates/src/simd/simd_conv.rs");
-const SIMD_CONV_NHWC: &str = include_str!("../../../codegen-templates/src/simd/simd_conv_nhwc.rs");
-const SIMD_POOL_NHWC: &str = include_str!("../../../codegen-templates/src/simd/simd_pool_nhwc.rs");
-const SIMD_GEMM: &str = include_str!("../../../codegen-templates/src/simd/simd_gemm.rs");
-const SIMD_MATH: &str = include_str!("../../../codegen-templates/src/simd/simd_math.rs");
-const SIMD_SOFTMAX: &str = include_str!("../../../codegen-templates/src/simd/simd_softmax.rs");
+/// The kernels every family shares, written against its `vec` only.
+pub const SHARED_SOURCES: &[Source] = &[
+    Source { module: "simd_conv", text: include_str!("../../../codegen-templates/src/simd/simd_conv.rs") },
+    Source { module: "simd_conv_nhwc", text: include_str!("../../../codegen-templates/src/simd/simd_conv_nhwc.rs") },
+    Source { module: "simd_pool_nhwc", text: include_str!("../../../codegen-templates/src/simd/simd_pool_nhwc.rs") },
+    Source { module: "simd_gemm", text: include_str!("../../../codegen-templates/src/simd/simd_gemm.rs") },
+    Source { module: "simd_math", text: include_str!("../../../codegen-templates/src/simd/simd_math.rs") },
+    Source { module: "simd_softmax", text: include_str!("../../../codegen-templates/src/simd/simd_softmax.rs") },
+];
 
 /// The SIMD families.
 pub const FAMILIES: &[Family] = &[
     Family {
         name: "x86_avx512",
-        sources: &[
-            Source { module: "vec", text: include_str!("../../../codegen-templates/src/x86_avx512/vec.rs") },
-            Source { module: "simd_conv", text: SIMD_CONV },
-            Source { module: "simd_conv_nhwc", text: SIMD_CONV_NHWC },
-            Source { module: "simd_pool_nhwc", text: SIMD_POOL_NHWC },
-            Source { module: "simd_gemm", text: SIMD_GEMM },
-            Source { module: "simd_math", text: SIMD_MATH },
-            Source { module: "simd_softmax", text: SIMD_SOFTMAX },
-        ],
+        vec: Source { module: "vec", text: include_str!("../../../codegen-templates/src/x86_avx512/vec.rs") },
         requires: r#"all(target_arch = "x86_64", target_feature = "avx512f", target_feature = "fma")"#,
         hint: "build with RUSTFLAGS=\\\"-C target-cpu=native\\\" on a CPU with AVX-512F and FMA, or -C target-feature=+avx512f,+fma",
         rust_version: "1.89",
@@ -65,15 +61,7 @@ pub const FAMILIES: &[Family] = &[
     },
     Family {
         name: "x86_avx2",
-        sources: &[
-            Source { module: "vec", text: include_str!("../../../codegen-templates/src/x86_avx2/vec.rs") },
-            Source { module: "simd_conv", text: SIMD_CONV },
-            Source { module: "simd_conv_nhwc", text: SIMD_CONV_NHWC },
-            Source { module: "simd_pool_nhwc", text: SIMD_POOL_NHWC },
-            Source { module: "simd_gemm", text: SIMD_GEMM },
-            Source { module: "simd_math", text: SIMD_MATH },
-            Source { module: "simd_softmax", text: SIMD_SOFTMAX },
-        ],
+        vec: Source { module: "vec", text: include_str!("../../../codegen-templates/src/x86_avx2/vec.rs") },
         requires: r#"all(target_arch = "x86_64", target_feature = "avx2", target_feature = "fma")"#,
         hint: "build with RUSTFLAGS=\\\"-C target-cpu=native\\\" on a CPU with AVX2 and FMA, or -C target-cpu=x86-64-v3",
         rust_version: "1.85",
@@ -81,15 +69,7 @@ pub const FAMILIES: &[Family] = &[
     },
     Family {
         name: "aarch64_neon",
-        sources: &[
-            Source { module: "vec", text: include_str!("../../../codegen-templates/src/aarch64_neon/vec.rs") },
-            Source { module: "simd_conv", text: SIMD_CONV },
-            Source { module: "simd_conv_nhwc", text: SIMD_CONV_NHWC },
-            Source { module: "simd_pool_nhwc", text: SIMD_POOL_NHWC },
-            Source { module: "simd_gemm", text: SIMD_GEMM },
-            Source { module: "simd_math", text: SIMD_MATH },
-            Source { module: "simd_softmax", text: SIMD_SOFTMAX },
-        ],
+        vec: Source { module: "vec", text: include_str!("../../../codegen-templates/src/aarch64_neon/vec.rs") },
         requires: r#"all(target_arch = "aarch64", target_feature = "neon")"#,
         hint: "build with --target aarch64-unknown-linux-gnu (or another AArch64 target: NEON is on by default)",
         rust_version: "1.85",

@@ -74,7 +74,8 @@ fn generate_files(graph: &Graph, plan: &Plan, target: &Target, opts: &CodegenOpt
     let mut lib = print(tokens)?;
     let mut kernel_sources: Vec<&sources::Source> = sources::GENERIC_KERNELS.iter().collect();
     if let Some(f) = simd {
-        kernel_sources.extend(f.sources);
+        kernel_sources.push(&f.vec);
+        kernel_sources.extend(family::SHARED_SOURCES);
         lib.push_str(&family::guard(f, &target.name));
     }
     let kernels = sources::trim(&kernel_sources, &roots)?;

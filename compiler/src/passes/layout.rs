@@ -278,11 +278,11 @@ fn channels_last(graph: &mut Graph, v: ValueRef, twins: &mut HashMap<ValueRef, V
 fn relayout(graph: &mut Graph, v: ValueRef, perm: &[usize; 4], name: &str) -> Result<ValueRef> {
     let info = graph.value(v).clone();
     let shape = permute(&info.shape, perm);
-    let out = vec![ValueInfo { name: name.to_string(), dtype: info.dtype, shape: shape.clone() }];
     let moved: Vec<usize> = perm.iter().copied().filter(|&a| info.shape[a] != 1).collect();
     if moved.windows(2).all(|w| w[0] < w[1]) {
         return view(graph, v, shape, name);
     }
+    let out = vec![ValueInfo { name: name.to_string(), dtype: info.dtype, shape }];
     let perm = Some(perm.iter().map(|&a| a as i64).collect());
     Ok(out0(graph.add_node(name, Op::Transpose { perm }, &[Some(v)], out)))
 }
