@@ -3,12 +3,15 @@
 //!
 //! - `groups == 1`: an indirect GEMM `Y[pixels, M] = A[pixels, K] · W[K, M]` (+ bias, + the
 //!   fused residual, then the activation). A tile is `GEMM_ROWS` output pixels × one weight
-//!   panel (packed at compile time, `GEMM_VECS` vectors wide); per tap it points each row at
+//!   panel (packed at compile time, 1 to `GEMM_VECS` whole vectors wide); per tap it points each row at
 //!   that pixel's `C` input channels, or at a zero row when the tap is in the padding. No
 //!   im2col buffer, no padded copy, no packing at run time. Pointwise stride-1 tiles read `x`
 //!   as `A` directly, and tiles whose every tap is inside the input skip the per-tap bounds
-//!   checks (and read a kernel row's `kw · C` taps as one run). Pixels go in blocks small
-//!   enough that every panel passes over a block in cache.
+//!   checks (and read a kernel row's `kw · C` taps as one run). With few input channels
+//!   (a kernel row shorter than a vector, like a network's first layer on RGB or audio), a
+//!   block of pixels first gathers its windows into a stack buffer as rows of `K` floats, and
+//!   the tiles read those rows whole instead of one short run per tap. Pixels go in blocks
+//!   small enough that every panel passes over a block in cache.
 //! - depthwise: vectors across channels, a few pixels at a time sharing each weight vector;
 //!   taps in the padding are skipped, not read as zeros.
 
@@ -19,7 +22,8 @@ use super::vec::{add, fma, load, load_tail, max, min, splat, store, store_tail, 
 use core::mem::MaybeUninit;
 
 /// Floats of the zero row that padding taps read (16 KiB): the most input channels of a
-/// `groups == 1` convolution on the SIMD path, unless it is pointwise (a Dense layer).
+/// `groups == 1` convolution on the SIMD path, unless it is pointwise (a Dense layer). A
+/// gathered convolution uses the same buffer for its gathered rows instead.
 pub const ZERO_ROW: usize = 4096;
 
 /// Floats of `A` (pixels × `K`) one block of pixels spans; every weight panel passes over the
@@ -70,8 +74,9 @@ pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]
         None => None,
     };
     let plain = supported(c) && m > 0 && cin > 0 && pixels > 0 && c.kernel_h > 0 && c.kernel_w > 0 && c.in_h > 0 && c.in_w > 0;
-    if plain && c.groups == 1 && p.panel == GEMM_VECS * LANES && (cin <= ZERO_ROW || is_direct(c)) {
-        return conv_gemm(c, xs, ws, bias, residual, ys);
+    let tiled_panel = p.panel > 0 && p.panel / LANES * LANES == p.panel && p.panel <= GEMM_VECS * LANES;
+    if plain && c.groups == 1 && tiled_panel && (cin <= ZERO_ROW || is_direct(c)) {
+        return conv_gemm(c, p.panel, xs, ws, bias, residual, ys);
     }
     if plain && is_depthwise(c) {
         return depthwise_nhwc(c, xs, ws, bias, residual, ys);
@@ -119,13 +124,63 @@ struct Gemm {
     bias: *const f32,
     /// `pixels · M` floats added before the activation, or null.
     res: *const f32,
-    /// At least `C` zeros, or fewer when `direct` (which never reads them).
+    /// At least `C` zeros, or fewer when `a` is set (the tiles then never read them).
     zeros: *const f32,
+    /// For [`DIRECT`] tiles: `A` itself, row `p - a_first` (of `a_ld` floats) for output pixel
+    /// `p`: `x` for a [`is_direct`] convolution, or the current block's gathered windows.
+    a: *const f32,
+    a_first: usize,
+    a_ld: usize,
     /// Rows of a panel: `kh · kw · C`.
     k: usize,
+    /// Columns of a full panel: whole vectors, at most `GEMM_VECS`.
+    width: usize,
     clamp: Option<(f32, f32)>,
-    /// 1×1, stride 1, no padding, output as large as the input: `A` is `x` itself.
+    /// `A` is `a` (rows of `a_ld` floats): a [`is_direct`] or a gathered convolution.
     direct: bool,
+}
+
+/// Whether the convolution gathers its windows (see the module docs): a kernel row of fewer
+/// than `LANES` floats, and at least a tile of rows fits the buffer.
+#[inline(always)]
+fn is_gathered(c: &ConvParams, k: usize) -> bool {
+    !is_direct(c) && c.kernel_w * c.in_channels < LANES && k * TALL_ROWS <= ZERO_ROW
+}
+
+/// Writes the windows of `len` output pixels from `cur` into `buf` as rows of `k` floats in the
+/// packed weights' `(ky, kx, c)` order, zeros where a tap is in the padding; returns the
+/// cursor of the pixel after them.
+#[inline(always)]
+fn gather(c: &ConvParams, x: &[f32], mut cur: PixelCursor, len: usize, k: usize, buf: &mut [MaybeUninit<f32>]) -> PixelCursor {
+    let cin = c.in_channels;
+    for row in buf.chunks_exact_mut(k).take(len) {
+        let pr = cur.pos(c);
+        for (tap, dst) in row.chunks_exact_mut(cin).enumerate() {
+            let (ky, kx) = (tap / c.kernel_w, tap % c.kernel_w);
+            let iy = pr.iy0 + (ky * c.dilation_h) as isize;
+            let ix = pr.ix0 + (kx * c.dilation_w) as isize;
+            let src = if iy >= 0 && (iy as usize) < c.in_h && ix >= 0 && (ix as usize) < c.in_w {
+                let at = ((pr.n_rows + iy as usize) * c.in_w + ix as usize) * cin;
+                x.get(at..at + cin)
+            } else {
+                None
+            };
+            match src {
+                Some(src) => {
+                    for (d, &v) in dst.iter_mut().zip(src) {
+                        d.write(v);
+                    }
+                }
+                None => {
+                    for d in dst.iter_mut() {
+                        d.write(0.0);
+                    }
+                }
+            }
+        }
+        cur.next_pixel(c);
+    }
+    cur
 }
 
 /// Where one output pixel's window starts in the input: image row `n · in_h` and the (possibly
@@ -176,37 +231,52 @@ impl PixelCursor {
     }
 }
 
-/// `groups == 1` with panels of `GEMM_VECS · LANES` columns and `C <= ZERO_ROW` (any `C` when
-/// [`is_direct`]); the caller validated every buffer length and that the shape is non-empty.
+/// `groups == 1` with panels of `width` columns (whole vectors, at most `GEMM_VECS`) and
+/// `C <= ZERO_ROW` (any `C` when [`is_direct`]); the caller validated every buffer length and
+/// that the shape is non-empty.
 #[inline(always)]
-fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
+#[allow(clippy::too_many_arguments)]
+fn conv_gemm(c: &ConvParams, width: usize, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
     let (cin, m) = (c.in_channels, c.out_channels);
-    let width = GEMM_VECS * LANES;
     let pixels = c.batch * c.out_h * c.out_w;
     let k = c.kernel_h * c.kernel_w * cin;
-    let mut zeros = [const { MaybeUninit::<f32>::uninit() }; ZERO_ROW];
-    for z in zeros.iter_mut().take(cin) {
-        z.write(0.0);
+    let gathered = is_gathered(c, k);
+    // The zero row, or a gathered block's rows.
+    let mut scratch = [const { MaybeUninit::<f32>::uninit() }; ZERO_ROW];
+    if !gathered {
+        for z in scratch.iter_mut().take(cin) {
+            z.write(0.0);
+        }
     }
-    let g = Gemm {
+    let mut g = Gemm {
         c: *c,
         x: x.as_ptr(),
         w: w.as_ptr(),
         y: y.as_mut_ptr(),
         bias: bias.map_or(core::ptr::null(), <[f32]>::as_ptr),
         res: residual.map_or(core::ptr::null(), <[f32]>::as_ptr),
-        zeros: zeros.as_ptr().cast::<f32>(),
+        zeros: scratch.as_ptr().cast::<f32>(),
+        a: x.as_ptr(),
+        a_first: 0,
+        a_ld: cin,
         k,
+        width,
         clamp: clamp_of(c.act),
-        direct: is_direct(c),
+        direct: is_direct(c) || gathered,
     };
-    let fit = (BLOCK_FLOATS / k).min(Y_BLOCK_FLOATS / m) / GEMM_ROWS * GEMM_ROWS;
+    let a_floats = if gathered { ZERO_ROW } else { BLOCK_FLOATS };
+    let fit = (a_floats / k).min(Y_BLOCK_FLOATS / m) / GEMM_ROWS * GEMM_ROWS;
     let block = if fit > GEMM_ROWS { fit } else { GEMM_ROWS };
     let mut start = 0;
     let mut block_cur = PixelCursor { n: 0, oy: 0, ox: 0 };
     while start < pixels {
         let len = if pixels - start < block { pixels - start } else { block };
         let mut next = block_cur;
+        if gathered {
+            // `fit` keeps `len · k <= ZERO_ROW`.
+            next = gather(c, x, block_cur, len, k, &mut scratch);
+            (g.a, g.a_first, g.a_ld) = (scratch.as_ptr().cast::<f32>(), start, k);
+        }
         let mut j = 0;
         while j < m {
             let cols = if m - j < width { m - j } else { width };
@@ -230,14 +300,17 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residua
                 }
                 // SAFETY: pixels `start + i .. start + i + rows` < `pixels` and columns
                 // `j .. j + cols` <= M lie in `y`; `first` is the cursor of pixel `start + i`
-                // (unused by `direct` tiles, which read input pixels `start + i ..`), so every
+                // (unused by `direct` tiles, which read rows `start + i - a_first ..` of `A`:
+                // `x`, or this block's `len` gathered rows, with `i + rows <= len`), so every
                 // position is a real output pixel and `tile` reads only input rows it checks to
                 // be inside `x` (or the zero row), or, with `interior`, rows whose every tap
                 // was checked just above; the panel `j / width` exists as `j < M`.
                 unsafe { nhwc_tile_dispatch(&g, first, interior, rows, start + i, j, vecs, last) };
                 i += rows;
             }
-            next = cur;
+            if !g.direct {
+                next = cur;
+            }
             j += cols;
         }
         block_cur = next;
@@ -252,7 +325,8 @@ fn conv_gemm(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residua
 type Mode = u8;
 /// Per row and tap, checked against the input bounds (zero row in the padding).
 const CHECKED: Mode = 0;
-/// Pointwise stride 1 without padding: output pixel `p` reads input pixel `p`.
+/// `A` is in memory (`Gemm::a`): output pixel `p` reads row `p - a_first`, `K` floats, as
+/// one run. Pointwise stride 1 without padding (`x` itself), or gathered windows.
 const DIRECT: Mode = 1;
 /// Every tap of every row is inside the input: one base pointer per row plus a tap offset.
 const INTERIOR: Mode = 2;
@@ -319,7 +393,7 @@ unsafe fn nhwc_tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, 
             }
         }
     }
-    let (cin, m, width) = (c.in_channels, c.out_channels, GEMM_VECS * LANES);
+    let (cin, m, width) = (c.in_channels, c.out_channels, g.width);
     // Rows of the last panel are only as wide as what is left of `M` (not padded).
     let ldw = if m - j < width { m - j } else { width };
     let ragged = ldw % LANES;
@@ -333,8 +407,9 @@ unsafe fn nhwc_tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, 
     // the input pixel `(n, iy, ix)` with `0 <= iy < in_h`, `0 <= ix < in_w`, whose `C` floats
     // lie in `x` (`ch < C`, or `ch < kw · C` from tap `kx = 0` of an `INTERIOR` row with
     // dilation 1, whose `kw` pixels are all inside the same input row): checked per tap, or
-    // for every tap by the caller (`INTERIOR`), or input
-    // pixel `pix0 + r`, `r < rows`, for `DIRECT` (input and output have the same pixels).
+    // for every tap by the caller (`INTERIOR`), or row `pix0 + r - a_first`, `r < rows`, of
+    // `A` for `DIRECT`, `a_ld == K` floats that exist (input and output have the same pixels
+    // when `A` is `x`; a gathered block has a row for each of its pixels).
     // Bias columns and `y` elements stay below `M` (masked by `last`) and in pixels
     // `pix0 + r`, `r < rows`, which exist; so do the residual's (same shape as `y`).
     unsafe {
@@ -347,9 +422,16 @@ unsafe fn nhwc_tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, 
         }
         // Interior rows with dilation 1: the taps `(kx, ch)` of one kernel row are `kw · C`
         // contiguous floats of the input, in the order of the packed weights: one run.
+        // `DIRECT` rows are all of `K` in one run.
         let merged = MODE == INTERIOR && c.dilation_w == 1;
-        let (kx_steps, run) = if merged { (1, c.kernel_w * cin) } else { (c.kernel_w, cin) };
-        for ky in 0..c.kernel_h {
+        let (ky_steps, kx_steps, run) = if MODE == DIRECT {
+            (1, 1, g.a_ld)
+        } else if merged {
+            (c.kernel_h, 1, c.kernel_w * cin)
+        } else {
+            (c.kernel_h, c.kernel_w, cin)
+        };
+        for ky in 0..ky_steps {
             let dy = (ky * c.dilation_h) as isize;
             for kx in 0..kx_steps {
                 let dx = (kx * c.dilation_w) as isize;
@@ -357,7 +439,7 @@ unsafe fn nhwc_tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, 
                 if MODE == DIRECT {
                     // Rows past `rows` repeat the last one.
                     for (r, slot) in a.iter_mut().enumerate() {
-                        *slot = g.x.add((pix0 + if r < rows { r } else { rows - 1 }) * cin);
+                        *slot = g.a.add((pix0 - g.a_first + if r < rows { r } else { rows - 1 }) * g.a_ld);
                     }
                 } else if MODE == INTERIOR {
                     let off = (ky * c.dilation_h * c.in_w + kx * c.dilation_w) * cin;

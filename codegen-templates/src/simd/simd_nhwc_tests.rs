@@ -45,12 +45,18 @@ fn check(c: &ConvParams, panel: usize, with_bias: bool, rng: &mut Rng) {
 
 const KERNELS: &[(usize, usize)] = &[(1, 1), (3, 3), (5, 5), (3, 2)];
 
+/// A panel width the tile takes (1 to `GEMM_VECS` whole vectors), varied with the shape so
+/// every width meets every channel tail.
+fn panel_of(c: usize, m: usize) -> usize {
+    LANES * (1 + (c * 7 + m) % GEMM_VECS)
+}
+
 #[test]
 fn pointwise_matches_generic_on_channel_tails() {
     let mut rng = Rng(11);
-    let width = GEMM_VECS * LANES;
     for &c in CHANNELS {
         for &m in CHANNELS {
+            let width = panel_of(c, m);
             // Pixel counts 2·h·w: odd sizes, rarely a multiple of the tile rows.
             let (h, w) = (1 + rng.below(7), 1 + rng.below(9));
             let act = rng.pick(ACTS);
@@ -90,9 +96,9 @@ fn kxk_matches_generic_on_every_kernel_stride_pad_dilation() {
 #[test]
 fn kxk_matches_generic_on_channel_tails() {
     let mut rng = Rng(13);
-    let width = GEMM_VECS * LANES;
     for &c in CHANNELS {
         for &m in CHANNELS {
+            let width = panel_of(c, m);
             let k = rng.pick(KERNELS);
             let (s, pad) = (1 + rng.below(2), rng.below(3));
             let act = ACTS[(c + m) % ACTS.len()];
@@ -118,10 +124,11 @@ fn depthwise_matches_generic() {
 }
 
 #[test]
-fn other_panel_widths_fall_back_to_generic() {
+fn panels_of_other_widths_fall_back_to_generic() {
+    // The tile takes panels of 1 to `GEMM_VECS` whole vectors; anything else is generic's.
     let mut rng = Rng(15);
     let width = GEMM_VECS * LANES;
-    for panel in [0, 1, 5, LANES, width + LANES] {
+    for panel in [0, 1, 5, LANES + 1, width + LANES] {
         check(&shape(17, 33, 7, 6, (3, 3), 1, 1, 1, 1, Activation::Relu), panel, true, &mut rng);
         check(&shape(16, 49, 5, 5, (1, 1), 1, 0, 1, 1, Activation::None), panel, false, &mut rng);
     }

@@ -20,8 +20,8 @@ pub struct Family {
     pub hint: &'static str,
     /// Oldest Rust with every intrinsic the family uses.
     pub rust_version: &'static str,
-    /// Columns of the GEMM tile (`GEMM_VECS · LANES` of its `vec.rs`): the width of the weight
-    /// panels the layout pass packs for it.
+    /// Columns of the GEMM tile (`GEMM_VECS · LANES` of its `vec.rs`): the widest weight panel
+    /// the layout pass packs for it (it may cut narrower ones, in whole vectors).
     pub gemm_panel: usize,
 }
 

@@ -32,7 +32,9 @@ const MIN_LANE_USE: f64 = 0.7;
 /// How much better NCHW's lane use must be to keep a Conv NCHW that channels-last would run
 /// with [`MIN_LANE_USE`]: channels-last has advantages lane counts do not show (no padded
 /// copies, no plane tails), so a tie goes to it. LeNet's 6 channels on 4 NEON lanes (75%)
-/// against a 28×28 plane (100%) stay NCHW.
+/// against a 28×28 plane (100%) stay NCHW. Applies only to a Conv whose input is NCHW anyway:
+/// between channels-last neighbours, NCHW costs a transpose each way, which is more than the
+/// idle lanes (MobileNetV2's 24-channel projections: 8% of its time went to the transposes).
 const LANE_USE_MARGIN: f64 = 0.2;
 
 /// Fewest rows a Gemm or MatMul needs to become a dense layer: a matrix-vector product keeps
@@ -43,13 +45,39 @@ const MIN_DENSE_ROWS: usize = 8;
 const TO_NHWC: [usize; 4] = [0, 2, 3, 1];
 const TO_NCHW: [usize; 4] = [0, 3, 1, 2];
 
+/// How the output channels of a channels-last Conv are cut into weight panels for the target's
+/// GEMM tile.
+#[derive(Clone, Copy)]
+struct Panels {
+    /// The tile's widest panel (`Family::gemm_panel`), in floats; 0 when the target has none.
+    widest: usize,
+    /// Floats per vector.
+    lanes: usize,
+}
+
+impl Panels {
+    /// The panel width for `m` output channels: as few panels as the widest allows, then
+    /// equally wide in whole vectors, so no panel is left one narrow vector: 64 channels on a
+    /// 48-wide tile are two panels of 32, not 48 + 16 (a one-vector tile broadcasts a value
+    /// per multiply-add and runs at about two thirds of a wider one's rate).
+    fn width_for(self, m: usize) -> usize {
+        if self.widest == 0 || self.lanes == 0 || self.widest % self.lanes != 0 {
+            return self.widest;
+        }
+        let vecs = m.div_ceil(self.lanes);
+        let count = vecs.div_ceil(self.widest / self.lanes).max(1);
+        (vecs.div_ceil(count) * self.lanes).clamp(self.lanes, self.widest)
+    }
+}
+
 /// Rewrites the graph to channels-last where the target prefers it (see the module docs).
 pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
     if target.preferred_layout != "nhwc" {
         return Ok(());
     }
-    let panel = crate::codegen::family::family(&target.kernel_family).map_or(0, |f| f.gemm_panel);
     let lanes = (target.vector_bits / 32).max(1) as usize;
+    let widest = crate::codegen::family::family(&target.kernel_family).map_or(0, |f| f.gemm_panel);
+    let panels = Panels { widest, lanes };
     // The channels-last twin of each NCHW value that has one.
     let mut twins: HashMap<ValueRef, ValueRef> = HashMap::new();
     let mut back = Vec::new();
@@ -58,12 +86,12 @@ pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
     for node in graph.topo_order()? {
         let op = graph.node(node).op.clone();
         let converted = match op {
-            Op::Conv(_) => conv(graph, node, panel, lanes, &mut twins)?,
+            Op::Conv(_) => conv(graph, node, panels, &mut twins)?,
             Op::Unary(_) => elementwise(graph, node, &[0], &mut twins)?,
             Op::Pool(_) | Op::GlobalPool(_) => pool(graph, node, &twins)?,
             Op::Binary(_) => elementwise(graph, node, &[0, 1], &mut twins)?,
             Op::Gemm(_) | Op::MatMul(_) => {
-                dense(graph, node, panel, &mut row_views)?;
+                dense(graph, node, panels, &mut row_views)?;
                 None
             }
             _ => None,
@@ -85,7 +113,7 @@ pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
 
 /// A 4-D f32 Conv with constant weights becomes a channels-last one. Returns the (NCHW, NHWC)
 /// pair of its output.
-fn conv(graph: &mut Graph, node: NodeIndex, panel: usize, lanes: usize, twins: &mut HashMap<ValueRef, ValueRef>) -> Result<Option<(ValueRef, ValueRef)>> {
+fn conv(graph: &mut Graph, node: NodeIndex, panels: Panels, twins: &mut HashMap<ValueRef, ValueRef>) -> Result<Option<(ValueRef, ValueRef)>> {
     let Op::Conv(c) = &graph.node(node).op else { return Ok(None) };
     let (Some(x), Some(w)) = (graph.input(node, 0), graph.input(node, 1)) else { return Ok(None) };
     let (xi, yi) = (graph.value(x).clone(), graph.value(out0(node)).clone());
@@ -95,13 +123,17 @@ fn conv(graph: &mut Graph, node: NodeIndex, panel: usize, lanes: usize, twins: &
     }
     let conv = conv_params(c, &xi.shape, w_shape, &yi.shape)?;
     // Channels-last vectors run across output channels, NCHW ones across the output plane:
-    // stay NCHW when channels-last would leave most lanes idle, or clearly more than NCHW.
+    // stay NCHW when channels-last would leave most lanes idle, or clearly more than NCHW
+    // while the input is NCHW anyway (it has no channels-last twin yet).
+    let lanes = panels.lanes;
     let used = |n: usize| n as f64 / (n.div_ceil(lanes) * lanes).max(1) as f64;
     let (nhwc, nchw) = (used(conv.out_channels), used(conv.out_h * conv.out_w));
-    if !supported(&conv) || nhwc < MIN_LANE_USE || nhwc + LANE_USE_MARGIN < nchw {
+    let input_nchw = !twins.contains_key(&x);
+    if !supported(&conv) || nhwc < MIN_LANE_USE || (input_nchw && nhwc + LANE_USE_MARGIN < nchw) {
         return Ok(None);
     }
-    let p = ConvNhwcParams { conv, panel: if is_depthwise(&conv) { 0 } else { panel } };
+    let panel = if is_depthwise(&conv) { 0 } else { panels.width_for(conv.out_channels) };
+    let p = ConvNhwcParams { conv, panel };
     let mut packed = vec![0.0f32; packed_weight_len(&p)];
     if !pack_weights(&p, w_data, &mut packed) {
         return Err(Error::internal(format!("weights {w_shape:?} do not pack for {conv:?}")));
@@ -136,7 +168,7 @@ fn pool(graph: &mut Graph, node: NodeIndex, twins: &HashMap<ValueRef, ValueRef>)
 /// A Gemm (A not transposed, alpha 1, no bias or one per column with beta 1) or a MatMul whose
 /// weights are a constant `[k, n]` becomes a 1×1 channels-last convolution over its rows, with
 /// the weights packed like a Conv's. Its input and output are viewed as `[1, 1, rows, ·]`.
-fn dense(graph: &mut Graph, node: NodeIndex, panel: usize, row_views: &mut HashMap<ValueRef, ValueRef>) -> Result<()> {
+fn dense(graph: &mut Graph, node: NodeIndex, panels: Panels, row_views: &mut HashMap<ValueRef, ValueRef>) -> Result<()> {
     let (Some(a), Some(b)) = (graph.input(node, 0), graph.input(node, 1)) else { return Ok(()) };
     let (ai, yi) = (graph.value(a).clone(), graph.value(out0(node)).clone());
     let Some(Tensor { shape: b_shape, data: Data::F32(b_data) }) = graph.constant(b) else { return Ok(()) };
@@ -180,7 +212,7 @@ fn dense(graph: &mut Graph, node: NodeIndex, panel: usize, row_views: &mut HashM
         groups: 1,
         act,
     };
-    let p = ConvNhwcParams { conv, panel };
+    let p = ConvNhwcParams { conv, panel: panels.width_for(n) };
     let mut packed = vec![0.0f32; packed_weight_len(&p)];
     if !pack_weights(&p, &w_nk, &mut packed) {
         return Err(Error::internal(format!("weights {b_shape:?} do not pack for {conv:?}")));

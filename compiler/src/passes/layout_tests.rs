@@ -88,7 +88,7 @@ fn moving_only_unit_axes_is_a_view() {
 }
 
 #[test]
-fn packed_weights_are_panels_of_the_family_width() {
+fn packed_weights_are_equal_panels_no_wider_than_the_tile() {
     let mut b = Builder::new();
     let x = b.input("x", &[1, 2, 7, 7]);
     let w = b.random_constant("w", &[50, 2, 1, 1]);
@@ -97,7 +97,7 @@ fn packed_weights_are_panels_of_the_family_width() {
     let after = layout_for(&b.finish(), "x86-avx512");
     let node = crate::passes::testutil::find(&after, is_nhwc_conv);
     let Op::Layout(LayoutOp::Conv(p)) = &after.node(node).op else { unreachable!() };
-    assert_eq!(p.panel, 48);
+    assert_eq!(p.panel, 32, "50 channels: panels of 32 and 18, not 48 and 2");
     assert_eq!(after.value(after.input(node, 1).expect("weights")).shape, [50 * 2], "panels store no padding");
 }
 
@@ -141,6 +141,26 @@ fn few_output_channels_and_single_rows_keep_their_kernels() {
 }
 
 #[test]
+fn the_lane_margin_keeps_nchw_only_where_the_input_is_nchw() {
+    // 24 channels fill 75% of 16 lanes, a 16×16 plane 100%: reading the NCHW model input,
+    // the margin keeps the first Conv NCHW; after a channels-last Conv (32 channels), the
+    // same shape runs channels-last rather than pay a transpose each way.
+    let mut b = Builder::new();
+    let x = b.input("x", &[1, 4, 16, 16]);
+    let w1 = b.random_constant("w1", &[24, 4, 1, 1]);
+    let c1 = b.op("c1", conv(1, 0, 1), &[x, w1]);
+    let w2 = b.random_constant("w2", &[32, 24, 3, 3]);
+    let c2 = b.op("c2", conv(1, 1, 1), &[c1, w2]);
+    let w3 = b.random_constant("w3", &[24, 32, 1, 1]);
+    let c3 = b.op("c3", conv(1, 0, 1), &[c2, w3]);
+    b.output(c3);
+    let after = layout_for(&b.finish(), "x86-avx512");
+    assert_eq!(count_ops(&after, |op| matches!(op, Op::Conv(_))), 1, "only c1, on the model input");
+    assert_eq!(count_ops(&after, is_nhwc_conv), 2);
+    assert_eq!(count_ops(&after, is_transpose), 2, "into c2 and out of c3");
+}
+
+#[test]
 fn pooling_after_a_channels_last_conv_stays_channels_last() {
     use crate::ir::op::{Pool, PoolKind};
     let mut b = Builder::new();
@@ -157,4 +177,14 @@ fn pooling_after_a_channels_last_conv_stays_channels_last() {
     let after = layout_for(&b.finish(), "x86-avx512");
     assert_eq!(count_ops(&after, |op| matches!(op, Op::Layout(LayoutOp::Pool(..) | LayoutOp::GlobalPool(..)))), 2);
     assert_eq!(count_ops(&after, is_transpose), 1, "the input's; [2,1,1,5] back to [2,5,1,1] is a view");
+}
+
+#[test]
+fn panels_are_as_few_as_the_tile_allows_and_equally_wide() {
+    let avx512 = Panels { widest: 48, lanes: 16 };
+    let widths: Vec<usize> = [16, 24, 32, 48, 64, 96, 144, 160, 1280].iter().map(|&m| avx512.width_for(m)).collect();
+    assert_eq!(widths, [16, 32, 32, 48, 32, 48, 48, 48, 48]);
+    let neon = Panels { widest: 12, lanes: 4 };
+    assert_eq!([6, 8, 16, 64].map(|m| neon.width_for(m)), [8, 8, 8, 12]);
+    assert_eq!(Panels { widest: 0, lanes: 4 }.width_for(64), 0, "no tile: one panel of M");
 }
