@@ -474,19 +474,30 @@ unsafe fn nhwc_tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, 
                         }
                     }
                 }
-                for ch in 0..run {
-                    let mut bv: [F32s; V] = [zero(); V];
-                    for (v, slot) in bv.iter_mut().enumerate() {
-                        let p = wp.add(v * LANES);
-                        *slot = if v + 1 < V || w_whole { load(p) } else { load_tail(p, last) };
-                    }
-                    for (acc_r, &a_r) in acc.iter_mut().zip(a.iter()) {
-                        let av = splat(*a_r.add(ch));
-                        for (acc_rv, &b) in acc_r.iter_mut().zip(bv.iter()) {
-                            *acc_rv = fma(av, b, *acc_rv);
+                // One copy of the loop per panel kind, so the test for a ragged last vector
+                // stays out of it (the compiler kept it inside: 3% of a 1×1 layer's time).
+                macro_rules! multiply_run {
+                    ($whole:literal) => {
+                        for ch in 0..run {
+                            let mut bv: [F32s; V] = [zero(); V];
+                            for (v, slot) in bv.iter_mut().enumerate() {
+                                let p = wp.add(v * LANES);
+                                *slot = if v + 1 < V || $whole { load(p) } else { load_tail(p, last) };
+                            }
+                            for (acc_r, &a_r) in acc.iter_mut().zip(a.iter()) {
+                                let av = splat(*a_r.add(ch));
+                                for (acc_rv, &b) in acc_r.iter_mut().zip(bv.iter()) {
+                                    *acc_rv = fma(av, b, *acc_rv);
+                                }
+                            }
+                            wp = wp.add(ldw);
                         }
-                    }
-                    wp = wp.add(ldw);
+                    };
+                }
+                if w_whole {
+                    multiply_run!(true);
+                } else {
+                    multiply_run!(false);
                 }
             }
         }
