@@ -20,7 +20,12 @@ pub struct Target {
     pub vector_registers: u32,
     /// `nchw` or `nhwc`.
     pub preferred_layout: String,
+    /// Bytes of L2 cache one core can count on: sizes the working sets of banded kernels.
+    pub l2_bytes: u32,
 }
+
+/// L2 bytes assumed when a target file does not say (the smallest of common cores).
+const DEFAULT_L2_BYTES: u32 = 256 << 10;
 
 /// The target descriptions shipped with onnxc, as (file name, contents).
 const BUILTIN: &[(&str, &str)] = &[
@@ -58,6 +63,7 @@ impl Target {
             vector_bits: 0,
             vector_registers: 0,
             preferred_layout: "nchw".into(),
+            l2_bytes: DEFAULT_L2_BYTES,
         })
     }
 }
@@ -74,6 +80,7 @@ fn parse(file: &str, text: &str) -> Result<Target> {
         vector_bits: 0,
         vector_registers: 0,
         preferred_layout: "nchw".into(),
+        l2_bytes: DEFAULT_L2_BYTES,
     };
     for (i, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim();
@@ -103,6 +110,7 @@ fn parse(file: &str, text: &str) -> Result<Target> {
             "vector_bits" => t.vector_bits = number()?,
             "vector_registers" => t.vector_registers = number()?,
             "preferred_layout" => t.preferred_layout = string()?,
+            "l2_bytes" => t.l2_bytes = number()?,
             _ => return Err(bad()),
         }
     }

@@ -5,7 +5,7 @@
 //! the `generic` ones. In a generated crate all of them sit side by side in `src/kernels/`,
 //! which is why the generic modules are re-exported here under their own names.
 
-pub use crate::generic::{activation, conv, conv_nhwc, gemm, pool, pool_nhwc, softmax};
+pub use crate::generic::{activation, conv, conv_nhwc, expand_depthwise, gemm, pool, pool_nhwc, softmax};
 
 pub mod vec;
 
@@ -15,6 +15,9 @@ pub mod simd_conv;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_conv_nhwc.rs"]
 pub mod simd_conv_nhwc;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_expand_depthwise.rs"]
+pub mod simd_expand_depthwise;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_gemm.rs"]
 pub mod simd_gemm;

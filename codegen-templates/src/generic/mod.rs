@@ -8,6 +8,7 @@ pub mod conv_nd;
 pub mod conv_nhwc;
 pub mod conv_transpose;
 pub mod einsum;
+pub mod expand_depthwise;
 pub mod elementwise;
 pub mod float_linalg;
 pub mod gemm;

@@ -261,3 +261,21 @@ fn pools_with_short_buffers_write_nothing() {
     super::simd_pool_nhwc::global_max_pool_nhwc(&g, &x[..169], &mut y3);
     assert!(y.iter().chain(&y2).chain(&y3).all(|&v| v == 7.0));
 }
+
+#[test]
+fn banded_expansion_and_depthwise_match_the_generic_two_steps() {
+    use crate::generic::expand_depthwise::tests::{cases, operands, two_steps};
+    let mut seed = 9;
+    for mut p in cases() {
+        // Tiled panels where the shape allows, else the generic fallback.
+        let e = p.expand.conv.out_channels;
+        p.expand.panel = if e >= LANES { LANES } else { 0 };
+        let o = operands(&p, &mut seed);
+        let want = two_steps(&p, &o);
+        let mut band = std::vec![f32::NAN; super::expand_depthwise::band_len(&p)];
+        let mut got = std::vec![f32::NAN; want.len()];
+        super::simd_expand_depthwise::expand_depthwise(&p, &o[0], &o[1], Some(&o[2]), &o[3], Some(&o[4]), &mut band, &mut got);
+        let k = p.expand.conv.in_channels * p.depthwise.conv.kernel_h * p.depthwise.conv.kernel_w;
+        assert_close(&std::format!("{p:?}"), &got, &want, k);
+    }
+}

@@ -8,7 +8,7 @@
 // AVX-512 intrinsics are stable since Rust 1.89 (generated crates declare that version).
 #![allow(clippy::incompatible_msrv)]
 
-pub use crate::generic::{activation, conv, conv_nhwc, gemm, pool, pool_nhwc, softmax};
+pub use crate::generic::{activation, conv, conv_nhwc, expand_depthwise, gemm, pool, pool_nhwc, softmax};
 
 pub mod vec;
 
@@ -18,6 +18,9 @@ pub mod simd_conv;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_conv_nhwc.rs"]
 pub mod simd_conv_nhwc;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_expand_depthwise.rs"]
+pub mod simd_expand_depthwise;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_gemm.rs"]
 pub mod simd_gemm;

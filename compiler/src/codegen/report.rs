@@ -38,6 +38,13 @@ pub fn macs(graph: &Graph, node: NodeIndex) -> u64 {
             let a = shape(0);
             out * a.last().copied().unwrap_or(0) as u64
         }
+        Op::Layout(LayoutOp::ExpandDepthwise(p)) => {
+            // The expansion's and the depthwise's own counts (rows shared by bands are not
+            // computed twice).
+            let (e, d) = (&p.expand.conv, &p.depthwise.conv);
+            let expand = e.batch * e.out_h * e.out_w * e.out_channels * e.in_channels;
+            (expand + d.batch * d.out_h * d.out_w * d.out_channels * d.kernel_h * d.kernel_w) as u64
+        }
         Op::Layout(l) => {
             let Some(c) = l.conv().map(|p| &p.conv) else { return 0 };
             out * (c.kernel_h * c.kernel_w * c.in_channels.checked_div(c.groups).unwrap_or(0)) as u64
@@ -76,6 +83,19 @@ pub fn op_summary(op: &Op) -> String {
         Op::Concat { axis } => format!("Concat axis {axis}"),
         Op::Transpose { perm: Some(p) } => format!("Transpose {p:?}"),
         Op::Layout(LayoutOp::Dense(p)) => format!("Gemm, packed weights{}", act(&p.conv.act)),
+        Op::Layout(LayoutOp::ExpandDepthwise(p)) => {
+            let d = &p.depthwise.conv;
+            let stride = if (d.stride_h, d.stride_w) == (1, 1) { String::new() } else { format!(" s{}x{}", d.stride_h, d.stride_w) };
+            format!(
+                "Conv k1x1{} then Conv k{}x{}{stride} g{}{}, {} rows a band, channels-last",
+                act(&p.expand.conv.act),
+                d.kernel_h,
+                d.kernel_w,
+                d.groups,
+                act(&d.act),
+                p.band_rows
+            )
+        }
         Op::Layout(LayoutOp::Conv(p)) => {
             let c = &p.conv;
             let mut s = format!("Conv k{}x{}", c.kernel_h, c.kernel_w);

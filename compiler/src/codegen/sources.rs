@@ -27,6 +27,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "conv_transpose", text: include_str!("../../../codegen-templates/src/generic/conv_transpose.rs") },
     Source { module: "einsum", text: include_str!("../../../codegen-templates/src/generic/einsum.rs") },
     Source { module: "elementwise", text: include_str!("../../../codegen-templates/src/generic/elementwise.rs") },
+    Source { module: "expand_depthwise", text: include_str!("../../../codegen-templates/src/generic/expand_depthwise.rs") },
     Source { module: "float_linalg", text: include_str!("../../../codegen-templates/src/generic/float_linalg.rs") },
     Source { module: "gemm", text: include_str!("../../../codegen-templates/src/generic/gemm.rs") },
     Source { module: "index", text: include_str!("../../../codegen-templates/src/generic/index.rs") },

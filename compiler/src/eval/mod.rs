@@ -219,6 +219,15 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
             let r = if *residual { opt_f32(2 + usize::from(*bias))? } else { None };
             k::conv_nhwc::conv2d_nhwc(params, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, b, r, f32s_mut(first)?)
         }
+        Kernel::ExpandDepthwise { params, expand_bias, depthwise_bias } => {
+            // Absent inputs are not in `args`: count the present ones.
+            let b_e = if *expand_bias { opt_f32(2)? } else { None };
+            let w_d = f32s(kernel, arg(2 + usize::from(*expand_bias))?)?;
+            let b_d = if *depthwise_bias { opt_f32(3 + usize::from(*expand_bias))? } else { None };
+            let band = rest.first_mut().ok_or_else(|| Error::internal("expansion + depthwise without its band"))?;
+            let band = f32s_mut(band)?;
+            k::expand_depthwise::expand_depthwise(params, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, b_e, w_d, b_d, band, f32s_mut(first)?)
+        }
         Kernel::PoolNhwc(PoolKind::Max, p) => k::pool_nhwc::max_pool2d_nhwc(p, f32s(kernel, x)?, f32s_mut(first)?),
         Kernel::PoolNhwc(PoolKind::Average, p) => k::pool_nhwc::avg_pool2d_nhwc(p, f32s(kernel, x)?, f32s_mut(first)?),
         Kernel::GlobalPoolNhwc(PoolKind::Max, p) => k::pool_nhwc::global_max_pool_nhwc(p, f32s(kernel, x)?, f32s_mut(first)?),

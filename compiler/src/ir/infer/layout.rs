@@ -7,6 +7,7 @@ use crate::error::{Error, Result};
 use crate::ir::op_layout::LayoutOp;
 use crate::ir::DType;
 use onnxc_templates::generic::conv_nhwc::packed_weight_len;
+use onnxc_templates::generic::expand_depthwise::{band_len, chains};
 
 pub(super) fn infer(op: &LayoutOp, inputs: &Inputs) -> Result<Inferred> {
     match op {
@@ -34,6 +35,30 @@ pub(super) fn infer(op: &LayoutOp, inputs: &Inputs) -> Result<Inferred> {
                 }
             }
             Ok(vec![(DType::F32, out)])
+        }
+        LayoutOp::ExpandDepthwise(p) => {
+            let (e, d) = (&p.expand.conv, &p.depthwise.conv);
+            if !chains(p) {
+                return Err(Error::invalid(format!("expansion {e:?} and depthwise {d:?} do not chain")));
+            }
+            check_input(inputs, &[e.batch, e.in_h, e.in_w, e.in_channels])?;
+            let weights = [(1, packed_weight_len(&p.expand)), (3, packed_weight_len(&p.depthwise))];
+            for (slot, len) in weights {
+                if !inputs.present(slot) || inputs.shape(slot)? != [len] {
+                    return Err(Error::invalid(format!("packed weights in slot {slot} should hold {len} floats")));
+                }
+            }
+            for slot in [2, 4] {
+                if inputs.present(slot) && inputs.shape(slot)? != [e.out_channels] {
+                    return Err(Error::invalid(format!("bias {:?} should be [{}]", inputs.shape(slot)?, e.out_channels)));
+                }
+            }
+            for i in 1..5 {
+                if inputs.present(i) && inputs.dtype(i)? != DType::F32 {
+                    return Err(Error::invalid(format!("expansion + depthwise input {i} is {}, not f32", inputs.dtype(i)?)));
+                }
+            }
+            Ok(vec![(DType::F32, vec![d.batch, d.out_h, d.out_w, d.out_channels]), (DType::F32, vec![band_len(p)])])
         }
         LayoutOp::Pool(_, p) => {
             let want = [p.batch, p.in_h, p.in_w, p.channels];
