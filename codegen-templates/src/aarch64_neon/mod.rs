@@ -5,7 +5,7 @@
 //! the `generic` ones. In a generated crate all of them sit side by side in `src/kernels/`,
 //! which is why the generic modules are re-exported here under their own names.
 
-pub use crate::generic::{activation, conv, conv_nhwc, expand_depthwise, gemm, pool, pool_nhwc, softmax};
+pub use crate::generic::{activation, conv, conv_nhwc, depthwise_block, gemm, pool, pool_nhwc, softmax};
 
 pub mod vec;
 
@@ -16,8 +16,8 @@ pub mod simd_conv;
 #[path = "../simd/simd_conv_nhwc.rs"]
 pub mod simd_conv_nhwc;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
-#[path = "../simd/simd_expand_depthwise.rs"]
-pub mod simd_expand_depthwise;
+#[path = "../simd/simd_depthwise_block.rs"]
+pub mod simd_depthwise_block;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_gemm.rs"]
 pub mod simd_gemm;

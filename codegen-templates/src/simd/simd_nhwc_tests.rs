@@ -263,19 +263,19 @@ fn pools_with_short_buffers_write_nothing() {
 }
 
 #[test]
-fn banded_expansion_and_depthwise_match_the_generic_two_steps() {
-    use crate::generic::expand_depthwise::tests::{cases, operands, two_steps};
+fn banded_depthwise_blocks_match_the_generic_steps() {
+    use crate::generic::depthwise_block::tests::{banded, cases, operands, steps};
     let mut seed = 9;
     for mut p in cases() {
         // Tiled panels where the shape allows, else the generic fallback.
-        let e = p.expand.conv.out_channels;
-        p.expand.panel = if e >= LANES { LANES } else { 0 };
+        for q in [&mut p.expand, &mut p.project].into_iter().flatten() {
+            q.panel = if q.conv.out_channels >= LANES { LANES } else { 0 };
+        }
         let o = operands(&p, &mut seed);
-        let want = two_steps(&p, &o);
-        let mut band = std::vec![f32::NAN; super::expand_depthwise::band_len(&p)];
-        let mut got = std::vec![f32::NAN; want.len()];
-        super::simd_expand_depthwise::expand_depthwise(&p, &o[0], &o[1], Some(&o[2]), &o[3], Some(&o[4]), &mut band, &mut got);
-        let k = p.expand.conv.in_channels * p.depthwise.conv.kernel_h * p.depthwise.conv.kernel_w;
+        let want = steps(&p, &o);
+        let got = banded(&p, &o, super::simd_depthwise_block::depthwise_block);
+        let c = p.expand.map_or(p.depthwise.conv.in_channels, |e| e.conv.in_channels);
+        let k = c * p.depthwise.conv.kernel_h * p.depthwise.conv.kernel_w * p.depthwise.conv.in_channels;
         assert_close(&std::format!("{p:?}"), &got, &want, k);
     }
 }

@@ -30,7 +30,7 @@ pub struct Family {
 pub const ROUTES: &[(&str, &str, &str)] = &[
     ("conv", "conv2d", "simd_conv"),
     ("conv_nhwc", "conv2d_nhwc", "simd_conv_nhwc"),
-    ("expand_depthwise", "expand_depthwise", "simd_expand_depthwise"),
+    ("depthwise_block", "depthwise_block", "simd_depthwise_block"),
     ("pool_nhwc", "max_pool2d_nhwc", "simd_pool_nhwc"),
     ("pool_nhwc", "avg_pool2d_nhwc", "simd_pool_nhwc"),
     ("pool_nhwc", "global_avg_pool_nhwc", "simd_pool_nhwc"),
@@ -44,7 +44,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
 pub const SHARED_SOURCES: &[Source] = &[
     Source { module: "simd_conv", text: include_str!("../../../codegen-templates/src/simd/simd_conv.rs") },
     Source { module: "simd_conv_nhwc", text: include_str!("../../../codegen-templates/src/simd/simd_conv_nhwc.rs") },
-    Source { module: "simd_expand_depthwise", text: include_str!("../../../codegen-templates/src/simd/simd_expand_depthwise.rs") },
+    Source { module: "simd_depthwise_block", text: include_str!("../../../codegen-templates/src/simd/simd_depthwise_block.rs") },
     Source { module: "simd_pool_nhwc", text: include_str!("../../../codegen-templates/src/simd/simd_pool_nhwc.rs") },
     Source { module: "simd_gemm", text: include_str!("../../../codegen-templates/src/simd/simd_gemm.rs") },
     Source { module: "simd_math", text: include_str!("../../../codegen-templates/src/simd/simd_math.rs") },

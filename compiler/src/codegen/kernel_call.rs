@@ -145,12 +145,21 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             let (x, w, b, r) = (input(0)?, input(1)?, optional(2), optional(3));
             with_params!(p, |call| quote!(#f(&P, #x, #w, #b, #r, #y);))
         }
-        Kernel::ExpandDepthwise { params: p, .. } => {
-            let f = uses.function("expand_depthwise", "expand_depthwise");
-            let slot = |i: usize| inputs.get(i).and_then(Option::as_ref).map(|a| &a.expr).ok_or_else(|| Error::internal(format!("kernel input {i} missing")));
-            let (x, w_e, b_e, w_d, b_d) = (slot(0)?, slot(1)?, optional(2), slot(3)?, optional(4));
-            let band = &outputs.get(1).ok_or_else(|| Error::internal("expansion + depthwise without its band"))?.expr;
-            with_params!(p, |call| quote!(#f(&P, #x, #w_e, #b_e, #w_d, #b_d, #band, #y);))
+        Kernel::DepthwiseBlock { params: p, .. } => {
+            let f = uses.function("depthwise_block", "depthwise_block");
+            let slot = |i: usize| inputs.get(i).and_then(Option::as_ref).map(|a| &a.expr);
+            let step = |w: usize, b: usize| match slot(w) {
+                Some(w) => {
+                    let b = optional(b);
+                    quote!(Some((#w, #b)))
+                }
+                None => quote!(None),
+            };
+            let x = slot(0).ok_or_else(|| Error::internal("depthwise block without its input"))?;
+            let w_d = slot(3).ok_or_else(|| Error::internal("depthwise block without depthwise weights"))?;
+            let (expand, b_d, project, r) = (step(1, 2), optional(4), step(5, 6), optional(7));
+            let band = &outputs.get(1).ok_or_else(|| Error::internal("depthwise block without its band"))?.expr;
+            with_params!(p, |call| quote!(#f(&P, #x, #expand, #w_d, #b_d, #project, #r, #band, #y);))
         }
         Kernel::PoolNhwc(kind, p) => {
             let f = uses.function("pool_nhwc", if *kind == PoolKind::Max { "max_pool2d_nhwc" } else { "avg_pool2d_nhwc" });

@@ -38,12 +38,13 @@ pub fn macs(graph: &Graph, node: NodeIndex) -> u64 {
             let a = shape(0);
             out * a.last().copied().unwrap_or(0) as u64
         }
-        Op::Layout(LayoutOp::ExpandDepthwise(p)) => {
-            // The expansion's and the depthwise's own counts (rows shared by bands are not
-            // computed twice).
-            let (e, d) = (&p.expand.conv, &p.depthwise.conv);
-            let expand = e.batch * e.out_h * e.out_w * e.out_channels * e.in_channels;
-            (expand + d.batch * d.out_h * d.out_w * d.out_channels * d.kernel_h * d.kernel_w) as u64
+        Op::Layout(LayoutOp::DepthwiseBlock(p)) => {
+            // Each step's own count (rows shared by bands are not computed twice).
+            let count = |q: &onnxc_templates::generic::conv_nhwc::ConvNhwcParams| {
+                let c = &q.conv;
+                (c.batch * c.out_h * c.out_w * c.out_channels * c.kernel_h * c.kernel_w * (c.in_channels / c.groups.max(1))) as u64
+            };
+            [p.expand, Some(p.depthwise), p.project].iter().flatten().map(count).sum()
         }
         Op::Layout(l) => {
             let Some(c) = l.conv().map(|p| &p.conv) else { return 0 };
@@ -83,18 +84,18 @@ pub fn op_summary(op: &Op) -> String {
         Op::Concat { axis } => format!("Concat axis {axis}"),
         Op::Transpose { perm: Some(p) } => format!("Transpose {p:?}"),
         Op::Layout(LayoutOp::Dense(p)) => format!("Gemm, packed weights{}", act(&p.conv.act)),
-        Op::Layout(LayoutOp::ExpandDepthwise(p)) => {
+        Op::Layout(LayoutOp::DepthwiseBlock(p)) => {
             let d = &p.depthwise.conv;
             let stride = if (d.stride_h, d.stride_w) == (1, 1) { String::new() } else { format!(" s{}x{}", d.stride_h, d.stride_w) };
-            format!(
-                "Conv k1x1{} then Conv k{}x{}{stride} g{}{}, {} rows a band, channels-last",
-                act(&p.expand.conv.act),
-                d.kernel_h,
-                d.kernel_w,
-                d.groups,
-                act(&d.act),
-                p.band_rows
-            )
+            let mut s = String::new();
+            if let Some(e) = &p.expand {
+                let _ = write!(s, "Conv k1x1{} then ", act(&e.conv.act));
+            }
+            let _ = write!(s, "Conv k{}x{}{stride} g{}{}", d.kernel_h, d.kernel_w, d.groups, act(&d.act));
+            if let Some(q) = &p.project {
+                let _ = write!(s, " then Conv k1x1{}", act(&q.conv.act));
+            }
+            format!("{s}, {} rows a band, channels-last", p.band_rows)
         }
         Op::Layout(LayoutOp::Conv(p)) => {
             let c = &p.conv;

@@ -219,14 +219,24 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
             let r = if *residual { opt_f32(2 + usize::from(*bias))? } else { None };
             k::conv_nhwc::conv2d_nhwc(params, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, b, r, f32s_mut(first)?)
         }
-        Kernel::ExpandDepthwise { params, expand_bias, depthwise_bias } => {
-            // Absent inputs are not in `args`: count the present ones.
-            let b_e = if *expand_bias { opt_f32(2)? } else { None };
-            let w_d = f32s(kernel, arg(2 + usize::from(*expand_bias))?)?;
-            let b_d = if *depthwise_bias { opt_f32(3 + usize::from(*expand_bias))? } else { None };
-            let band = rest.first_mut().ok_or_else(|| Error::internal("expansion + depthwise without its band"))?;
+        Kernel::DepthwiseBlock { params, present } => {
+            // Absent inputs are not in `args`: slot `i` is the count of present ones before it.
+            let slot = |i: usize| -> Result<Option<&[f32]>> {
+                if !present.get(i).copied().unwrap_or(false) {
+                    return Ok(None);
+                }
+                opt_f32(present.iter().take(i).filter(|&&p| p).count())
+            };
+            let step = |w: usize, b: usize| -> Result<k::depthwise_block::Pointwise<'_>> {
+                Ok(match slot(w)? {
+                    Some(w) => Some((w, slot(b)?)),
+                    None => None,
+                })
+            };
+            let w_d = slot(3)?.ok_or_else(|| Error::internal("depthwise block without depthwise weights"))?;
+            let band = rest.first_mut().ok_or_else(|| Error::internal("depthwise block without its band"))?;
             let band = f32s_mut(band)?;
-            k::expand_depthwise::expand_depthwise(params, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, b_e, w_d, b_d, band, f32s_mut(first)?)
+            k::depthwise_block::depthwise_block(params, f32s(kernel, x)?, step(1, 2)?, w_d, slot(4)?, step(5, 6)?, slot(7)?, band, f32s_mut(first)?)
         }
         Kernel::PoolNhwc(PoolKind::Max, p) => k::pool_nhwc::max_pool2d_nhwc(p, f32s(kernel, x)?, f32s_mut(first)?),
         Kernel::PoolNhwc(PoolKind::Average, p) => k::pool_nhwc::avg_pool2d_nhwc(p, f32s(kernel, x)?, f32s_mut(first)?),

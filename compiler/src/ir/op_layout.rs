@@ -5,7 +5,7 @@
 use super::attributes::{activation_label, Attr, AttrValue};
 use super::op::{Activation, PoolKind};
 use onnxc_templates::generic::conv_nhwc::ConvNhwcParams;
-use onnxc_templates::generic::expand_depthwise::ExpandDepthwiseParams;
+use onnxc_templates::generic::depthwise_block::DepthwiseBlockParams;
 use onnxc_templates::generic::pool::PoolParams;
 use onnxc_templates::generic::pool_nhwc::GlobalPoolNhwcParams;
 
@@ -17,11 +17,12 @@ pub enum LayoutOp {
     /// A Gemm or MatMul with constant weights, run as a 1×1 channels-last Conv over its rows
     /// (`[1, 1, rows, k]` → `[1, 1, rows, n]`), so its weights are packed panels too.
     Dense(ConvNhwcParams),
-    /// A pointwise expansion and the depthwise Conv reading it, a band of rows at a time: x
-    /// `[N, H, W, C]`, expansion weights (packed) and optional bias `[E]`, depthwise weights
-    /// (packed) and optional bias `[E]` → `[N, oh, ow, E]`, and the band buffer (output 1,
-    /// `[band_len]`, read by nobody: the arena plan gives it a slot live for this op only).
-    ExpandDepthwise(ExpandDepthwiseParams),
+    /// A depthwise Conv with the pointwise Convs around it (either may be absent), a band of
+    /// rows at a time. Inputs by slot: 0 x `[N, H, W, C]`; 1, 2 the expansion's packed weights
+    /// and bias; 3, 4 the depthwise's; 5, 6 the projection's; 7 the projection's residual.
+    /// Outputs: the block's `[N, oh, ow, M]`, and the band buffer (`[band_len]`, read by
+    /// nobody: the arena plan gives it a slot live for this op only).
+    DepthwiseBlock(Box<DepthwiseBlockParams>),
     /// MaxPool / AveragePool: x `[N, H, W, C]` → `[N, oh, ow, C]`.
     Pool(PoolKind, PoolParams),
     /// GlobalMaxPool / GlobalAveragePool: x `[N, H, W, C]` → `[N, 1, 1, C]`.
@@ -42,7 +43,7 @@ impl LayoutOp {
         match self {
             LayoutOp::Conv(_) => "ConvNhwc",
             LayoutOp::Dense(_) => "DensePacked",
-            LayoutOp::ExpandDepthwise(_) => "ExpandDepthwiseNhwc",
+            LayoutOp::DepthwiseBlock(_) => "DepthwiseBlockNhwc",
             LayoutOp::Pool(PoolKind::Max, _) => "MaxPoolNhwc",
             LayoutOp::Pool(PoolKind::Average, _) => "AveragePoolNhwc",
             LayoutOp::GlobalPool(PoolKind::Max, _) => "GlobalMaxPoolNhwc",
@@ -54,7 +55,7 @@ impl LayoutOp {
     pub fn required_inputs(&self) -> usize {
         match self {
             LayoutOp::Conv(_) | LayoutOp::Dense(_) => 2,
-            LayoutOp::ExpandDepthwise(_) => 2,
+            LayoutOp::DepthwiseBlock(_) => 1,
             LayoutOp::Pool(..) | LayoutOp::GlobalPool(..) => 1,
         }
     }
@@ -63,7 +64,10 @@ impl LayoutOp {
     pub fn fused_activation_mut(&mut self) -> Option<&mut Activation> {
         match self {
             LayoutOp::Conv(p) | LayoutOp::Dense(p) => Some(&mut p.conv.act),
-            LayoutOp::ExpandDepthwise(p) => Some(&mut p.depthwise.conv.act),
+            LayoutOp::DepthwiseBlock(p) => Some(match &mut p.project {
+                Some(q) => &mut q.conv.act,
+                None => &mut p.depthwise.conv.act,
+            }),
             LayoutOp::Pool(..) | LayoutOp::GlobalPool(..) => None,
         }
     }
@@ -94,22 +98,31 @@ impl LayoutOp {
                 a("strides", pair(p.stride_h, p.stride_w), Some(pair(1, 1))),
                 a("pads", Ints(vec![p.pad_top as i64, p.pad_left as i64, p.pad_bottom as i64, p.pad_right as i64]), Some(Ints(vec![0; 4]))),
             ],
-            LayoutOp::ExpandDepthwise(p) => {
+            LayoutOp::DepthwiseBlock(p) => {
                 let d = &p.depthwise.conv;
-                let mut v = vec![
-                    a("expand_panel", Int(p.expand.panel as i64), Some(Int(0))),
+                let mut v = vec![];
+                if let Some(e) = &p.expand {
+                    v.push(a("expand_panel", Int(e.panel as i64), None));
+                    if e.conv.act != Activation::None {
+                        v.push(a("expand_activation", Str(activation_label(e.conv.act)), None));
+                    }
+                }
+                v.extend([
                     a("kernel_shape", pair(d.kernel_h, d.kernel_w), None),
                     a("strides", pair(d.stride_h, d.stride_w), Some(pair(1, 1))),
                     a("dilations", pair(d.dilation_h, d.dilation_w), Some(pair(1, 1))),
                     a("pads", pair(d.pad_top, d.pad_left), Some(pair(0, 0))),
-                    a("band_rows", Int(p.band_rows as i64), None),
-                ];
-                if p.expand.conv.act != Activation::None {
-                    v.push(a("expand_activation", Str(activation_label(p.expand.conv.act)), None));
-                }
+                ]);
                 if d.act != Activation::None {
                     v.push(a("activation", Str(activation_label(d.act)), None));
                 }
+                if let Some(q) = &p.project {
+                    v.push(a("project_panel", Int(q.panel as i64), None));
+                    if q.conv.act != Activation::None {
+                        v.push(a("project_activation", Str(activation_label(q.conv.act)), None));
+                    }
+                }
+                v.push(a("band_rows", Int(p.band_rows as i64), None));
                 v
             }
             LayoutOp::GlobalPool(..) => vec![],

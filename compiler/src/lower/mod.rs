@@ -36,8 +36,8 @@ pub enum Kernel {
     /// x `[N, H, W, C]`, packed w, then bias and residual when their flags say they are
     /// present (the layout pass's channels-last Conv).
     ConvNhwc { params: k::conv_nhwc::ConvNhwcParams, bias: bool, residual: bool },
-    /// Output 1 is the band buffer.
-    ExpandDepthwise { params: k::expand_depthwise::ExpandDepthwiseParams, expand_bias: bool, depthwise_bias: bool },
+    /// `present[slot]` for the op's eight input slots; output 1 is the band buffer.
+    DepthwiseBlock { params: k::depthwise_block::DepthwiseBlockParams, present: [bool; 8] },
     /// Channels-last MaxPool / AveragePool.
     PoolNhwc(PoolKind, k::pool::PoolParams),
     /// Channels-last GlobalMaxPool / GlobalAveragePool.
@@ -292,9 +292,9 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
             let present = |slot: usize| inputs.get(slot).copied().flatten().is_some();
             Kernel::ConvNhwc { params: *p, bias: present(2), residual: present(3) }
         }
-        Op::Layout(LayoutOp::ExpandDepthwise(p)) => {
-            let present = |slot: usize| inputs.get(slot).copied().flatten().is_some();
-            Kernel::ExpandDepthwise { params: *p, expand_bias: present(2), depthwise_bias: present(4) }
+        Op::Layout(LayoutOp::DepthwiseBlock(p)) => {
+            let present = std::array::from_fn(|slot| inputs.get(slot).copied().flatten().is_some());
+            Kernel::DepthwiseBlock { params: **p, present }
         }
         Op::Layout(LayoutOp::Pool(kind, p)) => Kernel::PoolNhwc(*kind, *p),
         Op::Layout(LayoutOp::GlobalPool(kind, p)) => Kernel::GlobalPoolNhwc(*kind, *p),

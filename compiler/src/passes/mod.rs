@@ -13,7 +13,7 @@ pub mod dce;
 pub mod fold;
 pub mod fold_batchnorm;
 pub mod fuse_activation;
-pub mod fuse_expand;
+pub mod fuse_depthwise_block;
 pub mod fuse_residual;
 pub mod layout;
 pub mod matmul_add;
@@ -44,7 +44,7 @@ pub const PIPELINE: &[(&str, PassFn)] = &[
     ("pretranspose", pretranspose::run),
     ("layout", layout::run),
     ("fuse-residual", fuse_residual::run),
-    ("fuse-expand", fuse_expand::run),
+    ("fuse-depthwise-block", fuse_depthwise_block::run),
     ("cleanup", cleanup),
 ];
 

@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::ir::op_layout::LayoutOp;
 use crate::ir::DType;
 use onnxc_templates::generic::conv_nhwc::packed_weight_len;
-use onnxc_templates::generic::expand_depthwise::{band_len, chains};
+use onnxc_templates::generic::depthwise_block::{band_len, chains};
 
 pub(super) fn infer(op: &LayoutOp, inputs: &Inputs) -> Result<Inferred> {
     match op {
@@ -36,29 +36,40 @@ pub(super) fn infer(op: &LayoutOp, inputs: &Inputs) -> Result<Inferred> {
             }
             Ok(vec![(DType::F32, out)])
         }
-        LayoutOp::ExpandDepthwise(p) => {
-            let (e, d) = (&p.expand.conv, &p.depthwise.conv);
+        LayoutOp::DepthwiseBlock(p) => {
+            let d = &p.depthwise.conv;
             if !chains(p) {
-                return Err(Error::invalid(format!("expansion {e:?} and depthwise {d:?} do not chain")));
+                return Err(Error::invalid(format!("the convolutions of depthwise block {p:?} do not chain")));
             }
-            check_input(inputs, &[e.batch, e.in_h, e.in_w, e.in_channels])?;
-            let weights = [(1, packed_weight_len(&p.expand)), (3, packed_weight_len(&p.depthwise))];
-            for (slot, len) in weights {
-                if !inputs.present(slot) || inputs.shape(slot)? != [len] {
-                    return Err(Error::invalid(format!("packed weights in slot {slot} should hold {len} floats")));
+            let c = p.expand.map_or(d.in_channels, |e| e.conv.in_channels);
+            check_input(inputs, &[d.batch, d.in_h, d.in_w, c])?;
+            let m = p.project.map_or(d.out_channels, |q| q.conv.out_channels);
+            let out = vec![d.batch, d.out_h, d.out_w, m];
+            // Slots: (weights, bias) of each step; a step's weights are there iff it is.
+            for (step, w, b) in [(p.expand, 1, 2), (Some(p.depthwise), 3, 4), (p.project, 5, 6)] {
+                let want = step.map(|q| (packed_weight_len(&q), q.conv.out_channels));
+                match want {
+                    Some((len, _)) if !inputs.present(w) || inputs.shape(w)? != [len] => {
+                        return Err(Error::invalid(format!("packed weights in slot {w} should hold {len} floats")));
+                    }
+                    Some((_, channels)) if inputs.present(b) && inputs.shape(b)? != [channels] => {
+                        return Err(Error::invalid(format!("bias {:?} should be [{channels}]", inputs.shape(b)?)));
+                    }
+                    None if inputs.present(w) || inputs.present(b) => {
+                        return Err(Error::invalid(format!("slots {w} and {b} belong to a step this block does not have")));
+                    }
+                    _ => {}
                 }
             }
-            for slot in [2, 4] {
-                if inputs.present(slot) && inputs.shape(slot)? != [e.out_channels] {
-                    return Err(Error::invalid(format!("bias {:?} should be [{}]", inputs.shape(slot)?, e.out_channels)));
-                }
+            if inputs.present(7) && (p.project.is_none() || inputs.shape(7)? != out.as_slice()) {
+                return Err(Error::invalid(format!("residual {:?} should be {out:?}, after a projection", inputs.shape(7)?)));
             }
-            for i in 1..5 {
+            for i in 1..8 {
                 if inputs.present(i) && inputs.dtype(i)? != DType::F32 {
-                    return Err(Error::invalid(format!("expansion + depthwise input {i} is {}, not f32", inputs.dtype(i)?)));
+                    return Err(Error::invalid(format!("depthwise block input {i} is {}, not f32", inputs.dtype(i)?)));
                 }
             }
-            Ok(vec![(DType::F32, vec![d.batch, d.out_h, d.out_w, d.out_channels]), (DType::F32, vec![band_len(p)])])
+            Ok(vec![(DType::F32, out), (DType::F32, vec![band_len(p)])])
         }
         LayoutOp::Pool(_, p) => {
             let want = [p.batch, p.in_h, p.in_w, p.channels];

@@ -1,0 +1,13 @@
+//! The banded depthwise block (`generic::depthwise_block`, same contract) with this family's
+//! channels-last convolution for every step.
+
+use super::depthwise_block::{depthwise_block_with, DepthwiseBlockParams, Pointwise};
+use super::simd_conv_nhwc::conv2d_nhwc;
+
+/// `y = project(depthwise(expand(x))) (+ residual)` a band of rows at a time; see
+/// `generic::depthwise_block`.
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+pub fn depthwise_block(p: &DepthwiseBlockParams, x: &[f32], expand: Pointwise<'_>, w_depthwise: &[f32], b_depthwise: Option<&[f32]>, project: Pointwise<'_>, residual: Option<&[f32]>, band: &mut [f32], y: &mut [f32]) {
+    depthwise_block_with(conv2d_nhwc, p, x, expand, w_depthwise, b_depthwise, project, residual, band, y);
+}
