@@ -303,8 +303,11 @@ fn conv_gemm(c: &ConvParams, width: usize, x: &[f32], w: &[f32], bias: Option<&[
             let vecs = cols.div_ceil(LANES);
             let last = tail(cols - (vecs - 1) * LANES);
             let mut cur = block_cur;
-            // A one-vector panel takes twice the rows: more accumulators hide the FMA latency.
-            let step = if vecs == 1 { TALL_ROWS } else { GEMM_ROWS };
+            // A one-vector pointwise panel takes twice the rows: more accumulators hide the
+            // FMA latency, and the tile's fixed costs spread over more of its short `K`. With
+            // a row pointer per tap (k×k), twice the rows spill them: ResNet-8's 16-channel
+            // 3×3 layers run 6% faster on `GEMM_ROWS`.
+            let step = if vecs == 1 && g.direct { TALL_ROWS } else { GEMM_ROWS };
             let mut i = 0;
             while i < len {
                 let rows = if len - i < step { len - i } else { step };
@@ -372,8 +375,9 @@ unsafe fn nhwc_tile_dispatch(g: &Gemm, cur: PixelCursor, interior: bool, rows: u
     macro_rules! modes {
         ($($m:ident)*) => {
             match (mode, vecs, rows <= HALF) {
+                // Only pointwise tiles are tall (see `conv_gemm`).
+                (DIRECT, 1, false) if rows > GEMM_ROWS => nhwc_tile::<TALL_ROWS, 1, DIRECT>(g, (n, oy, ox), rows, pix0, j, last),
                 $(
-                    ($m, 1, false) if rows > GEMM_ROWS => nhwc_tile::<TALL_ROWS, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
                     ($m, 1, false) => nhwc_tile::<GEMM_ROWS, 1, $m>(g, (n, oy, ox), rows, pix0, j, last),
                     ($m, 2, false) => nhwc_tile::<GEMM_ROWS, 2, $m>(g, (n, oy, ox), rows, pix0, j, last),
                     ($m, _, false) => nhwc_tile::<GEMM_ROWS, GEMM_VECS, $m>(g, (n, oy, ox), rows, pix0, j, last),
