@@ -23,6 +23,8 @@ pub struct Family {
     /// Columns of the GEMM tile (`GEMM_VECS · LANES` of its `vec.rs`): the widest weight panel
     /// the layout pass packs for it (it may cut narrower ones, in whole vectors).
     pub gemm_panel: usize,
+    /// Rows of the GEMM tile (`GEMM_ROWS` of its `vec.rs`).
+    pub gemm_rows: usize,
 }
 
 /// Kernel calls a SIMD family takes over: (generic module, function, SIMD module). The SIMD
@@ -60,6 +62,7 @@ pub const FAMILIES: &[Family] = &[
         hint: "build with RUSTFLAGS=\\\"-C target-cpu=native\\\" on a CPU with AVX-512F and FMA, or -C target-feature=+avx512f,+fma",
         rust_version: "1.89",
         gemm_panel: 48,
+        gemm_rows: 8,
     },
     Family {
         name: "x86_avx2",
@@ -68,6 +71,7 @@ pub const FAMILIES: &[Family] = &[
         hint: "build with RUSTFLAGS=\\\"-C target-cpu=native\\\" on a CPU with AVX2 and FMA, or -C target-cpu=x86-64-v3",
         rust_version: "1.85",
         gemm_panel: 24,
+        gemm_rows: 4,
     },
     Family {
         name: "aarch64_neon",
@@ -76,6 +80,7 @@ pub const FAMILIES: &[Family] = &[
         hint: "build with --target aarch64-unknown-linux-gnu (or another AArch64 target: NEON is on by default)",
         rust_version: "1.85",
         gemm_panel: 12,
+        gemm_rows: 8,
     },
 ];
 

@@ -181,10 +181,13 @@ fn pooling_after_a_channels_last_conv_stays_channels_last() {
 
 #[test]
 fn panels_are_as_few_as_the_tile_allows_and_equally_wide() {
-    let avx512 = Panels { widest: 48, lanes: 16 };
+    let avx512 = Panels { widest: 48, lanes: 16, rows: 8 };
     let widths: Vec<usize> = [16, 24, 32, 48, 64, 96, 144, 160, 1280].iter().map(|&m| avx512.width_for(m)).collect();
     assert_eq!(widths, [16, 32, 32, 48, 32, 48, 48, 48, 48]);
-    let neon = Panels { widest: 12, lanes: 4 };
+    let neon = Panels { widest: 12, lanes: 4, rows: 8 };
     assert_eq!([6, 8, 16, 64].map(|m| neon.width_for(m)), [8, 8, 8, 12]);
-    assert_eq!(Panels { widest: 0, lanes: 4 }.width_for(64), 0, "no tile: one panel of M");
+    // AVX2's 4-row tile: two vectors would keep 8 sums, so 32 channels stay 24 + 8.
+    let avx2 = Panels { widest: 24, lanes: 8, rows: 4 };
+    assert_eq!([16, 32, 40, 64].map(|m| avx2.width_for(m)), [16, 24, 24, 24]);
+    assert_eq!(Panels { widest: 0, lanes: 4, rows: 8 }.width_for(64), 0, "no tile: one panel of M");
 }
