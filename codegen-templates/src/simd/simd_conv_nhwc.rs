@@ -12,11 +12,10 @@
 //!   block of pixels first gathers its windows into a stack buffer as rows of `K` floats, and
 //!   the tiles read those rows whole instead of one short run per tap. Pixels go in blocks
 //!   small enough that every panel passes over a block in cache.
-//! - depthwise: vectors across channels, a few pixels at a time sharing each weight vector;
-//!   taps in the padding are skipped, not read as zeros.
+//! - depthwise: `simd_depthwise_nhwc.rs`.
 
 use super::activation::{apply_in_place, Activation};
-use super::conv::{valid_range, ConvParams};
+use super::conv::ConvParams;
 use super::conv_nhwc::{is_depthwise, packed_weight_len, supported, ConvNhwcParams};
 use super::vec::{add, fma, load, load_tail, max, min, splat, store, store_tail, tail, zero, F32s, Tail, GEMM_ROWS, GEMM_VECS, LANES};
 use core::mem::MaybeUninit;
@@ -34,15 +33,8 @@ const BLOCK_FLOATS: usize = 64 * 1024;
 /// they are still in L1/L2, so each output line is filled before it is evicted.
 const Y_BLOCK_FLOATS: usize = 16 * 1024;
 
-/// Output pixels a depthwise step computes with each weight vector it loads (two vectors of
-/// channels at a time; twice as many pixels with one vector where the row is wide enough).
-const DW_PIXELS: usize = 4;
-
 /// Rows of the tile for a one-vector panel (`M` of at most `LANES` columns left).
 const TALL_ROWS: usize = 2 * GEMM_ROWS;
-
-/// Channel vectors a depthwise row pass covers.
-const DW_CHUNK: usize = 4;
 
 /// `y = act(conv(x, w) + bias + residual)` for NHWC `x` `[N, H, W, C]`, packed `w`, and NHWC
 /// `residual` and `y` `[N, oh, ow, M]`, same contract as the generic `conv2d_nhwc`: does
@@ -79,7 +71,7 @@ pub fn conv2d_nhwc(p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]
         return conv_gemm(c, p.panel, xs, ws, bias, residual, ys);
     }
     if plain && is_depthwise(c) {
-        return depthwise_nhwc(c, xs, ws, bias, residual, ys);
+        return super::simd_depthwise_nhwc::depthwise_nhwc(c, xs, ws, bias, residual, ys);
     }
     super::conv_nhwc::conv2d_nhwc(p, xs, ws, bias, residual, ys)
 }
@@ -93,7 +85,7 @@ fn is_direct(c: &ConvParams) -> bool {
 
 /// The activation part applied in registers before the store, if any.
 #[inline(always)]
-fn clamp_of(act: Activation) -> Option<(f32, f32)> {
+pub fn clamp_of(act: Activation) -> Option<(f32, f32)> {
     match act {
         Activation::Relu => Some((0.0, f32::INFINITY)),
         Activation::Clip { min, max } => Some((min, max)),
@@ -103,7 +95,7 @@ fn clamp_of(act: Activation) -> Option<(f32, f32)> {
 
 /// Applies an activation that is not a clamp (those were applied in registers).
 #[inline(always)]
-fn finish(act: Activation, y: &mut [f32]) {
+pub fn finish(act: Activation, y: &mut [f32]) {
     if clamp_of(act).is_none() && act != Activation::None && !super::simd_math::apply_in_place(act, y) {
         apply_in_place(act, y);
     }
@@ -544,210 +536,6 @@ unsafe fn nhwc_tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, 
                     store(p, val);
                 } else {
                     store_tail(p, val, last);
-                }
-            }
-        }
-    }
-}
-
-/// Depthwise (`groups == C == M`), packed weights `[kh · kw, C]`; the caller validated every
-/// buffer length and that the shape is non-empty.
-#[inline(always)]
-fn depthwise_nhwc(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
-    let ch = c.in_channels;
-    let row_len = c.out_w * ch;
-    // Output columns whose every horizontal tap is inside the input: the valid range of a tap
-    // moves left as its offset grows, so that is [lo of the first tap, hi of the last).
-    let (lo_first, _) = valid_range(c.out_w, c.in_w, c.stride_w, 0, c.pad_left);
-    let (_, hi_last) = valid_range(c.out_w, c.in_w, c.stride_w, (c.kernel_w - 1) * c.dilation_w, c.pad_left);
-    let dw = Depthwise { c: *c, x: x.as_ptr(), w: w.as_ptr(), bias: bias.map_or(core::ptr::null(), <[f32]>::as_ptr), res: residual.map_or(core::ptr::null(), <[f32]>::as_ptr), clamp: clamp_of(c.act) };
-    for (row, y_row) in y.chunks_exact_mut(row_len).enumerate() {
-        let (n, oy) = (row / c.out_h, row % c.out_h);
-        let (mut ky0, mut ky1) = (c.kernel_h, 0);
-        for ky in 0..c.kernel_h {
-            let (lo, hi) = valid_range(c.out_h, c.in_h, c.stride_h, ky * c.dilation_h, c.pad_top);
-            if oy >= lo && oy < hi {
-                ky0 = ky0.min(ky);
-                ky1 = ky + 1;
-            }
-        }
-        let ky = (ky0, ky1.max(ky0));
-        let at = Taps { n, oy, ox: 0, ky, kx: (0, c.kernel_w) };
-        // Channels go in chunks of `DW_CHUNK` vectors across the whole row: the chunk's input
-        // pixels, re-read by neighbouring taps, stay in L1 even when `C` is large.
-        let full = ch / LANES;
-        let mut v = 0;
-        while v < full {
-            let end = if full - v < DW_CHUNK { full } else { v + DW_CHUNK };
-            dw_row(&dw, &at, (v, end, None), (lo_first, hi_last), y_row);
-            v = end;
-        }
-        let rest = ch % LANES;
-        if rest > 0 {
-            dw_row(&dw, &at, (full, full + 1, Some(tail(rest))), (lo_first, hi_last), y_row);
-        }
-        finish(c.act, y_row);
-    }
-}
-
-/// The validated operands of a depthwise convolution; built only by [`depthwise_nhwc`].
-struct Depthwise {
-    c: ConvParams,
-    /// `batch · in_h · in_w · C` floats.
-    x: *const f32,
-    /// `kh · kw · C` floats.
-    w: *const f32,
-    /// `C` floats, or null.
-    bias: *const f32,
-    /// `batch · out_h · out_w · C` floats added before the activation, or null.
-    res: *const f32,
-    clamp: Option<(f32, f32)>,
-}
-
-/// Channel vectors `vr.0 .. vr.1` (the last one masked by `vr.2`) of output row `at.oy` of
-/// image `at.n`, whose valid vertical taps are `at.ky`; `interior` is the range of output
-/// columns whose every horizontal tap is inside the input. `y_row` is the output row.
-#[inline(always)]
-fn dw_row(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), interior: (usize, usize), y_row: &mut [f32]) {
-    let c = &d.c;
-    let ch = c.in_channels;
-    if y_row.len() != c.out_w * ch {
-        return;
-    }
-    let mut ox = 0;
-    while ox < c.out_w {
-        let y_px = y_row.as_mut_ptr().wrapping_add(ox * ch);
-        if ox >= interior.0 && ox + 2 * DW_PIXELS <= interior.1 {
-            let at = Taps { ox, kx: (0, c.kernel_w), ..*at };
-            // SAFETY: `at.n < batch`, `at.oy` has the valid vertical taps `at.ky` (caller),
-            // pixels `ox .. ox + 2 · DW_PIXELS` lie in the interior where every horizontal
-            // tap is valid, and their outputs lie in `y_row` (length checked above).
-            unsafe { dw_pixels::<{ 2 * DW_PIXELS }, 1>(d, &at, vr, y_px) };
-            ox += 2 * DW_PIXELS;
-        } else if ox >= interior.0 && ox + DW_PIXELS <= interior.1 {
-            let at = Taps { ox, kx: (0, c.kernel_w), ..*at };
-            // SAFETY: as above, for pixels `ox .. ox + DW_PIXELS`.
-            unsafe { dw_pixels::<DW_PIXELS, 2>(d, &at, vr, y_px) };
-            ox += DW_PIXELS;
-        } else {
-            let (mut kx0, mut kx1) = (c.kernel_w, 0);
-            for kx in 0..c.kernel_w {
-                let (lo, hi) = valid_range(c.out_w, c.in_w, c.stride_w, kx * c.dilation_w, c.pad_left);
-                if ox >= lo && ox < hi {
-                    kx0 = kx0.min(kx);
-                    kx1 = kx + 1;
-                }
-            }
-            let at = Taps { ox, kx: (kx0, kx1.max(kx0)), ..*at };
-            // SAFETY: as above, with the valid horizontal taps of pixel `ox` alone.
-            unsafe { dw_pixels::<1, 4>(d, &at, vr, y_px) };
-            ox += 1;
-        }
-    }
-}
-
-/// Channel vectors `vr.0 .. vr.1` (the last masked by `vr.2`) of the `P` pixels of `at`, over
-/// its taps, written to `y_px` (`P · C` floats). Channels go `CV` vectors at a time so that
-/// `P · CV` independent accumulators hide the FMA latency; the rest one vector at a time.
-///
-/// # Safety
-/// `at.n < batch`, `at.oy < out_h`, `at.ox + P <= out_w`, the tap ranges of `at` are inside the
-/// input for every one of the `P` pixels, the vectors of `vr` hold channels below `C`, and
-/// `y_px` points to `P · C` writable floats.
-#[inline(always)]
-unsafe fn dw_pixels<const P: usize, const CV: usize>(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), y_px: *mut f32) {
-    let (mut v, end, last) = vr;
-    // SAFETY: forwarded from the caller; blocks stay inside `vr`.
-    unsafe {
-        if last.is_some() {
-            return dw_block::<P, 1>(d, at, v, last, y_px);
-        }
-        while v + CV <= end {
-            dw_block::<P, CV>(d, at, v, None, y_px);
-            v += CV;
-        }
-        while v < end {
-            dw_block::<P, 1>(d, at, v, None, y_px);
-            v += 1;
-        }
-    }
-}
-
-/// The pixels and valid taps of one [`dw_pixels`] call.
-#[derive(Clone, Copy)]
-struct Taps {
-    n: usize,
-    oy: usize,
-    ox: usize,
-    ky: (usize, usize),
-    kx: (usize, usize),
-}
-
-/// Channel vectors `v0 .. v0 + CV` of the pixels of `at`; the last vector masked by `last`.
-///
-/// # Safety
-/// As for [`dw_pixels`], and channels `v0 · LANES ..` up to `(v0 + CV) · LANES` (or the live
-/// lanes of `last` in the last vector) are below `C`.
-#[inline(always)]
-unsafe fn dw_block<const P: usize, const CV: usize>(d: &Depthwise, at: &Taps, v0: usize, last: Option<Tail>, y_px: *mut f32) {
-    let c = &d.c;
-    let ch = c.in_channels;
-    let ld = |p: *const f32, v: usize| match last {
-        // SAFETY: the caller guarantees the lanes (masked ones are not accessed).
-        Some(t) if v + 1 == CV => unsafe { load_tail(p, t) },
-        // SAFETY: as above, whole vector.
-        _ => unsafe { load(p) },
-    };
-    // SAFETY (whole body): channel offsets stay below `C` (caller); tap `(ty, tx)` of pixel
-    // `ox + q` is input `(iy, ix)` inside the input by the caller's contract; weights `[t, C]`
-    // have `kh · kw` rows; outputs lie in `y_px`'s `P · C` floats, and the residual (same
-    // shape as `y`) at the same pixels.
-    unsafe {
-        let c0 = v0 * LANES;
-        let mut acc = [[zero(); CV]; P];
-        if !d.bias.is_null() {
-            for a in acc.iter_mut() {
-                for (v, av) in a.iter_mut().enumerate() {
-                    *av = ld(d.bias.add(c0 + v * LANES), v);
-                }
-            }
-        }
-        for ty in at.ky.0..at.ky.1 {
-            let iy = at.oy * c.stride_h + ty * c.dilation_h - c.pad_top;
-            let x_row = d.x.add((at.n * c.in_h + iy) * c.in_w * ch + c0);
-            for tx in at.kx.0..at.kx.1 {
-                let w_tap = d.w.add((ty * c.kernel_w + tx) * ch + c0);
-                let mut wv = [zero(); CV];
-                for (v, slot) in wv.iter_mut().enumerate() {
-                    *slot = ld(w_tap.add(v * LANES), v);
-                }
-                let ix0 = at.ox * c.stride_w + tx * c.dilation_w - c.pad_left;
-                for (q, a) in acc.iter_mut().enumerate() {
-                    let x_px = x_row.add((ix0 + q * c.stride_w) * ch);
-                    for ((v, av), &w) in a.iter_mut().enumerate().zip(wv.iter()) {
-                        *av = fma(ld(x_px.add(v * LANES), v), w, *av);
-                    }
-                }
-            }
-        }
-        if !d.res.is_null() {
-            let res_px = d.res.add(((at.n * c.out_h + at.oy) * c.out_w + at.ox) * ch + c0);
-            for (q, a) in acc.iter_mut().enumerate() {
-                for (v, av) in a.iter_mut().enumerate() {
-                    *av = add(*av, ld(res_px.add(q * ch + v * LANES), v));
-                }
-            }
-        }
-        for (q, a) in acc.iter().enumerate() {
-            for (v, &val) in a.iter().enumerate() {
-                let val = match d.clamp {
-                    Some((lo, hi)) => min(splat(hi), max(splat(lo), val)),
-                    None => val,
-                };
-                let p = y_px.add(q * ch + c0 + v * LANES);
-                match last {
-                    Some(t) if v + 1 == CV => store_tail(p, val, t),
-                    _ => store(p, val),
                 }
             }
         }

@@ -22,6 +22,9 @@ pub mod simd_conv_nhwc;
 #[path = "../simd/simd_depthwise_block.rs"]
 pub mod simd_depthwise_block;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_depthwise_nhwc.rs"]
+pub mod simd_depthwise_nhwc;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_gemm.rs"]
 pub mod simd_gemm;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`

@@ -47,6 +47,7 @@ pub const SHARED_SOURCES: &[Source] = &[
     Source { module: "simd_conv", text: include_str!("../../../codegen-templates/src/simd/simd_conv.rs") },
     Source { module: "simd_conv_nhwc", text: include_str!("../../../codegen-templates/src/simd/simd_conv_nhwc.rs") },
     Source { module: "simd_depthwise_block", text: include_str!("../../../codegen-templates/src/simd/simd_depthwise_block.rs") },
+    Source { module: "simd_depthwise_nhwc", text: include_str!("../../../codegen-templates/src/simd/simd_depthwise_nhwc.rs") },
     Source { module: "simd_pool_nhwc", text: include_str!("../../../codegen-templates/src/simd/simd_pool_nhwc.rs") },
     Source { module: "simd_gemm", text: include_str!("../../../codegen-templates/src/simd/simd_gemm.rs") },
     Source { module: "simd_math", text: include_str!("../../../codegen-templates/src/simd/simd_math.rs") },
