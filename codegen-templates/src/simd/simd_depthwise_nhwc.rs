@@ -38,15 +38,7 @@ pub fn depthwise_nhwc(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>
     let dw = Depthwise { c: *c, x: x.as_ptr(), w: w.as_ptr(), bias: bias.map_or(core::ptr::null(), <[f32]>::as_ptr), res: residual.map_or(core::ptr::null(), <[f32]>::as_ptr), clamp: clamp_of(c.act) };
     for (row, y_row) in y.chunks_exact_mut(row_len).enumerate() {
         let (n, oy) = (row / c.out_h, row % c.out_h);
-        let (mut ky0, mut ky1) = (c.kernel_h, 0);
-        for ky in 0..c.kernel_h {
-            let (lo, hi) = valid_range(c.out_h, c.in_h, c.stride_h, ky * c.dilation_h, c.pad_top);
-            if oy >= lo && oy < hi {
-                ky0 = ky0.min(ky);
-                ky1 = ky + 1;
-            }
-        }
-        let ky = (ky0, ky1.max(ky0));
+        let ky = valid_taps(oy, c.out_h, c.in_h, c.stride_h, c.kernel_h, c.dilation_h, c.pad_top);
         let at = Taps { n, oy, ox: 0, ky, kx: (0, c.kernel_w) };
         // Channels go in chunks of `DW_CHUNK` vectors across the whole row: the chunk's input
         // pixels, re-read by neighbouring taps, stay in L1 even when `C` is large.
@@ -63,6 +55,21 @@ pub fn depthwise_nhwc(c: &ConvParams, x: &[f32], w: &[f32], bias: Option<&[f32]>
         }
         finish(c.act, y_row);
     }
+}
+
+/// The taps `[first, end)` along one axis that output position `o` reads inside the input
+/// (`first == end` when none does); the arguments are that axis's sizes and options.
+#[inline(always)]
+fn valid_taps(o: usize, out_len: usize, in_len: usize, stride: usize, kernel: usize, dilation: usize, pad: usize) -> (usize, usize) {
+    let (mut first, mut end) = (kernel, 0);
+    for k in 0..kernel {
+        let (lo, hi) = valid_range(out_len, in_len, stride, k * dilation, pad);
+        if o >= lo && o < hi {
+            first = first.min(k);
+            end = k + 1;
+        }
+    }
+    (first, end.max(first))
 }
 
 /// The validated operands of a depthwise convolution; built only by [`depthwise_nhwc`].
@@ -105,15 +112,8 @@ fn dw_row(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), interior: 
             unsafe { dw_pixels::<DW_PIXELS, 2>(d, &at, vr, y_px) };
             ox += DW_PIXELS;
         } else {
-            let (mut kx0, mut kx1) = (c.kernel_w, 0);
-            for kx in 0..c.kernel_w {
-                let (lo, hi) = valid_range(c.out_w, c.in_w, c.stride_w, kx * c.dilation_w, c.pad_left);
-                if ox >= lo && ox < hi {
-                    kx0 = kx0.min(kx);
-                    kx1 = kx + 1;
-                }
-            }
-            let at = Taps { ox, kx: (kx0, kx1.max(kx0)), ..*at };
+            let kx = valid_taps(ox, c.out_w, c.in_w, c.stride_w, c.kernel_w, c.dilation_w, c.pad_left);
+            let at = Taps { ox, kx, ..*at };
             // SAFETY: as above, with the valid horizontal taps of pixel `ox` alone.
             unsafe { dw_pixels::<1, 4>(d, &at, vr, y_px) };
             ox += 1;
