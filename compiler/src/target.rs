@@ -22,6 +22,9 @@ pub struct Target {
     pub preferred_layout: String,
     /// Bytes of L2 cache one core can count on: sizes the working sets of banded kernels.
     pub l2_bytes: u32,
+    /// Whether 3×3 stride-1 convolutions run by Winograd F(2×2, 3×3) (`passes/winograd.rs`):
+    /// 2.25× fewer multiply-adds for 16/9 of those layers' weight bytes.
+    pub winograd: bool,
 }
 
 /// L2 bytes assumed when a target file does not say (the smallest of common cores).
@@ -64,12 +67,13 @@ impl Target {
             vector_registers: 0,
             preferred_layout: "nchw".into(),
             l2_bytes: DEFAULT_L2_BYTES,
+            winograd: false,
         })
     }
 }
 
 /// Parses the small TOML subset the target files use: `key = "string"`, `key = 123`,
-/// `key = ["a", "b"]`, comments and blank lines.
+/// `key = true`, `key = ["a", "b"]`, comments and blank lines.
 fn parse(file: &str, text: &str) -> Result<Target> {
     let mut t = Target {
         name: String::new(),
@@ -81,6 +85,7 @@ fn parse(file: &str, text: &str) -> Result<Target> {
         vector_registers: 0,
         preferred_layout: "nchw".into(),
         l2_bytes: DEFAULT_L2_BYTES,
+        winograd: false,
     };
     for (i, raw) in text.lines().enumerate() {
         let line = raw.split('#').next().unwrap_or("").trim();
@@ -101,6 +106,7 @@ fn parse(file: &str, text: &str) -> Result<Target> {
                 .collect()
         };
         let number = || value.parse::<u32>().map_err(|_| bad());
+        let flag = || value.parse::<bool>().map_err(|_| bad());
         match key.trim() {
             "name" => t.name = string()?,
             "description" => t.description = string()?,
@@ -111,6 +117,7 @@ fn parse(file: &str, text: &str) -> Result<Target> {
             "vector_registers" => t.vector_registers = number()?,
             "preferred_layout" => t.preferred_layout = string()?,
             "l2_bytes" => t.l2_bytes = number()?,
+            "winograd" => t.winograd = flag()?,
             _ => return Err(bad()),
         }
     }

@@ -36,3 +36,4 @@ pub mod signal;
 pub mod softmax;
 pub mod tfidf;
 pub mod vision;
+pub mod winograd;

@@ -5,7 +5,7 @@
 //! the `generic` ones. In a generated crate all of them sit side by side in `src/kernels/`,
 //! which is why the generic modules are re-exported here under their own names.
 
-pub use crate::generic::{activation, conv, conv_nhwc, depthwise_block, gemm, pool, pool_nhwc, softmax};
+pub use crate::generic::{activation, conv, conv_nhwc, depthwise_block, gemm, pool, pool_nhwc, softmax, winograd};
 
 pub mod vec;
 
@@ -33,6 +33,9 @@ pub mod simd_pool_nhwc;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_softmax.rs"]
 pub mod simd_softmax;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_winograd.rs"]
+pub mod simd_winograd;
 
 #[cfg(test)]
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
@@ -43,3 +46,8 @@ mod simd_tests;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_nhwc_tests.rs"]
 mod simd_nhwc_tests;
+
+#[cfg(test)]
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_winograd_tests.rs"]
+mod simd_winograd_tests;

@@ -8,7 +8,7 @@
 // AVX-512 intrinsics are stable since Rust 1.89 (generated crates declare that version).
 #![allow(clippy::incompatible_msrv)]
 
-pub use crate::generic::{activation, conv, conv_nhwc, depthwise_block, gemm, pool, pool_nhwc, softmax};
+pub use crate::generic::{activation, conv, conv_nhwc, depthwise_block, gemm, pool, pool_nhwc, softmax, winograd};
 
 pub mod vec;
 
@@ -36,6 +36,9 @@ pub mod simd_pool_nhwc;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_softmax.rs"]
 pub mod simd_softmax;
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_winograd.rs"]
+pub mod simd_winograd;
 
 #[cfg(test)]
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
@@ -46,3 +49,8 @@ mod simd_tests;
 #[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
 #[path = "../simd/simd_nhwc_tests.rs"]
 mod simd_nhwc_tests;
+
+#[cfg(test)]
+#[allow(clippy::duplicate_mod)] // every SIMD family compiles the shared kernels over its own `vec`
+#[path = "../simd/simd_winograd_tests.rs"]
+mod simd_winograd_tests;

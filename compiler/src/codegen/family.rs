@@ -40,6 +40,7 @@ pub const ROUTES: &[(&str, &str, &str)] = &[
     ("gemm", "gemm", "simd_gemm"),
     ("gemm", "matmul", "simd_gemm"),
     ("softmax", "softmax", "simd_softmax"),
+    ("winograd", "winograd_conv", "simd_winograd"),
 ];
 
 /// The kernels every family shares, written against its `vec` only.
@@ -52,6 +53,7 @@ pub const SHARED_SOURCES: &[Source] = &[
     Source { module: "simd_gemm", text: include_str!("../../../codegen-templates/src/simd/simd_gemm.rs") },
     Source { module: "simd_math", text: include_str!("../../../codegen-templates/src/simd/simd_math.rs") },
     Source { module: "simd_softmax", text: include_str!("../../../codegen-templates/src/simd/simd_softmax.rs") },
+    Source { module: "simd_winograd", text: include_str!("../../../codegen-templates/src/simd/simd_winograd.rs") },
 ];
 
 /// The SIMD families.

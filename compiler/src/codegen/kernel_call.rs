@@ -145,6 +145,12 @@ pub fn emit(lowered: &Lowered, inputs: &[Option<Arg>], outputs: &[Arg], uses: &m
             let (x, w, b, r) = (input(0)?, input(1)?, optional(2), optional(3));
             with_params!(p, |call| quote!(#f(&P, #x, #w, #b, #r, #y);))
         }
+        Kernel::Winograd { params: p, .. } => {
+            let f = uses.function("winograd", "winograd_conv");
+            let (x, u, b, r) = (input(0)?, input(1)?, optional(2), optional(3));
+            let scratch = &outputs.get(1).ok_or_else(|| Error::internal("Winograd convolution without its scratch"))?.expr;
+            with_params!(p, |call| quote!(#f(&P, #x, #u, #b, #r, #scratch, #y);))
+        }
         Kernel::DepthwiseBlock { params: p, .. } => {
             let f = uses.function("depthwise_block", "depthwise_block");
             let slot = |i: usize| inputs.get(i).and_then(Option::as_ref).map(|a| &a.expr);

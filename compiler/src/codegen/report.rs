@@ -97,6 +97,11 @@ pub fn op_summary(op: &Op) -> String {
             }
             format!("{s}, {} rows a band, channels-last", p.band_rows)
         }
+        Op::Layout(LayoutOp::Winograd(p)) => {
+            let c = &p.conv.conv;
+            let pads = if (c.pad_top, c.pad_left) != (0, 0) { format!(" p{},{}", c.pad_top, c.pad_left) } else { String::new() };
+            format!("Conv k3x3{pads}{} by Winograd F(2x2,3x3), {} tiles a block, channels-last", act(&c.act), p.block_tiles)
+        }
         Op::Layout(LayoutOp::Conv(p)) => {
             let c = &p.conv;
             let mut s = format!("Conv k{}x{}", c.kernel_h, c.kernel_w);

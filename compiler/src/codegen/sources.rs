@@ -53,6 +53,7 @@ pub const GENERIC_KERNELS: &[Source] = &[
     Source { module: "shape", text: include_str!("../../../codegen-templates/src/generic/shape.rs") },
     Source { module: "softmax", text: include_str!("../../../codegen-templates/src/generic/softmax.rs") },
     Source { module: "vision", text: include_str!("../../../codegen-templates/src/generic/vision.rs") },
+    Source { module: "winograd", text: include_str!("../../../codegen-templates/src/generic/winograd.rs") },
     Source { module: "tfidf", text: include_str!("../../../codegen-templates/src/generic/tfidf.rs") },
 ];
 

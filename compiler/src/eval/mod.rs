@@ -219,6 +219,13 @@ pub fn execute(kernel: &Kernel, args: &[&Tensor], results: &mut [Tensor]) -> Res
             let r = if *residual { opt_f32(2 + usize::from(*bias))? } else { None };
             k::conv_nhwc::conv2d_nhwc(params, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, b, r, f32s_mut(first)?)
         }
+        Kernel::Winograd { params, bias, residual } => {
+            let b = if *bias { opt_f32(2)? } else { None };
+            let r = if *residual { opt_f32(2 + usize::from(*bias))? } else { None };
+            let scratch = rest.first_mut().ok_or_else(|| Error::internal("Winograd convolution without its scratch"))?;
+            let scratch = f32s_mut(scratch)?;
+            k::winograd::winograd_conv(params, f32s(kernel, x)?, f32s(kernel, arg(1)?)?, b, r, scratch, f32s_mut(first)?)
+        }
         Kernel::DepthwiseBlock { params, present } => {
             // Absent inputs are not in `args`: slot `i` is the count of present ones before it.
             let slot = |i: usize| -> Result<Option<&[f32]>> {

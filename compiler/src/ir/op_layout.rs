@@ -8,6 +8,7 @@ use onnxc_templates::generic::conv_nhwc::ConvNhwcParams;
 use onnxc_templates::generic::depthwise_block::DepthwiseBlockParams;
 use onnxc_templates::generic::pool::PoolParams;
 use onnxc_templates::generic::pool_nhwc::GlobalPoolNhwcParams;
+use onnxc_templates::generic::winograd::WinogradParams;
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum LayoutOp {
@@ -23,6 +24,11 @@ pub enum LayoutOp {
     /// Outputs: the block's `[N, oh, ow, M]`, and the band buffer (`[band_len]`, read by
     /// nobody: the arena plan gives it a slot live for this op only).
     DepthwiseBlock(Box<DepthwiseBlockParams>),
+    /// A 3×3 stride-1 Conv by Winograd F(2×2, 3×3): x `[N, H, W, C]`, `U` (1-D, from
+    /// `winograd::pack_weights`), optional bias `[M]`, optional residual `[N, oh, ow, M]`.
+    /// Outputs: `[N, oh, ow, M]`, and the scratch (`[scratch_len]`, read by nobody, like a
+    /// depthwise block's band).
+    Winograd(WinogradParams),
     /// MaxPool / AveragePool: x `[N, H, W, C]` → `[N, oh, ow, C]`.
     Pool(PoolKind, PoolParams),
     /// GlobalMaxPool / GlobalAveragePool: x `[N, H, W, C]` → `[N, 1, 1, C]`.
@@ -34,6 +40,7 @@ impl LayoutOp {
     pub fn conv(&self) -> Option<&ConvNhwcParams> {
         match self {
             LayoutOp::Conv(p) | LayoutOp::Dense(p) => Some(p),
+            LayoutOp::Winograd(p) => Some(&p.conv),
             _ => None,
         }
     }
@@ -44,6 +51,7 @@ impl LayoutOp {
             LayoutOp::Conv(_) => "ConvNhwc",
             LayoutOp::Dense(_) => "DensePacked",
             LayoutOp::DepthwiseBlock(_) => "DepthwiseBlockNhwc",
+            LayoutOp::Winograd(_) => "WinogradConvNhwc",
             LayoutOp::Pool(PoolKind::Max, _) => "MaxPoolNhwc",
             LayoutOp::Pool(PoolKind::Average, _) => "AveragePoolNhwc",
             LayoutOp::GlobalPool(PoolKind::Max, _) => "GlobalMaxPoolNhwc",
@@ -54,7 +62,7 @@ impl LayoutOp {
     /// How many leading input slots must be filled.
     pub fn required_inputs(&self) -> usize {
         match self {
-            LayoutOp::Conv(_) | LayoutOp::Dense(_) => 2,
+            LayoutOp::Conv(_) | LayoutOp::Dense(_) | LayoutOp::Winograd(_) => 2,
             LayoutOp::DepthwiseBlock(_) => 1,
             LayoutOp::Pool(..) | LayoutOp::GlobalPool(..) => 1,
         }
@@ -64,6 +72,7 @@ impl LayoutOp {
     pub fn fused_activation_mut(&mut self) -> Option<&mut Activation> {
         match self {
             LayoutOp::Conv(p) | LayoutOp::Dense(p) => Some(&mut p.conv.act),
+            LayoutOp::Winograd(p) => Some(&mut p.conv.conv.act),
             LayoutOp::DepthwiseBlock(p) => Some(match &mut p.project {
                 Some(q) => &mut q.conv.act,
                 None => &mut p.depthwise.conv.act,
@@ -78,6 +87,18 @@ impl LayoutOp {
         let a = |key, value, default| Attr { key, value, default };
         let pair = |h: usize, w: usize| Ints(vec![h as i64, w as i64]);
         match self {
+            LayoutOp::Winograd(p) => {
+                let c = &p.conv.conv;
+                let mut v = vec![
+                    a("pads", pair(c.pad_top, c.pad_left), Some(pair(0, 0))),
+                    a("panel", Int(p.conv.panel as i64), Some(Int(0))),
+                    a("block_tiles", Int(p.block_tiles as i64), None),
+                ];
+                if c.act != Activation::None {
+                    v.push(a("activation", Str(activation_label(c.act)), None));
+                }
+                v
+            }
             LayoutOp::Conv(p) | LayoutOp::Dense(p) => {
                 let c = &p.conv;
                 let mut v = vec![

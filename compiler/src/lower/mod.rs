@@ -36,6 +36,9 @@ pub enum Kernel {
     /// x `[N, H, W, C]`, packed w, then bias and residual when their flags say they are
     /// present (the layout pass's channels-last Conv).
     ConvNhwc { params: k::conv_nhwc::ConvNhwcParams, bias: bool, residual: bool },
+    /// x `[N, H, W, C]`, `U`, then bias and residual when their flags say they are present;
+    /// output 1 is the scratch.
+    Winograd { params: k::winograd::WinogradParams, bias: bool, residual: bool },
     /// `present[slot]` for the op's eight input slots; output 1 is the band buffer.
     DepthwiseBlock { params: k::depthwise_block::DepthwiseBlockParams, present: [bool; 8] },
     /// Channels-last MaxPool / AveragePool.
@@ -291,6 +294,10 @@ pub fn lower(op: &Op, inputs: &[Option<&ValueInfo>], values: &[Option<&Tensor>],
         Op::Layout(LayoutOp::Conv(p) | LayoutOp::Dense(p)) => {
             let present = |slot: usize| inputs.get(slot).copied().flatten().is_some();
             Kernel::ConvNhwc { params: *p, bias: present(2), residual: present(3) }
+        }
+        Op::Layout(LayoutOp::Winograd(p)) => {
+            let present = |slot: usize| inputs.get(slot).copied().flatten().is_some();
+            Kernel::Winograd { params: *p, bias: present(2), residual: present(3) }
         }
         Op::Layout(LayoutOp::DepthwiseBlock(p)) => {
             let present = std::array::from_fn(|slot| inputs.get(slot).copied().flatten().is_some());

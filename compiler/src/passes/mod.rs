@@ -19,6 +19,7 @@ pub mod layout;
 pub mod matmul_add;
 pub mod pretranspose;
 pub mod simplify;
+pub mod winograd;
 
 mod rewrite;
 #[cfg(test)]
@@ -45,6 +46,7 @@ pub const PIPELINE: &[(&str, PassFn)] = &[
     ("layout", layout::run),
     ("fuse-residual", fuse_residual::run),
     ("fuse-depthwise-block", fuse_depthwise_block::run),
+    ("winograd", winograd::run),
     ("cleanup", cleanup),
 ];
 

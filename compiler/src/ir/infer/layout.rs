@@ -6,36 +6,21 @@ use super::Inferred;
 use crate::error::{Error, Result};
 use crate::ir::op_layout::LayoutOp;
 use crate::ir::DType;
-use onnxc_templates::generic::conv_nhwc::packed_weight_len;
+use onnxc_templates::generic::conv_nhwc::{packed_weight_len, ConvNhwcParams};
 use onnxc_templates::generic::depthwise_block::{band_len, chains};
+use onnxc_templates::generic::winograd::{packed_len, scratch_len, winograd_supported};
 
 pub(super) fn infer(op: &LayoutOp, inputs: &Inputs) -> Result<Inferred> {
     match op {
-        LayoutOp::Conv(p) | LayoutOp::Dense(p) => {
-            let c = &p.conv;
-            let x = inputs.shape(0)?;
-            let want = [c.batch, c.in_h, c.in_w, c.in_channels];
-            if x != want {
-                return Err(Error::invalid(format!("channels-last Conv input {x:?} should be {want:?}")));
+        LayoutOp::Winograd(p) => {
+            if !winograd_supported(&p.conv.conv) || p.block_tiles == 0 {
+                return Err(Error::invalid(format!("Winograd F(2x2, 3x3) does not compute {p:?}")));
             }
-            let w = inputs.shape(1)?;
-            if w != [packed_weight_len(p)] {
-                return Err(Error::invalid(format!("packed weights {w:?} should hold {} floats", packed_weight_len(p))));
-            }
-            if inputs.present(2) && inputs.shape(2)? != [c.out_channels] {
-                return Err(Error::invalid(format!("bias {:?} should be [{}]", inputs.shape(2)?, c.out_channels)));
-            }
-            let out = vec![c.batch, c.out_h, c.out_w, c.out_channels];
-            if inputs.present(3) && inputs.shape(3)? != out.as_slice() {
-                return Err(Error::invalid(format!("residual {:?} should be {out:?}", inputs.shape(3)?)));
-            }
-            for i in 0..4 {
-                if inputs.present(i) && inputs.dtype(i)? != DType::F32 {
-                    return Err(Error::invalid(format!("channels-last Conv input {i} is {}, not f32", inputs.dtype(i)?)));
-                }
-            }
-            Ok(vec![(DType::F32, out)])
+            // Checked as the Conv it is, with `U` in the weights' slot.
+            let conv = infer_conv(&p.conv, packed_len(p), inputs)?;
+            Ok(vec![conv, (DType::F32, vec![scratch_len(p)])])
         }
+        LayoutOp::Conv(p) | LayoutOp::Dense(p) => Ok(vec![infer_conv(p, packed_weight_len(p), inputs)?]),
         LayoutOp::DepthwiseBlock(p) => {
             let d = &p.depthwise.conv;
             if !chains(p) {
@@ -97,4 +82,32 @@ fn check_input(inputs: &Inputs, want: &[usize]) -> Result<()> {
         return Err(Error::invalid(format!("channels-last pool input is {}, not f32", inputs.dtype(0)?)));
     }
     Ok(())
+}
+
+/// Checks a channels-last Conv's inputs (x, `weights` packed floats, bias, residual) against
+/// its parameters; returns its output.
+fn infer_conv(p: &ConvNhwcParams, weights: usize, inputs: &Inputs) -> Result<(DType, Vec<usize>)> {
+    let c = &p.conv;
+    let x = inputs.shape(0)?;
+        let want = [c.batch, c.in_h, c.in_w, c.in_channels];
+        if x != want {
+            return Err(Error::invalid(format!("channels-last Conv input {x:?} should be {want:?}")));
+        }
+        let w = inputs.shape(1)?;
+        if w != [weights] {
+            return Err(Error::invalid(format!("packed weights {w:?} should hold {weights} floats")));
+        }
+        if inputs.present(2) && inputs.shape(2)? != [c.out_channels] {
+            return Err(Error::invalid(format!("bias {:?} should be [{}]", inputs.shape(2)?, c.out_channels)));
+        }
+        let out = vec![c.batch, c.out_h, c.out_w, c.out_channels];
+        if inputs.present(3) && inputs.shape(3)? != out.as_slice() {
+            return Err(Error::invalid(format!("residual {:?} should be {out:?}", inputs.shape(3)?)));
+        }
+        for i in 0..4 {
+            if inputs.present(i) && inputs.dtype(i)? != DType::F32 {
+                return Err(Error::invalid(format!("channels-last Conv input {i} is {}, not f32", inputs.dtype(i)?)));
+            }
+        }
+        Ok((DType::F32, out))
 }
