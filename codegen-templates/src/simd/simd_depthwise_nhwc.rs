@@ -99,7 +99,20 @@ fn dw_row(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), interior: 
     let mut ox = 0;
     while ox < c.out_w {
         let y_px = y_row.as_mut_ptr().wrapping_add(ox * ch);
-        if ox >= interior.0 && ox + 2 * DW_PIXELS <= interior.1 {
+        if ox >= interior.0 && ox + 2 * DW_PIXELS <= interior.1 && vr.2.is_none() && c.kernel_w == 3 && c.dilation_w == 1 && c.stride_w <= 2 {
+            let at = Taps { ox, kx: (0, 3), ..*at };
+            for v in vr.0..vr.1 {
+                // SAFETY: as below, for whole vectors of channels (`vr` has no tail).
+                unsafe {
+                    if c.stride_w == 1 {
+                        dw_block_shared::<{ 2 * DW_PIXELS }, 3, 1, { (2 * DW_PIXELS - 1) + 3 }>(d, &at, v, y_px);
+                    } else {
+                        dw_block_shared::<{ 2 * DW_PIXELS }, 3, 2, { (2 * DW_PIXELS - 1) * 2 + 3 }>(d, &at, v, y_px);
+                    }
+                }
+            }
+            ox += 2 * DW_PIXELS;
+        } else if ox >= interior.0 && ox + 2 * DW_PIXELS <= interior.1 {
             let at = Taps { ox, kx: (0, c.kernel_w), ..*at };
             // SAFETY: `at.n < batch`, `at.oy` has the valid vertical taps `at.ky` (caller),
             // pixels `ox .. ox + 2 · DW_PIXELS` lie in the interior where every horizontal
@@ -144,6 +157,61 @@ unsafe fn dw_pixels<const P: usize, const CV: usize>(d: &Depthwise, at: &Taps, v
         while v < end {
             dw_block::<P, 1>(d, at, v, None, y_px);
             v += 1;
+        }
+    }
+}
+
+/// Channel vector `v0` (whole) of the `P` interior pixels of `at`, for a kernel `KW` wide with
+/// horizontal stride `S` and no dilation: each of the `N = (P - 1) · S + KW` input pixels of a
+/// kernel row is loaded once and feeds every tap that reads it, where [`dw_block`] makes
+/// `P · KW` loads.
+///
+/// # Safety
+/// As for [`dw_pixels`] with `at.kx == (0, KW)`, `c.kernel_w == KW`, `c.stride_w == S` and
+/// `c.dilation_w == 1`, and channels `v0 · LANES .. (v0 + 1) · LANES` below `C`.
+#[inline(always)]
+unsafe fn dw_block_shared<const P: usize, const KW: usize, const S: usize, const N: usize>(d: &Depthwise, at: &Taps, v0: usize, y_px: *mut f32) {
+    let c = &d.c;
+    let ch = c.in_channels;
+    let c0 = v0 * LANES;
+    // SAFETY (whole body): as in `dw_block`: every tap of the `P` pixels is inside the input,
+    // at input columns `ox · S - pad_left ..` up to `(ox + P - 1) · S - pad_left + KW`.
+    unsafe {
+        let mut acc = [zero(); P];
+        if !d.bias.is_null() {
+            acc = [load(d.bias.add(c0)); P];
+        }
+        let ix0 = at.ox * S - c.pad_left;
+        for ty in at.ky.0..at.ky.1 {
+            let iy = at.oy * c.stride_h + ty * c.dilation_h - c.pad_top;
+            let x_row = d.x.add(((at.n * c.in_h + iy) * c.in_w + ix0) * ch + c0);
+            let w_row = d.w.add(ty * KW * ch + c0);
+            let mut xs = [zero(); N];
+            for (j, xv) in xs.iter_mut().enumerate() {
+                *xv = load(x_row.add(j * ch));
+            }
+            for tx in 0..KW {
+                let wv = load(w_row.add(tx * ch));
+                for (q, a) in acc.iter_mut().enumerate() {
+                    // Input `q · S + tx` is tap `tx` of pixel `q` (`N` covers them all).
+                    if let Some(&xv) = xs.get(q * S + tx) {
+                        *a = fma(xv, wv, *a);
+                    }
+                }
+            }
+        }
+        if !d.res.is_null() {
+            let res_px = d.res.add(((at.n * c.out_h + at.oy) * c.out_w + at.ox) * ch + c0);
+            for (q, a) in acc.iter_mut().enumerate() {
+                *a = add(*a, load(res_px.add(q * ch)));
+            }
+        }
+        for (q, &val) in acc.iter().enumerate() {
+            let val = match d.clamp {
+                Some((lo, hi)) => min(splat(hi), max(splat(lo), val)),
+                None => val,
+            };
+            store(y_px.add(q * ch + c0), val);
         }
     }
 }

@@ -108,6 +108,22 @@ fn kxk_matches_generic_on_channel_tails() {
 }
 
 #[test]
+fn depthwise_rows_wide_enough_to_share_input_loads_match_generic() {
+    // 3×3, dilation 1, strides 1 and 2, on rows with several 8-pixel interior blocks (the path
+    // that loads each input pixel of a kernel row once), whole vectors and tails.
+    let mut rng = Rng(15);
+    for &c in CHANNELS.iter().filter(|&&c| c > 1) {
+        for s in [1, 2] {
+            for pad in [0, 1] {
+                let w = 2 + 17 * s + rng.below(9);
+                let act = rng.pick(ACTS);
+                check(&shape(c, c, 4 + rng.below(3), w, (3, 3), s, pad, 1, c, act), 0, c % 2 == 0, &mut rng);
+            }
+        }
+    }
+}
+
+#[test]
 fn depthwise_matches_generic() {
     let mut rng = Rng(14);
     for &c in CHANNELS.iter().filter(|&&c| c > 1) {
