@@ -34,6 +34,30 @@ pub fn supported(p: &ConvParams) -> bool {
     (p.groups == 1 || is_depthwise(p)) && p.stride_h >= 1 && p.stride_w >= 1 && p.dilation_h >= 1 && p.dilation_w >= 1
 }
 
+/// A 1×1 stride-1 convolution over `rows` pixels, `[1, 1, rows, C] → [1, 1, rows, M]`: how a
+/// matrix product `[rows, C] · [C, M]` runs on the channels-last kernels.
+pub fn pointwise_rows(rows: usize, in_channels: usize, out_channels: usize, act: super::activation::Activation) -> ConvParams {
+    ConvParams {
+        batch: 1,
+        in_channels,
+        in_h: 1,
+        in_w: rows,
+        out_channels,
+        out_h: 1,
+        out_w: rows,
+        kernel_h: 1,
+        kernel_w: 1,
+        stride_h: 1,
+        stride_w: 1,
+        dilation_h: 1,
+        dilation_w: 1,
+        pad_top: 0,
+        pad_left: 0,
+        groups: 1,
+        act,
+    }
+}
+
 /// The panel width actually used: `panel`, or `M` when it is 0 (at least 1).
 #[inline(always)]
 pub fn panel_width(p: &ConvNhwcParams) -> usize {

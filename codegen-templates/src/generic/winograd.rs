@@ -29,7 +29,7 @@
 
 use super::activation::{apply_in_place, Activation};
 use super::conv::ConvParams;
-use super::conv_nhwc::{conv2d_nhwc, packed_weight_len, panel_width, ConvNhwcParams};
+use super::conv_nhwc::{conv2d_nhwc, packed_weight_len, panel_width, pointwise_rows, ConvNhwcParams};
 
 /// The convolution and its blocking; every field is a literal in generated code.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -83,25 +83,7 @@ pub fn scratch_len(p: &WinogradParams) -> usize {
 /// The pointwise convolution `[1, 1, rows, C] → [1, 1, rows, M]` that is one of a block's GEMMs.
 pub fn gemm_params(p: &WinogradParams, rows: usize) -> ConvNhwcParams {
     let c = &p.conv.conv;
-    let conv = ConvParams {
-        batch: 1,
-        in_channels: c.in_channels,
-        in_h: 1,
-        in_w: rows,
-        out_channels: c.out_channels,
-        out_h: 1,
-        out_w: rows,
-        kernel_h: 1,
-        kernel_w: 1,
-        stride_h: 1,
-        stride_w: 1,
-        dilation_h: 1,
-        dilation_w: 1,
-        pad_top: 0,
-        pad_left: 0,
-        groups: 1,
-        act: Activation::None,
-    };
+    let conv = pointwise_rows(rows, c.in_channels, c.out_channels, Activation::None);
     ConvNhwcParams { conv, panel: p.conv.panel }
 }
 

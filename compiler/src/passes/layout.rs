@@ -206,25 +206,7 @@ fn dense(graph: &mut Graph, node: NodeIndex, panels: Panels, row_views: &mut Has
     }
     // `pack_weights` reads a Conv's `[M, C, 1, 1]`: B transposed, `[n, k]`.
     let w_nk: Vec<f32> = if trans_b { b_data.clone() } else { (0..n * k).map(|i| b_data[(i % k) * n + i / k]).collect() };
-    let conv = onnxc_templates::generic::conv::ConvParams {
-        batch: 1,
-        in_channels: k,
-        in_h: 1,
-        in_w: rows,
-        out_channels: n,
-        out_h: 1,
-        out_w: rows,
-        kernel_h: 1,
-        kernel_w: 1,
-        stride_h: 1,
-        stride_w: 1,
-        dilation_h: 1,
-        dilation_w: 1,
-        pad_top: 0,
-        pad_left: 0,
-        groups: 1,
-        act,
-    };
+    let conv = onnxc_templates::generic::conv_nhwc::pointwise_rows(rows, k, n, act);
     let p = ConvNhwcParams { conv, panel: panels.width_for(n) };
     let mut packed = vec![0.0f32; packed_weight_len(&p)];
     if !pack_weights(&p, &w_nk, &mut packed) {
