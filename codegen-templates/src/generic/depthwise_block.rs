@@ -8,17 +8,21 @@
 //! back while it is still in cache, and the arena holds the band instead of the tensors.
 //!
 //! Every step is the ordinary [`conv2d_nhwc`] on a sub-image: the expansion on the input rows
-//! a band adds, the depthwise on the band with its top padding shifted, the projection (with
-//! its residual rows) on the band's output rows. The results are those of the convolutions run
+//! the rows a band adds read, the depthwise on the band, each with its top padding shifted,
+//! the projection (with its residual rows) on the band's output rows. The first step may be
+//! any ungrouped convolution, not only a 1×1 one: a network's first 3×3 stride-2 layer
+//! feeding its first depthwise (MobileNetV2's 112² × 32 tensor) runs in bands the same way. The results are those of the convolutions run
 //! one after the other, bit for bit.
 
+use super::conv::ConvParams;
 use super::conv_nhwc::{conv2d_nhwc, ConvNhwcParams};
 
 /// The convolutions and the band height; every field is a literal in generated code.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct DepthwiseBlockParams {
-    /// `[N, H, W, C] → [N, H, W, E]`: 1×1, stride 1, no padding, `groups == 1`; absent when
-    /// the depthwise reads the block's input.
+    /// `[N, H0, W0, C] → [N, H, W, E]`, `groups == 1`: a 1×1 expansion, or any ungrouped
+    /// convolution (a first 3×3 stride-2 layer); absent when the depthwise reads the block's
+    /// input.
     pub expand: Option<ConvNhwcParams>,
     /// `[N, H, W, E] → [N, oh, ow, E]`: depthwise (`groups == E`).
     pub depthwise: ConvNhwcParams,
@@ -36,13 +40,24 @@ fn is_pointwise(p: &ConvNhwcParams) -> bool {
     one && c.groups == 1 && c.out_h == c.in_h && c.out_w == c.in_w
 }
 
-/// Whether the convolutions chain as [`depthwise_block`] needs: pointwise steps around a
-/// depthwise one (at least one of them present), each step's output the next one's input,
-/// and bands that all read input rows.
+/// Whether every output row of a convolution reads at least one input row (no row lies
+/// entirely in the vertical padding), so every band of it reads some input.
+fn rows_all_read(c: &ConvParams) -> bool {
+    let sane = c.stride_h >= 1 && c.dilation_h >= 1 && c.kernel_h >= 1 && c.in_h > 0 && c.out_h > 0;
+    sane && c.pad_top <= (c.kernel_h - 1) * c.dilation_h && (c.out_h - 1) * c.stride_h < c.in_h + c.pad_top
+}
+
+/// Whether the convolutions chain as [`depthwise_block`] needs: an ungrouped first step and a
+/// pointwise last one around a depthwise one (at least one of them present), each step's
+/// output the next one's input, and bands that all read input rows.
 pub fn chains(p: &DepthwiseBlockParams) -> bool {
     let d = &p.depthwise.conv;
     let expand_ok = match &p.expand {
-        Some(e) => is_pointwise(e) && e.conv.batch == d.batch && e.conv.out_h == d.in_h && e.conv.out_w == d.in_w && e.conv.out_channels == d.in_channels,
+        Some(e) => {
+            let c = &e.conv;
+            let shape = c.groups == 1 && c.stride_w >= 1 && c.dilation_w >= 1 && c.kernel_w >= 1 && c.in_w > 0 && rows_all_read(c);
+            shape && c.batch == d.batch && c.out_h == d.in_h && c.out_w == d.in_w && c.out_channels == d.in_channels
+        }
         None => true,
     };
     let project_ok = match &p.project {
@@ -50,12 +65,8 @@ pub fn chains(p: &DepthwiseBlockParams) -> bool {
         None => true,
     };
     let depthwise = d.groups == d.in_channels && d.out_channels == d.in_channels && d.groups > 1;
-    let sane = d.stride_h >= 1 && d.dilation_h >= 1 && d.kernel_h >= 1 && d.in_h > 0 && d.out_h > 0;
-    // Every band must read at least one input row: no output row entirely in the padding.
-    let top_ok = sane && d.pad_top <= (d.kernel_h - 1) * d.dilation_h;
-    let bottom_ok = sane && (d.out_h - 1) * d.stride_h < d.in_h + d.pad_top;
     let some = p.expand.is_some() || p.project.is_some();
-    expand_ok && project_ok && some && depthwise && top_ok && bottom_ok && p.band_rows >= 1
+    expand_ok && project_ok && some && depthwise && rows_all_read(d) && p.band_rows >= 1
 }
 
 /// Depthwise input rows a band of `p.band_rows` output rows reads at most.
@@ -75,13 +86,25 @@ pub fn band_len(p: &DepthwiseBlockParams) -> usize {
     expanded + projected
 }
 
-/// The depthwise input rows `[first, end)` output rows `[o0, o1)` read (clamped to the image).
+/// The input rows `[first, end)` output rows `[o0, o1)` of convolution `c` read (clamped to
+/// the image).
 #[inline(always)]
-fn rows_read(p: &DepthwiseBlockParams, o0: usize, o1: usize) -> (usize, usize) {
-    let d = &p.depthwise.conv;
-    let first = (o0 * d.stride_h).saturating_sub(d.pad_top).min(d.in_h);
-    let last = (o1 - 1) * d.stride_h + (d.kernel_h - 1) * d.dilation_h + 1;
-    (first, last.saturating_sub(d.pad_top).min(d.in_h))
+fn rows_read(c: &ConvParams, o0: usize, o1: usize) -> (usize, usize) {
+    let first = (o0 * c.stride_h).saturating_sub(c.pad_top).min(c.in_h);
+    let last = (o1 - 1) * c.stride_h + (c.kernel_h - 1) * c.dilation_h + 1;
+    (first, last.saturating_sub(c.pad_top).min(c.in_h))
+}
+
+/// Convolution `c` restricted to output rows `[o0, o1)` of one image, reading the input rows
+/// `[first, end)` of [`rows_read`]: output row `o0` starts its taps at input row
+/// `o0 · stride - pad`, sub-image row `o0 · stride - pad - first`, so the top padding shifts
+/// (never negative, as `first` is that row or 0).
+#[inline(always)]
+fn band_step(q: &ConvNhwcParams, o0: usize, o1: usize, first: usize, end: usize) -> ConvNhwcParams {
+    let mut step = *q;
+    step.conv.pad_top = first + q.conv.pad_top - o0 * q.conv.stride_h;
+    (step.conv.batch, step.conv.in_h, step.conv.out_h) = (1, end - first, o1 - o0);
+    step
 }
 
 /// The weights of one pointwise step: packed weights and optional bias.
@@ -112,7 +135,8 @@ where
     let (d_row, d_out_row) = (d.in_w * d.in_channels, d.out_w * d.out_channels);
     let x_row = p.expand.map_or(d_row, |e| e.conv.in_w * e.conv.in_channels);
     let y_row = p.project.map_or(d_out_row, |q| q.conv.out_w * q.conv.out_channels);
-    let (x_image, y_image) = (d.in_h * x_row, d.out_h * y_row);
+    let x_image = p.expand.map_or(d.in_h, |e| e.conv.in_h) * x_row;
+    let y_image = d.out_h * y_row;
     let expanded_len = if p.expand.is_some() { band_input_rows(p) * d_row } else { 0 };
     let (Some(x), Some(y), Some(band)) = (x.get(..d.batch * x_image), y.get_mut(..d.batch * y_image), band.get_mut(..band_len(p))) else {
         return;
@@ -132,7 +156,7 @@ where
         let mut o0 = 0;
         while o0 < d.out_h {
             let o1 = (o0 + p.band_rows).min(d.out_h);
-            let (first, end) = rows_read(p, o0, o1);
+            let (first, end) = rows_read(d, o0, o1);
             let d_in = match (p.expand, expand) {
                 (Some(e), Some((w, b))) => {
                     // Rows the previous band computed and this one reads move to the front.
@@ -143,9 +167,9 @@ where
                     }
                     let new_first = first + kept;
                     if new_first < end {
-                        let mut step = e;
-                        (step.conv.batch, step.conv.in_h, step.conv.out_h) = (1, end - new_first, end - new_first);
-                        let (Some(xs), Some(es)) = (x.get(new_first * x_row..end * x_row), expanded.get_mut(kept * d_row..(end - first) * d_row)) else {
+                        let (x_first, x_end) = rows_read(&e.conv, new_first, end);
+                        let step = band_step(&e, new_first, end, x_first, x_end);
+                        let (Some(xs), Some(es)) = (x.get(x_first * x_row..x_end * x_row), expanded.get_mut(kept * d_row..(end - first) * d_row)) else {
                             return;
                         };
                         conv(&step, xs, w, b, None, es);
@@ -156,12 +180,7 @@ where
                 _ => x.get(first * x_row..end * x_row),
             };
             let Some(d_in) = d_in else { return };
-            let mut step = p.depthwise;
-            // Output row `o0` starts its taps at input row `o0 · stride - pad`, band row
-            // `o0 · stride - pad - first`: the shifted padding (never negative, as `first` is
-            // that row or 0).
-            step.conv.pad_top = first + d.pad_top - o0 * d.stride_h;
-            (step.conv.batch, step.conv.in_h, step.conv.out_h) = (1, end - first, o1 - o0);
+            let step = band_step(&p.depthwise, o0, o1, first, end);
             let Some(ys) = y.get_mut(o0 * y_row..o1 * y_row) else { return };
             match (p.project, project) {
                 (Some(q), Some((w, b))) => {

@@ -32,6 +32,20 @@ pub(crate) fn cases() -> Vec<DepthwiseBlockParams> {
             out.push(DepthwiseBlockParams { expand, depthwise, project, band_rows });
         }
     }
+    // A first step that is not pointwise (MobileNetV2's 3×3 stride-2 first layer feeding its
+    // first depthwise): (C, E, H0, W0, its kernel, stride, pad), then a 3×3 depthwise of
+    // stride 1 or 2.
+    for (i, &(c, e, h0, w0, k, s, pad)) in [(3, 8, 17, 13, 3, 2, 1), (2, 16, 9, 7, 3, 1, 1), (1, 5, 12, 6, 3, 2, 0), (4, 6, 11, 9, 5, 2, 2)].iter().enumerate() {
+        for band_rows in [1, 2, 5] {
+            let act = [Activation::Relu, Activation::Clip { min: 0.0, max: 6.0 }][(i + band_rows) % 2];
+            let expand = ConvNhwcParams { conv: params(c, e, h0, w0, (k, k), s, pad, 1, 1, act), panel: [0, 8][i % 2] };
+            let (h, w) = (expand.conv.out_h, expand.conv.out_w);
+            let depthwise = ConvNhwcParams { conv: params(e, e, h, w, (3, 3), 1 + i % 2, 1, 1, e, act), panel: 0 };
+            let (oh, ow) = (depthwise.conv.out_h, depthwise.conv.out_w);
+            let project = ConvNhwcParams { conv: params(e, c + 2, oh, ow, (1, 1), 1, 0, 1, 1, Activation::None), panel: 8 };
+            out.push(DepthwiseBlockParams { expand: Some(expand), depthwise, project: (band_rows != 2).then_some(project), band_rows });
+        }
+    }
     out
 }
 
@@ -39,7 +53,10 @@ pub(crate) fn cases() -> Vec<DepthwiseBlockParams> {
 /// then a residual (packed weights: the tests only need the two paths to read them alike).
 pub(crate) fn operands(p: &DepthwiseBlockParams, seed: &mut u64) -> [Vec<f32>; 8] {
     let d = &p.depthwise.conv;
-    let x_len = p.expand.map_or(d.in_channels, |e| e.conv.in_channels) * d.batch * d.in_h * d.in_w;
+    let x_len = match &p.expand {
+        Some(e) => e.conv.in_channels * d.batch * e.conv.in_h * e.conv.in_w,
+        None => d.in_channels * d.batch * d.in_h * d.in_w,
+    };
     let y_len = p.project.map_or(d.out_channels, |q| q.conv.out_channels) * d.batch * d.out_h * d.out_w;
     let step = |seed: &mut u64, q: Option<ConvNhwcParams>| match q {
         Some(q) => (rand_vec(seed, packed_weight_len(&q)), rand_vec(seed, q.conv.out_channels)),
@@ -130,8 +147,8 @@ fn a_band_reads_the_rows_its_window_covers() {
     // 3×3, stride 2, pad 1 on 12 rows: output row 0 reads rows 0..2, rows 0..2 read 0..4.
     let p = cases()[5];
     assert_eq!((p.depthwise.conv.stride_h, p.depthwise.conv.pad_top, p.band_rows), (2, 1, 2));
-    assert_eq!(rows_read(&p, 0, 1), (0, 2));
-    assert_eq!(rows_read(&p, 0, 2), (0, 4));
-    assert_eq!(rows_read(&p, 2, 4), (3, 8));
+    assert_eq!(rows_read(&p.depthwise.conv, 0, 1), (0, 2));
+    assert_eq!(rows_read(&p.depthwise.conv, 0, 2), (0, 4));
+    assert_eq!(rows_read(&p.depthwise.conv, 2, 4), (3, 8));
     assert_eq!(band_input_rows(&p), 5);
 }

@@ -89,7 +89,10 @@ pub fn op_summary(op: &Op) -> String {
             let stride = if (d.stride_h, d.stride_w) == (1, 1) { String::new() } else { format!(" s{}x{}", d.stride_h, d.stride_w) };
             let mut s = String::new();
             if let Some(e) = &p.expand {
-                let _ = write!(s, "Conv k1x1{} then ", act(&e.conv.act));
+                let c = &e.conv;
+                let stride = if (c.stride_h, c.stride_w) == (1, 1) { String::new() } else { format!(" s{}x{}", c.stride_h, c.stride_w) };
+                let pads = if (c.pad_top, c.pad_left) == (0, 0) { String::new() } else { format!(" p{},{}", c.pad_top, c.pad_left) };
+                let _ = write!(s, "Conv k{}x{}{stride}{pads}{} then ", c.kernel_h, c.kernel_w, act(&c.act));
             }
             let _ = write!(s, "Conv k{}x{}{stride} g{}{}", d.kernel_h, d.kernel_w, d.groups, act(&d.act));
             if let Some(q) = &p.project {

@@ -18,9 +18,10 @@ pub enum LayoutOp {
     /// A Gemm or MatMul with constant weights, run as a 1×1 channels-last Conv over its rows
     /// (`[1, 1, rows, k]` → `[1, 1, rows, n]`), so its weights are packed panels too.
     Dense(ConvNhwcParams),
-    /// A depthwise Conv with the pointwise Convs around it (either may be absent), a band of
-    /// rows at a time. Inputs by slot: 0 x `[N, H, W, C]`; 1, 2 the expansion's packed weights
-    /// and bias; 3, 4 the depthwise's; 5, 6 the projection's; 7 the projection's residual.
+    /// A depthwise Conv with the ungrouped Conv feeding it and the pointwise Conv reading it
+    /// (either may be absent), a band of rows at a time. Inputs by slot: 0 x `[N, H0, W0, C]`;
+    /// 1, 2 the first step's packed weights and bias; 3, 4 the depthwise's; 5, 6 the
+    /// projection's; 7 the projection's residual.
     /// Outputs: the block's `[N, oh, ow, M]`, and the band buffer (`[band_len]`, read by
     /// nobody: the arena plan gives it a slot live for this op only).
     DepthwiseBlock(Box<DepthwiseBlockParams>),
@@ -123,6 +124,12 @@ impl LayoutOp {
                 let d = &p.depthwise.conv;
                 let mut v = vec![];
                 if let Some(e) = &p.expand {
+                    let c = &e.conv;
+                    if (c.kernel_h, c.kernel_w) != (1, 1) {
+                        v.push(a("expand_kernel_shape", pair(c.kernel_h, c.kernel_w), None));
+                        v.push(a("expand_strides", pair(c.stride_h, c.stride_w), Some(pair(1, 1))));
+                        v.push(a("expand_pads", pair(c.pad_top, c.pad_left), Some(pair(0, 0))));
+                    }
                     v.push(a("expand_panel", Int(e.panel as i64), None));
                     if e.conv.act != Activation::None {
                         v.push(a("expand_activation", Str(activation_label(e.conv.act)), None));

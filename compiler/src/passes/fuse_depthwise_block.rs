@@ -1,12 +1,12 @@
-//! Depthwise block fusion: a channels-last depthwise Conv, with the pointwise Conv (1×1,
-//! stride 1, no padding) that feeds it and the pointwise Conv that reads it, becomes one
-//! `DepthwiseBlock` op that runs them a band of rows at a time
-//! (`generic/depthwise_block.rs`). MobileNetV2's inverted residual blocks expand 16–24
+//! Depthwise block fusion: a channels-last depthwise Conv, with the ungrouped Conv that feeds
+//! it (a 1×1 expansion, or a first 3×3 stride-2 layer) and the pointwise Conv (1×1, stride 1,
+//! no padding) that reads it, becomes one `DepthwiseBlock` op that runs them a band of rows
+//! at a time (`generic/depthwise_block.rs`). MobileNetV2's inverted residual blocks expand 16–24
 //! channels to 96–144 on 112² and 56² maps; those expanded tensors, and the depthwise outputs,
 //! are written to memory and read back, which costs more than computing them. Fused, they only
 //! pass through a band buffer that stays in cache, and the arena holds the band instead.
 //!
-//! A pointwise step joins only when the tensor it would save is larger than the target's L2
+//! A neighbour joins only when the tensor it would save is larger than the target's L2
 //! (`l2_bytes`): smaller ones stay in cache anyway, and bands would cut its GEMM into short
 //! runs of rows. It must also be the tensor's only producer or reader. A band holds up to half
 //! the L2, so it survives next to the rows it feeds; larger bands mean fewer rows copied
@@ -37,7 +37,7 @@ pub fn run(graph: &mut Graph, target: &Target) -> Result<()> {
         let large = |v: ValueRef| graph.value(v).elements().saturating_mul(4) > l2;
         // The expansion must not have a residual of its own (the block has room for one, after
         // the projection).
-        let expand = pointwise(graph, dw_in.node).filter(|&(_, residual)| !residual && large(dw_in) && sole_producer(graph, dw_in).is_some());
+        let expand = first_step(graph, dw_in.node).filter(|&(_, residual)| !residual && large(dw_in) && sole_producer(graph, dw_in).is_some());
         let reader = match graph.consumers(dw_out)[..] {
             [(reader, 0)] if !graph.is_output(dw_out) && large(dw_out) => Some(reader),
             _ => None,
@@ -76,6 +76,13 @@ fn pointwise(graph: &Graph, node: NodeIndex) -> Option<(ConvNhwcParams, bool)> {
     let c = &p.conv;
     let one = c.kernel_h == 1 && c.kernel_w == 1 && c.stride_h == 1 && c.stride_w == 1 && c.pad_top == 0 && c.pad_left == 0;
     (one && c.groups == 1 && c.out_h == c.in_h && c.out_w == c.in_w).then(|| (p, graph.input(node, 3).is_some()))
+}
+
+/// The parameters of `node` when it is an ungrouped channels-last Conv (a 1×1 expansion, or
+/// a first layer like MobileNetV2's 3×3 stride 2), and whether it has a residual input.
+fn first_step(graph: &Graph, node: NodeIndex) -> Option<(ConvNhwcParams, bool)> {
+    let Op::Layout(LayoutOp::Conv(p)) = graph.node(node).op else { return None };
+    (p.conv.groups == 1).then(|| (p, graph.input(node, 3).is_some()))
 }
 
 /// Depthwise output rows per band: as many as keep the band within `band_bytes`, at least one.

@@ -104,3 +104,24 @@ fn shared_tensors_stay_whole() {
     let after = fused(&b.finish());
     assert_eq!(convs(&after), 3);
 }
+
+#[test]
+fn a_first_strided_layer_joins_as_the_first_step() {
+    // MobileNetV2's stem: a 3×3 stride-2 Conv on RGB writes 112² × 32 (1.6 MB, above the
+    // 1 MiB L2) for the first depthwise; it joins the block like an expansion would.
+    let mut b = Builder::new();
+    let x = b.input("x", &[1, 3, 224, 224]);
+    let w0 = b.random_constant_in("w0", &[32, 3, 3, 3], -0.3, 0.3);
+    let stem = b.op("stem", conv(1, 1, 2, RELU6), &[x, w0]);
+    let wd = b.random_constant("wd", &[32, 1, 3, 3]);
+    let dw = b.op("dw", conv(32, 1, 1, RELU6), &[stem, wd]);
+    let wp = b.random_constant("wp", &[16, 32, 1, 1]);
+    let projected = b.op("project", conv(1, 0, 1, Activation::None), &[dw, wp]);
+    b.output(projected);
+    let after = fused(&b.finish());
+    assert_eq!(convs(&after), 0);
+    let p = block_params(&after);
+    let stem = p.expand.expect("the stem is the first step");
+    assert_eq!((stem.conv.kernel_h, stem.conv.stride_h, stem.conv.in_h), (3, 2, 224));
+    assert!(p.project.is_some());
+}

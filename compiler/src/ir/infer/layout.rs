@@ -26,8 +26,8 @@ pub(super) fn infer(op: &LayoutOp, inputs: &Inputs) -> Result<Inferred> {
             if !chains(p) {
                 return Err(Error::invalid(format!("the convolutions of depthwise block {p:?} do not chain")));
             }
-            let c = p.expand.map_or(d.in_channels, |e| e.conv.in_channels);
-            check_input(inputs, &[d.batch, d.in_h, d.in_w, c])?;
+            let (c, h, w) = p.expand.map_or((d.in_channels, d.in_h, d.in_w), |e| (e.conv.in_channels, e.conv.in_h, e.conv.in_w));
+            check_input(inputs, &[d.batch, h, w, c])?;
             let m = p.project.map_or(d.out_channels, |q| q.conv.out_channels);
             let out = vec![d.batch, d.out_h, d.out_w, m];
             // Slots: (weights, bias) of each step; a step's weights are there iff it is.
