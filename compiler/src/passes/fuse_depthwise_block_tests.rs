@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::ir::op::{Activation, AutoPad, BinaryOp, Conv, Window};
-use crate::passes::testutil::{assert_close_outputs, count_ops, find, Builder};
+use crate::passes::testutil::{check_channels_last_pass, count_ops, find, Builder};
 
 fn conv(group: usize, pads: usize, strides: usize, activation: Activation) -> Op {
     let window = Window { kernel: vec![], strides: vec![strides; 2], dilations: vec![], pads: vec![pads; 4], auto_pad: AutoPad::NotSet };
@@ -12,19 +12,9 @@ fn conv(group: usize, pads: usize, strides: usize, activation: Activation) -> Op
 
 const RELU6: Activation = Activation::Clip { min: 0.0, max: 6.0 };
 
-/// The layout pass, residual fusion, this one, and cleanup (the pipeline's order), with
-/// inference, validation and the numeric check.
+/// This pass after the ones it follows, checked (see `check_channels_last_pass`).
 fn fused(graph: &Graph) -> Graph {
-    let target = Target::named("x86-avx512").expect("target exists");
-    let mut after = graph.clone();
-    crate::passes::layout::run(&mut after, &target).expect("layout runs");
-    crate::passes::fuse_residual::run(&mut after, &target).expect("residual fusion runs");
-    run(&mut after, &target).expect("pass runs");
-    crate::passes::dce::run(&mut after, &target).expect("dce runs");
-    crate::ir::infer::infer_graph(&mut after).expect("rewritten graph infers");
-    crate::ir::validate::validate(&after).expect("rewritten graph is valid");
-    assert_close_outputs(graph, &after, 2, 1e-4);
-    after
+    check_channels_last_pass(graph, "x86-avx512", run)
 }
 
 fn block_params(after: &Graph) -> DepthwiseBlockParams {

@@ -167,6 +167,22 @@ pub fn check_pass(graph: &Graph, pass: crate::passes::PassFn) -> Graph {
     after
 }
 
+/// For passes that rewrite channels-last ops: the layout pass, residual fusion, `pass`, and
+/// dead-code removal (the pipeline's order) on a copy of `graph` for `target`, then
+/// inference, validation, and the outputs against the original's within 1e-4.
+pub fn check_channels_last_pass(graph: &Graph, target: &str, pass: crate::passes::PassFn) -> Graph {
+    let target = Target::named(target).expect("target exists");
+    let mut after = graph.clone();
+    crate::passes::layout::run(&mut after, &target).expect("layout runs");
+    crate::passes::fuse_residual::run(&mut after, &target).expect("residual fusion runs");
+    pass(&mut after, &target).expect("pass runs");
+    crate::passes::dce::run(&mut after, &target).expect("dce runs");
+    crate::ir::infer::infer_graph(&mut after).expect("rewritten graph infers");
+    crate::ir::validate::validate(&after).expect("rewritten graph is valid");
+    assert_close_outputs(graph, &after, 2, 1e-4);
+    after
+}
+
 /// Number of nodes whose op satisfies `pred`, not counting inputs and constants.
 pub fn count_ops(graph: &Graph, pred: impl Fn(&Op) -> bool) -> usize {
     graph

@@ -4,26 +4,16 @@
 
 use super::*;
 use crate::ir::op::{Activation, AutoPad, BinaryOp, Conv, Window};
-use crate::passes::testutil::{assert_close_outputs, count_ops, Builder};
+use crate::passes::testutil::{check_channels_last_pass, count_ops, Builder};
 
 fn conv(strides: usize, pads: usize, activation: Activation) -> Op {
     let window = Window { kernel: vec![], strides: vec![strides; 2], dilations: vec![], pads: vec![pads; 4], auto_pad: AutoPad::NotSet };
     Op::Conv(Conv { window, group: 1, activation })
 }
 
-/// The layout pass, residual fusion, this one, and cleanup (the pipeline's order) for
-/// `target`, with inference, validation and the numeric check.
+/// This pass after the ones it follows for `target`, checked (see `check_channels_last_pass`).
 fn rewritten(graph: &Graph, target: &str) -> Graph {
-    let target = Target::named(target).expect("target exists");
-    let mut after = graph.clone();
-    crate::passes::layout::run(&mut after, &target).expect("layout runs");
-    crate::passes::fuse_residual::run(&mut after, &target).expect("residual fusion runs");
-    run(&mut after, &target).expect("pass runs");
-    crate::passes::dce::run(&mut after, &target).expect("dce runs");
-    crate::ir::infer::infer_graph(&mut after).expect("rewritten graph infers");
-    crate::ir::validate::validate(&after).expect("rewritten graph is valid");
-    assert_close_outputs(graph, &after, 2, 1e-4);
-    after
+    check_channels_last_pass(graph, target, run)
 }
 
 fn named(after: &Graph, name: &str) -> petgraph::stable_graph::NodeIndex {
