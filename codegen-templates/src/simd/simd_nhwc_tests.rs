@@ -67,6 +67,24 @@ fn pointwise_matches_generic_on_channel_tails() {
 }
 
 #[test]
+fn pointwise_tiles_one_row_short_match_generic() {
+    // Pixel counts (batch 2 × h × w) that split into tiles of `GEMM_ROWS - 1` and `GEMM_ROWS`
+    // rows (`RowTiles`): 7×7 maps (98 pixels), 1×7 (14), 3×5 (30), and one that does not
+    // even out (2×1 = 2 pixels); every panel width, ragged last columns, and wide `M` so that
+    // the pixels span several blocks (`Y_BLOCK_FLOATS`).
+    let mut rng = Rng(23);
+    for (h, w) in [(7, 7), (1, 7), (3, 5), (2, 1)] {
+        for vecs in 1..=GEMM_VECS {
+            for m in [vecs * LANES, vecs * LANES - 3, 1400] {
+                let c = 5 + rng.below(40);
+                let act = rng.pick(ACTS);
+                check(&shape(c, m, h, w, (1, 1), 1, 0, 1, 1, act), vecs * LANES, rng.below(2) == 0, &mut rng);
+            }
+        }
+    }
+}
+
+#[test]
 fn pointwise_with_more_channels_than_the_zero_row_matches_generic() {
     // A Dense layer as a 1×1 convolution: no tap reads the zero row, so any `C` takes the tile.
     let mut rng = Rng(18);
@@ -110,7 +128,9 @@ fn kxk_matches_generic_on_channel_tails() {
 #[test]
 fn depthwise_rows_wide_enough_to_share_input_loads_match_generic() {
     // 3×3, dilation 1, strides 1 and 2, on rows with several 8-pixel interior blocks (the path
-    // that loads each input pixel of a kernel row once), whole vectors and tails.
+    // that loads each input pixel of a kernel row once, `DW_SHARED_VECS` vectors at a time at
+    // stride 2), whole vectors and tails; 48, 49 and 64 channels give chunks of 3 and 4
+    // vectors, so both the wide and the single-vector calls run.
     let mut rng = Rng(15);
     for &c in CHANNELS.iter().filter(|&&c| c > 1) {
         for s in [1, 2] {

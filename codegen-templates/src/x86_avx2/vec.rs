@@ -26,6 +26,9 @@ pub const GEMM_ROWS: usize = 4;
 /// Vectors per row of the GEMM register tile.
 pub const GEMM_VECS: usize = 3;
 
+/// Channel vectors a stride-2 depthwise row of 8 pixels computes at once: one: 8 accumulators and a kernel row's inputs already fill the 16 ymm registers.
+pub const DW_SHARED_VECS: usize = 1;
+
 /// Vectors per row of the single-row (matrix-vector) tile: one row of `B` read contiguously.
 pub const GEMV_VECS: usize = 8;
 
