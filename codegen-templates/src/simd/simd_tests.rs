@@ -84,6 +84,26 @@ fn large_outputs_with_short_k_match_generic() {
 }
 
 #[test]
+fn one_row_products_with_a_large_b_match_generic() {
+    // `B` of at least `GEMV_STREAM_MIN` floats and one row of `A` take the streamed order:
+    // `k` a multiple of the rows per pass and not, `n` whole vectors and a tail, each bias.
+    let mut rng = Rng(10);
+    for &(n, k) in &[(1000usize, 1280usize), (16 * 1024 * 2 + 5, 17), (750, 703)] {
+        for bias in [GemmBias::None, GemmBias::Row, GemmBias::Column, GemmBias::Full] {
+            let act = rng.pick(ACTS);
+            let p = GemmParams { m: 1, n, k, trans_a: false, trans_b: false, alpha: 1.0, beta: 1.0, bias, act };
+            let c_len = if bias == GemmBias::Column { 1 } else { n };
+            let (a, b, c) = (rng.vec(k), rng.vec(k * n), rng.vec(c_len));
+            let mut want = std::vec![7.0; n];
+            let mut got = std::vec![7.0; n];
+            super::gemm::gemm(&p, &a, &b, Some(&c), &mut want);
+            super::simd_gemm::gemm(&p, &a, &b, Some(&c), &mut got);
+            assert_close(&std::format!("gemv n{n} k{k} {bias:?} {act:?}"), &got, &want, k);
+        }
+    }
+}
+
+#[test]
 fn gemm_falls_back_for_transposed_and_scaled() {
     let mut rng = Rng(2);
     let (m, n, k) = (5, 17, 9);
