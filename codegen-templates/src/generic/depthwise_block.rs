@@ -110,11 +110,31 @@ fn band_step(q: &ConvNhwcParams, o0: usize, o1: usize, first: usize, end: usize)
 /// The weights of one pointwise step: packed weights and optional bias.
 pub type Pointwise<'a> = Option<(&'a [f32], Option<&'a [f32]>)>;
 
+/// The channels-last convolution (with [`conv2d_nhwc`]'s contract) a block runs for each of
+/// its steps. A trait rather than a closure: its `#[inline(always)]` method is inlined at each
+/// step's call, so every step's code is specialized to that step's shape, where one closure
+/// body shared by the three steps knew none of them (MobileNetV2 on AVX-512: 2.5% faster).
+pub trait BandConv: Copy {
+    /// `y = act(conv(x, w) + bias + residual)` for one step of a band.
+    fn band_conv(self, p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]);
+}
+
+/// The generic kernel as a [`BandConv`].
+#[derive(Clone, Copy)]
+pub struct GenericBandConv;
+
+impl BandConv for GenericBandConv {
+    #[inline(always)]
+    fn band_conv(self, p: &ConvNhwcParams, x: &[f32], w: &[f32], bias: Option<&[f32]>, residual: Option<&[f32]>, y: &mut [f32]) {
+        conv2d_nhwc(p, x, w, bias, residual, y);
+    }
+}
+
 /// The block with the generic convolution; see [`depthwise_block_with`].
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
 pub fn depthwise_block(p: &DepthwiseBlockParams, x: &[f32], expand: Pointwise<'_>, w_depthwise: &[f32], b_depthwise: Option<&[f32]>, project: Pointwise<'_>, residual: Option<&[f32]>, band: &mut [f32], y: &mut [f32]) {
-    depthwise_block_with(conv2d_nhwc, p, x, expand, w_depthwise, b_depthwise, project, residual, band, y);
+    depthwise_block_with(GenericBandConv, p, x, expand, w_depthwise, b_depthwise, project, residual, band, y);
 }
 
 /// `y = project(depthwise(expand(x))) (+ residual)`, each step by `conv` (a channels-last
@@ -124,10 +144,7 @@ pub fn depthwise_block(p: &DepthwiseBlockParams, x: &[f32], expand: Pointwise<'_
 /// [`chains`], the weights do not match the steps, or a buffer is too short.
 #[inline(always)]
 #[allow(clippy::too_many_arguments)]
-pub fn depthwise_block_with<F>(mut conv: F, p: &DepthwiseBlockParams, x: &[f32], expand: Pointwise<'_>, w_depthwise: &[f32], b_depthwise: Option<&[f32]>, project: Pointwise<'_>, residual: Option<&[f32]>, band: &mut [f32], y: &mut [f32])
-where
-    F: FnMut(&ConvNhwcParams, &[f32], &[f32], Option<&[f32]>, Option<&[f32]>, &mut [f32]),
-{
+pub fn depthwise_block_with<C: BandConv>(conv: C, p: &DepthwiseBlockParams, x: &[f32], expand: Pointwise<'_>, w_depthwise: &[f32], b_depthwise: Option<&[f32]>, project: Pointwise<'_>, residual: Option<&[f32]>, band: &mut [f32], y: &mut [f32]) {
     if !chains(p) || p.expand.is_some() != expand.is_some() || p.project.is_some() != project.is_some() {
         return;
     }
@@ -172,7 +189,7 @@ where
                         let (Some(xs), Some(es)) = (x.get(x_first * x_row..x_end * x_row), expanded.get_mut(kept * d_row..(end - first) * d_row)) else {
                             return;
                         };
-                        conv(&step, xs, w, b, None, es);
+                        conv.band_conv(&step, xs, w, b, None, es);
                     }
                     held = (first, end);
                     expanded.get(..(end - first) * d_row)
@@ -185,14 +202,14 @@ where
             match (p.project, project) {
                 (Some(q), Some((w, b))) => {
                     let Some(ds) = dw_out.get_mut(..(o1 - o0) * d_out_row) else { return };
-                    conv(&step, d_in, w_depthwise, b_depthwise, None, ds);
+                    conv.band_conv(&step, d_in, w_depthwise, b_depthwise, None, ds);
                     let mut step = q;
                     (step.conv.batch, step.conv.in_h, step.conv.out_h) = (1, o1 - o0, o1 - o0);
                     let rows = (image * d.out_h + o0) * y_row..(image * d.out_h + o1) * y_row;
                     let r = residual.and_then(|r| r.get(rows));
-                    conv(&step, ds, w, b, r, ys);
+                    conv.band_conv(&step, ds, w, b, r, ys);
                 }
-                _ => conv(&step, d_in, w_depthwise, b_depthwise, None, ys),
+                _ => conv.band_conv(&step, d_in, w_depthwise, b_depthwise, None, ys),
             }
             o0 = o1;
         }
