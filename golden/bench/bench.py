@@ -1,6 +1,6 @@
 """Times onnxruntime and tract on the golden models for `cargo xtask bench` (one thread, batch 1).
 
-Usage: python bench.py --models-dir DIR --out results.json [--runs N] MODEL [MODEL ...]
+Usage: python bench.py --models-dir DIR --out results.tsv [--runs N] [--min-seconds S] MODEL [MODEL ...]
 
 For each model: onnxruntime with one intra-op and one inter-op thread, sequential execution,
 every graph optimization, inputs and outputs pre-bound through IOBinding; tract (its Python
@@ -102,12 +102,15 @@ def add_model(path):
 
 
 def main():
+    global MIN_SECONDS
     ap = argparse.ArgumentParser()
     ap.add_argument("--models-dir", required=True, type=Path)
     ap.add_argument("--out", required=True, type=Path)
     ap.add_argument("--runs", type=int, default=200)
+    ap.add_argument("--min-seconds", type=float, default=MIN_SECONDS, help="time each model for at least this long")
     ap.add_argument("models", nargs="+")
     args = ap.parse_args()
+    MIN_SECONDS = args.min_seconds
     results = {"onnxruntime": {}, "tract": {}, "versions": {"onnxruntime": ort.__version__, "tract": tract.version()}}
     with tempfile.TemporaryDirectory() as tmp:
         floor = Path(tmp) / "add.onnx"

@@ -1,11 +1,15 @@
 //! `cargo xtask bench`: batch-1, one-thread latency of the golden models' generated crates,
 //! against onnxruntime and tract on the same inputs, with the core's FMA peak for scale.
 //!
-//! Steps: build `onnxc` (release); measure the FMA peak with `golden/bench/fma_peak.rs`;
-//! for each target and model, compile the model, build its crate in release for this host
-//! and time it with the crate's own `--bench N` runner; time onnxruntime and tract (and their
-//! per-call floor on a one-Add model) with `golden/bench/bench.py` in a venv under `target/`;
-//! print the table and write it to `golden/bench/RESULTS.md`. Timing never decides a test.
+//! Steps: build `onnxc` (release); for each target and model, compile the model and build its
+//! crate in release for this host; then, in `--rounds` interleaved rounds, measure the FMA peak
+//! with `golden/bench/fma_peak.rs`, time every crate with its own `--bench N` runner, and time
+//! onnxruntime and tract (and their per-call floor on a one-Add model) with
+//! `golden/bench/bench.py` in a venv under `target/`. Each figure is the median of its rounds'
+//! medians: on a shared machine the load moves within minutes, and engines and targets timed
+//! one after the other would see different machines (x86-avx2 against x86-avx512 moved by 15%
+//! between two runs that way). Prints the table and writes it to `golden/bench/RESULTS.md`.
+//! Timing never decides a test.
 
 use crate::venv;
 use crate::workspace_root;
@@ -20,7 +24,7 @@ const DEFAULT_MODELS: &[&str] =
     &["mlp", "lenet", "kws_dscnn", "vww_mobilenet", "ic_resnet8", "ad_autoencoder", "mobilenetv2", "tiny_transformer"];
 
 const USAGE: &str = "\
-usage: cargo xtask bench [--target T[,T…]] [--models M[,M…]] [--runs N] [--no-reference] [--no-write]
+usage: cargo xtask bench [--target T[,T…]] [--models M[,M…]] [--runs N] [--rounds R] [--no-reference] [--no-write]
 
 Times each golden model's generated crate (release, this host, one thread, batch 1) and, in the
 same run, onnxruntime and tract on the same inputs. Prints the table and writes
@@ -29,8 +33,10 @@ golden/bench/RESULTS.md.
 options:
     --target T,…      targets to compile for (default: every x86 target onnxc has, plus generic)
     --models M,…      golden models (default: all eight)
-    --runs N          timed runs per model and engine after warm-up (default 200; small models
-                      run for at least one second)
+    --runs N          timed runs per model and engine after warm-up, over all rounds (default
+                      200; small models run for at least one second)
+    --rounds R        interleaved rounds of every engine and target (default 5); each figure is
+                      the median of the rounds' medians
     --no-reference    skip onnxruntime and tract
     --no-write        print only; leave golden/bench/RESULTS.md alone
     -h, --help        print this message";
@@ -48,12 +54,13 @@ struct Options {
     targets: Vec<String>,
     models: Vec<String>,
     runs: usize,
+    rounds: usize,
     reference: bool,
     write: bool,
 }
 
 fn parse(args: &[String]) -> Result<Option<Options>, String> {
-    let mut o = Options { targets: vec![], models: vec![], runs: 200, reference: true, write: true };
+    let mut o = Options { targets: vec![], models: vec![], runs: 200, rounds: 5, reference: true, write: true };
     let list = |v: &str| v.split(',').filter(|s| !s.is_empty()).map(str::to_string).collect::<Vec<_>>();
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -62,10 +69,14 @@ fn parse(args: &[String]) -> Result<Option<Options>, String> {
             "--target" => o.targets.extend(list(it.next().ok_or("--target needs a value")?)),
             "--models" => o.models.extend(list(it.next().ok_or("--models needs a value")?)),
             "--runs" => o.runs = it.next().ok_or("--runs needs a value")?.parse().map_err(|_| "--runs needs a number")?,
+            "--rounds" => o.rounds = it.next().ok_or("--rounds needs a value")?.parse().map_err(|_| "--rounds needs a number")?,
             "--no-reference" => o.reference = false,
             "--no-write" => o.write = false,
             other => return Err(format!("unknown argument `{other}`")),
         }
+    }
+    if o.rounds == 0 || o.runs == 0 {
+        return Err("--runs and --rounds need to be at least 1".into());
     }
     if o.models.is_empty() {
         o.models = DEFAULT_MODELS.iter().map(|s| s.to_string()).collect();
@@ -125,6 +136,26 @@ impl Timing {
     }
 }
 
+/// The median, field by field, of the rounds' timings of one engine and model.
+fn median_of_rounds(rounds: &[Timing]) -> Option<Timing> {
+    let mid = |f: fn(&Timing) -> f64| -> f64 {
+        let mut v: Vec<f64> = rounds.iter().map(f).collect();
+        v.sort_by(f64::total_cmp);
+        let n = v.len();
+        if n % 2 == 1 {
+            v[n / 2]
+        } else {
+            (v[n / 2 - 1] + v[n / 2]) / 2.0
+        }
+    };
+    (!rounds.is_empty()).then(|| Timing {
+        median_us: mid(|t| t.median_us),
+        p90_us: mid(|t| t.p90_us),
+        cpu_median_us: mid(|t| t.cpu_median_us),
+        cpu_p90_us: mid(|t| t.cpu_p90_us),
+    })
+}
+
 /// Figures of a generated crate, read from its README.
 #[derive(Default, Clone, Copy)]
 struct Figures {
@@ -146,35 +177,53 @@ fn run(mut opts: Options) -> Result<(), String> {
         opts.targets = ["x86-avx512", "x86-avx2", "generic"].iter().filter(|t| known.iter().any(|k| k == *t)).map(|s| s.to_string()).collect();
     }
 
-    let peak = fma_peak(&root, &work)?;
-    eprintln!("xtask bench: FMA peak {:.1} GFLOP/s (AVX-512), {:.1} GFLOP/s (AVX2)", peak.0, peak.1);
-
-    // (target, model) → timing and figures.
-    let mut ours: BTreeMap<(String, String), (Timing, Figures)> = BTreeMap::new();
+    // Build every crate first, so that the rounds below only time.
+    let mut crates = Vec::new();
     for target in &opts.targets {
         for model in &opts.models {
-            eprintln!("xtask bench: {model} for {target}");
-            let r = bench_generated(&root, &work, &onnxc, target, model, opts.runs)?;
-            ours.insert((target.clone(), model.clone()), r);
+            eprintln!("xtask bench: building {model} for {target}");
+            crates.push(prepare_generated(&root, &work, &onnxc, target, model, &opts)?);
         }
     }
+    let python = if opts.reference { Some(venv::ensure(&root.join(VENV_DIR), &pins(), None, false, "bench")?) } else { None };
 
-    let mut reference = Reference::default();
-    if opts.reference {
-        let python = venv::ensure(&root.join(VENV_DIR), &pins(), None, false, "bench")?;
-        let out = work.join("reference.tsv");
-        let mut cmd = Command::new(python);
-        cmd.arg(root.join("golden/bench/bench.py"))
-            .arg("--models-dir")
-            .arg(root.join("golden/models"))
-            .arg("--out")
-            .arg(&out)
-            .arg("--runs")
-            .arg(opts.runs.to_string())
-            .args(&opts.models);
-        checked(&mut cmd, "golden/bench/bench.py")?;
-        reference = Reference::read(&out)?;
+    let mut peaks: Vec<(f64, f64)> = Vec::new();
+    let mut ours_rounds: BTreeMap<(String, String), Vec<Timing>> = BTreeMap::new();
+    let mut reference_rounds: Vec<Reference> = Vec::new();
+    for round in 1..=opts.rounds {
+        eprintln!("xtask bench: round {round} of {}", opts.rounds);
+        peaks.push(fma_peak(&root, &work)?);
+        for c in &crates {
+            ours_rounds.entry((c.target.clone(), c.model.clone())).or_default().push(c.time()?);
+        }
+        if let Some(python) = &python {
+            let out = work.join("reference.tsv");
+            let mut cmd = Command::new(python);
+            cmd.arg(root.join("golden/bench/bench.py"))
+                .arg("--models-dir")
+                .arg(root.join("golden/models"))
+                .arg("--out")
+                .arg(&out)
+                .arg("--runs")
+                .arg(opts.runs.div_ceil(opts.rounds).to_string())
+                .arg("--min-seconds")
+                .arg(format!("{:.3}", 1.0 / opts.rounds as f64))
+                .args(&opts.models);
+            checked(&mut cmd, "golden/bench/bench.py")?;
+            reference_rounds.push(Reference::read(&out)?);
+        }
     }
+    let mid = |v: Vec<f64>| median_of_rounds(&v.iter().map(|&x| Timing { median_us: x, p90_us: x, cpu_median_us: x, cpu_p90_us: x }).collect::<Vec<_>>()).map_or(0.0, |t| t.median_us);
+    let peak = (mid(peaks.iter().map(|p| p.0).collect()), mid(peaks.iter().map(|p| p.1).collect()));
+    eprintln!("xtask bench: FMA peak {:.1} GFLOP/s (AVX-512), {:.1} GFLOP/s (AVX2)", peak.0, peak.1);
+    let mut ours: BTreeMap<(String, String), (Timing, Figures)> = BTreeMap::new();
+    for c in &crates {
+        let key = (c.target.clone(), c.model.clone());
+        if let Some(t) = ours_rounds.get(&key).and_then(|r| median_of_rounds(r)) {
+            ours.insert(key, (t, c.figures));
+        }
+    }
+    let reference = Reference::median_of(&reference_rounds);
 
     let table = render(&opts, &ours, &reference, peak);
     println!("{table}");
@@ -195,7 +244,27 @@ fn rustflags(target: &str) -> &'static str {
     }
 }
 
-fn bench_generated(root: &Path, work: &Path, onnxc: &Path, target: &str, model: &str, runs: usize) -> Result<(Timing, Figures), String> {
+/// A generated crate built for timing.
+struct Prepared {
+    target: String,
+    model: String,
+    exe: PathBuf,
+    inputs: Vec<String>,
+    /// Calls per round: `runs / rounds`, more for small models so that a round takes about
+    /// `1 / rounds` seconds (as the reference engines do).
+    calls: usize,
+    figures: Figures,
+}
+
+impl Prepared {
+    /// One round: the runner's median and p90 over `calls` calls (after its warm-up).
+    fn time(&self) -> Result<Timing, String> {
+        let line = output(Command::new(&self.exe).args(&self.inputs).arg("--bench").arg(self.calls.to_string()), &self.exe.display().to_string())?;
+        parse_runner(&line).ok_or_else(|| format!("{}: cannot read the runner's timing from `{line}`", self.model))
+    }
+}
+
+fn prepare_generated(root: &Path, work: &Path, onnxc: &Path, target: &str, model: &str, opts: &Options) -> Result<Prepared, String> {
     let models = root.join("golden/models");
     let crate_dir = work.join("crates").join(target).join(model);
     let _ = std::fs::remove_dir_all(crate_dir.join("src"));
@@ -216,23 +285,26 @@ fn bench_generated(root: &Path, work: &Path, onnxc: &Path, target: &str, model: 
             .env("RUSTFLAGS", rustflags(target)),
         "cargo build (generated crate)",
     )?;
-    let exe = target_dir.join("release").join(model);
     let mut inputs = Vec::new();
     for (input, path) in golden_inputs(&models, model)? {
         inputs.push("--input".to_string());
         inputs.push(format!("{input}={}", path.display()));
     }
-    let time = |n: usize| -> Result<Timing, String> {
-        let line = output(Command::new(&exe).args(&inputs).arg("--bench").arg(n.to_string()), &exe.display().to_string())?;
-        parse_runner(&line).ok_or_else(|| format!("{model}: cannot read the runner's timing from `{line}`"))
-    };
-    let mut timing = time(runs)?;
-    // Small models get more runs, so that each takes about a second like the reference.
-    if timing.median_us * (runs as f64) < 1e6 {
-        timing = time(((1e6 / timing.median_us) as usize).clamp(runs, 100 * runs))?;
-    }
     let readme = std::fs::read_to_string(crate_dir.join("README.md")).unwrap_or_default();
-    Ok((timing, figures(&readme)))
+    let mut prepared = Prepared {
+        target: target.to_string(),
+        model: model.to_string(),
+        exe: target_dir.join("release").join(model),
+        inputs,
+        calls: 20,
+        figures: figures(&readme),
+    };
+    // Small models get more calls, so that each round takes about `1 / rounds` seconds.
+    let per_round = opts.runs.div_ceil(opts.rounds);
+    let probe = prepared.time()?.median_us.max(1e-3);
+    let seconds = 1.0 / opts.rounds as f64;
+    prepared.calls = ((seconds * 1e6 / probe) as usize).clamp(per_round, 100 * per_round);
+    Ok(prepared)
 }
 
 /// The golden inputs of `model`: `golden/models/<model>.<input>.npy`, not the expected outputs.
@@ -307,6 +379,22 @@ impl Reference {
         Ok(r)
     }
 
+    /// The median of each engine's and model's rounds (errors from the first round that has
+    /// them), and the versions of the first round.
+    fn median_of(rounds: &[Reference]) -> Reference {
+        let mut r = Reference { versions: rounds.first().map(|f| f.versions.clone()).unwrap_or_default(), ..Reference::default() };
+        let keys: std::collections::BTreeSet<(String, String)> = rounds.iter().flat_map(|f| f.timings.keys().cloned()).collect();
+        for key in keys {
+            let ok: Vec<Timing> = rounds.iter().filter_map(|f| f.timings.get(&key).and_then(|t| t.as_ref().ok()).copied()).collect();
+            let value = match median_of_rounds(&ok) {
+                Some(t) => Ok(t),
+                None => rounds.iter().find_map(|f| f.timings.get(&key).cloned()).unwrap_or_else(|| Err("not timed".into())),
+            };
+            r.timings.insert(key, value);
+        }
+        r
+    }
+
     fn get(&self, engine: &str, model: &str) -> Option<Timing> {
         self.timings.get(&(engine.to_string(), model.to_string())).and_then(|r| r.as_ref().ok()).copied()
     }
@@ -333,7 +421,7 @@ fn render(opts: &Options, ours: &BTreeMap<(String, String), (Timing, Figures)>, 
     }
     let _ = writeln!(s, "- onnxc: generated crate built with `--release`, RUSTFLAGS per target (`x86-avx2`: `-C target-cpu=x86-64-v3`; others `-C target-cpu=native`), timed by its `--bench` runner (10 warm-up runs)");
     let _ = writeln!(s, "- ratio vs ORT uses onnxruntime's median minus its floor; GFLOP/s = 2 × MACs / onnxc median (MACs: Conv, Gemm, MatMul); % of peak against the target's ISA (AVX2 peak for x86-avx2, AVX-512 otherwise)\n");
-    let _ = writeln!(s, "Times are medians of the thread's CPU time per call (the machine is shared: wall time counts other processes' turns); onnxc's wall-clock median follows in brackets.\n");
+    let _ = writeln!(s, "Times are medians of the thread's CPU time per call (the machine is shared: wall time counts other processes' turns); onnxc's wall-clock median follows in brackets. Every engine and target was timed in {} interleaved rounds, and each figure (the FMA peak too) is the median of its rounds' medians.\n", opts.rounds);
     let _ = writeln!(s, "| model | target | MACs | onnxc µs (p90) [wall] | ORT µs | tract µs | onnxc/(ORT−floor) | onnxc/tract | GFLOP/s | % peak | arena B | weights B |");
     let _ = writeln!(s, "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     let mut log_ratio: BTreeMap<String, (f64, usize)> = BTreeMap::new();
