@@ -281,7 +281,9 @@ fn conv_gemm(c: &ConvParams, width: usize, x: &[f32], w: &[f32], bias: Option<&[
     let a_floats = if gathered { ZERO_ROW } else { BLOCK_FLOATS };
     let fit = (a_floats / k).min(Y_BLOCK_FLOATS / m) / GEMM_ROWS;
     let block_tiles = if fit > 1 { fit } else { 1 };
-    let tiles = RowTiles::new(pixels, g.direct);
+    // Gathered windows keep full tiles: shortened ones measured 1.5% slower on the KWS net's
+    // first layer.
+    let tiles = RowTiles::new(pixels, g.direct && !gathered);
     let mut t0 = 0;
     let mut block_cur = PixelCursor { n: 0, oy: 0, ox: 0 };
     while t0 < tiles.count {
@@ -342,9 +344,10 @@ fn conv_gemm(c: &ConvParams, width: usize, x: &[f32], w: &[f32], bias: Option<&[
 }
 
 /// How the output pixels split into row tiles: `GEMM_ROWS` each, the last one short, or, for
-/// `direct` tiles, `GEMM_ROWS - 1` rows for the first `short` tiles when that covers the
-/// pixels exactly (a 7×7 map on 8-row tiles: 7 tiles of 7, not 6 of 8 and one of 1, which
-/// costs a half-height tile and, with many columns, its own pass over every weight panel).
+/// 1×1 tiles reading `x` (`pointwise`), `GEMM_ROWS - 1` rows for the first `short` tiles
+/// when that covers the pixels exactly (a 7×7 map on 8-row tiles: 7 tiles of 7, not 6 of 8
+/// and one of 1, which costs a half-height tile and, with many columns, its own pass over
+/// every weight panel).
 #[derive(Clone, Copy)]
 struct RowTiles {
     pixels: usize,
@@ -354,10 +357,10 @@ struct RowTiles {
 
 impl RowTiles {
     #[inline(always)]
-    fn new(pixels: usize, direct: bool) -> Self {
+    fn new(pixels: usize, pointwise: bool) -> Self {
         let count = pixels.div_ceil(GEMM_ROWS);
         let missing = count * GEMM_ROWS - pixels;
-        let short = if direct && GEMM_ROWS > 2 && missing <= count { missing } else { 0 };
+        let short = if pointwise && GEMM_ROWS > 2 && missing <= count { missing } else { 0 };
         RowTiles { pixels, count, short }
     }
 
