@@ -138,22 +138,24 @@ impl Timing {
 
 /// The median, field by field, of the rounds' timings of one engine and model.
 fn median_of_rounds(rounds: &[Timing]) -> Option<Timing> {
-    let mid = |f: fn(&Timing) -> f64| -> f64 {
-        let mut v: Vec<f64> = rounds.iter().map(f).collect();
-        v.sort_by(f64::total_cmp);
-        let n = v.len();
-        if n % 2 == 1 {
-            v[n / 2]
-        } else {
-            (v[n / 2 - 1] + v[n / 2]) / 2.0
-        }
-    };
+    let mid = |f: fn(&Timing) -> f64| median(rounds.iter().map(f).collect());
     (!rounds.is_empty()).then(|| Timing {
         median_us: mid(|t| t.median_us),
         p90_us: mid(|t| t.p90_us),
         cpu_median_us: mid(|t| t.cpu_median_us),
         cpu_p90_us: mid(|t| t.cpu_p90_us),
     })
+}
+
+/// The median of `v` (NaN if empty).
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    match n {
+        0 => f64::NAN,
+        _ if n % 2 == 1 => v[n / 2],
+        _ => (v[n / 2 - 1] + v[n / 2]) / 2.0,
+    }
 }
 
 /// Figures of a generated crate, read from its README.
@@ -213,8 +215,7 @@ fn run(mut opts: Options) -> Result<(), String> {
             reference_rounds.push(Reference::read(&out)?);
         }
     }
-    let mid = |v: Vec<f64>| median_of_rounds(&v.iter().map(|&x| Timing { median_us: x, p90_us: x, cpu_median_us: x, cpu_p90_us: x }).collect::<Vec<_>>()).map_or(0.0, |t| t.median_us);
-    let peak = (mid(peaks.iter().map(|p| p.0).collect()), mid(peaks.iter().map(|p| p.1).collect()));
+    let peak = (median(peaks.iter().map(|p| p.0).collect()), median(peaks.iter().map(|p| p.1).collect()));
     eprintln!("xtask bench: FMA peak {:.1} GFLOP/s (AVX-512), {:.1} GFLOP/s (AVX2)", peak.0, peak.1);
     let mut ours: BTreeMap<(String, String), (Timing, Figures)> = BTreeMap::new();
     for c in &crates {
