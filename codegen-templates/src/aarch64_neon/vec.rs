@@ -32,6 +32,11 @@ pub const DW_SHARED_VECS: usize = 1;
 /// Vectors per row of the single-row (matrix-vector) tile: one row of `B` read contiguously.
 pub const GEMV_VECS: usize = 8;
 
+/// Asks for the cache line holding `p` ahead of use: a no-op on NEON until it is measured on
+/// hardware (qemu counts instructions, so a `prfm` would only show up as a cost there).
+#[inline(always)]
+pub fn prefetch(_p: *const f32) {}
+
 /// Which lanes of a partial vector are live: the first `self.0` (at most [`LANES`]).
 #[derive(Clone, Copy)]
 pub struct Tail(usize);

@@ -17,7 +17,7 @@
 use super::activation::{apply_in_place, Activation};
 use super::conv::ConvParams;
 use super::conv_nhwc::{is_depthwise, packed_weight_len, supported, ConvNhwcParams};
-use super::vec::{add, fma, load, load_tail, max, min, splat, store, store_tail, tail, zero, F32s, Tail, GEMM_ROWS, GEMM_VECS, LANES};
+use super::vec::{add, fma, load, load_tail, max, min, prefetch, splat, store, store_tail, tail, zero, F32s, Tail, GEMM_ROWS, GEMM_VECS, LANES};
 use core::mem::MaybeUninit;
 
 /// Floats of the zero row that padding taps read (16 KiB): the most input channels of a
@@ -475,6 +475,13 @@ unsafe fn nhwc_tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, 
     // `pix0 + r`, `r < rows`, which exist; so do the residual's (same shape as `y`).
     unsafe {
         let mut wp = g.w.add(j * g.k);
+        // `DIRECT` tiles fetch the next panel while this one computes: at each step one line
+        // of the next panel's row at the same `kk`, a different line of the row in each
+        // consecutive tile, so a panel's first `V` tiles ask for all of it. Weights larger
+        // than L2 come from memory once per run, and a 1×1 layer on a small map has few tiles
+        // to hide that behind (MobileNetV2's 7×7 × 320 → 1280 layer: 328 → 261 µs; the
+        // whole model 3.5% faster on AVX-512). Past the last panel the address is only a hint.
+        let next_panel = g.k * ldw + (pix0 / R) % V * LANES;
         let mut base = [g.zeros; R];
         if MODE == INTERIOR {
             for (b, pr) in base.iter_mut().zip(pos.iter()) {
@@ -520,6 +527,9 @@ unsafe fn nhwc_tile<const R: usize, const V: usize, const MODE: Mode>(g: &Gemm, 
                 macro_rules! multiply_run {
                     ($whole:literal) => {
                         for ch in 0..run {
+                            if MODE == DIRECT {
+                                prefetch(wp.wrapping_add(next_panel));
+                            }
                             let mut bv: [F32s; V] = [zero(); V];
                             for (v, slot) in bv.iter_mut().enumerate() {
                                 let p = wp.add(v * LANES);

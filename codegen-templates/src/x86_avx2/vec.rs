@@ -6,6 +6,7 @@
 //! instructions are guaranteed to exist on the CPU the crate is built for.
 
 use core::arch::x86_64::{
+    _mm_prefetch, _MM_HINT_T0,
     __m256, __m256i, _mm256_add_epi32, _mm256_add_ps, _mm256_and_ps, _mm256_andnot_ps,
     _mm256_castpd_ps, _mm256_castps_pd, _mm256_castsi256_ps, _mm256_cmpgt_epi32, _mm256_cvtps_epi32, _mm256_div_ps,
     _mm256_fmadd_ps, _mm256_loadu_ps, _mm256_maskload_ps, _mm256_maskstore_ps, _mm256_max_ps,
@@ -31,6 +32,15 @@ pub const DW_SHARED_VECS: usize = 1;
 
 /// Vectors per row of the single-row (matrix-vector) tile: one row of `B` read contiguously.
 pub const GEMV_VECS: usize = 8;
+
+/// Asks for the cache line holding `p` to be brought into L1; a hint, which reads nothing
+/// architecturally and never faults, whatever `p` is.
+#[inline(always)]
+pub fn prefetch(p: *const f32) {
+    // SAFETY: `prefetcht0` has no architectural effect and does not fault on any address; SSE
+    // is part of every x86-64 target.
+    unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) }
+}
 
 /// Which lanes of a partial vector are live: the first `n` of [`LANES`] (sign bit set).
 #[derive(Clone, Copy)]
