@@ -1,6 +1,8 @@
 //! SIMD depthwise convolution on channels-last tensors (`groups == C == M`, packed weights
 //! `[kh · kw, C]`), for `simd_conv_nhwc::conv2d_nhwc`: vectors across channels, a few pixels at
-//! a time sharing each weight vector; taps in the padding are skipped, not read as zeros.
+//! a time sharing each weight vector. Taps in the padding are skipped, not read as zeros,
+//! except in a row of a 3-wide kernel no wider than one block: that block uses zeros for the
+//! padding columns, which it does not load.
 
 use super::conv::{valid_range, ConvParams};
 use super::simd_conv_nhwc::{clamp_of, finish};
@@ -9,6 +11,9 @@ use super::vec::{add, fma, load, load_tail, max, min, splat, store, store_tail, 
 /// Output pixels a depthwise step computes with each weight vector it loads (two vectors of
 /// channels at a time; twice as many pixels with one vector where the row is wide enough).
 const DW_PIXELS: usize = 4;
+
+/// Pixels of a block that shares input columns among its taps ([`dw_block_shared`]).
+const SHARED_PIXELS: usize = 2 * DW_PIXELS;
 
 /// Channel vectors a depthwise row pass covers.
 const DW_CHUNK: usize = 4;
@@ -96,33 +101,29 @@ fn dw_row(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), interior: 
     if y_row.len() != c.out_w * ch {
         return;
     }
+    // 3-wide kernels at stride 1 or 2 go in blocks of `P` pixels that share each input column
+    // among their taps. A row no wider than a block is one block in which columns outside
+    // the input read as zeros and only the pixels the row has are stored, instead of pixels
+    // one at a time at its ends (MobileNetV2's 7-wide layers: 30% faster on AVX2). Wider
+    // rows keep that path for their ends: as masked blocks, its 14-wide layers were 2-11%
+    // slower on AVX2.
+    const P: usize = SHARED_PIXELS;
+    let shared = vr.2.is_none() && c.kernel_w == 3 && c.dilation_w == 1 && c.stride_w <= 2;
+    if shared && c.out_w <= P {
+        // SAFETY: `at.n < batch` and `at.oy` has the valid vertical taps `at.ky` (caller);
+        // the row's `out_w` pixels' outputs are `y_row` (length checked above); the `EDGE`
+        // instance reads only input columns inside the input.
+        unsafe { dw_shared_vectors::<true>(d, &Taps { ox: 0, kx: (0, 3), ..*at }, vr, c.out_w, y_row.as_mut_ptr()) };
+        return;
+    }
     let mut ox = 0;
     while ox < c.out_w {
         let y_px = y_row.as_mut_ptr().wrapping_add(ox * ch);
-        if ox >= interior.0 && ox + 2 * DW_PIXELS <= interior.1 && vr.2.is_none() && c.kernel_w == 3 && c.dilation_w == 1 && c.stride_w <= 2 {
-            let at = Taps { ox, kx: (0, 3), ..*at };
-            // Stride 2 takes `DW_SHARED_VECS` vectors at once: its 8 accumulators alone
-            // leave the FMA units waiting (MobileNetV2's 96-channel stride-2 layer on
-            // AVX-512: 17% faster with two). At stride 1 two were no faster.
-            const P: usize = 2 * DW_PIXELS;
-            let mut v = vr.0;
-            while v < vr.1 {
-                // SAFETY: as below, for whole vectors of channels (`vr` has no tail), `v ..
-                // v + DW_SHARED_VECS` inside `vr` for the wide call.
-                unsafe {
-                    if c.stride_w == 1 {
-                        dw_block_shared::<P, 3, 1, { (P - 1) + 3 }, 1>(d, &at, v, y_px);
-                        v += 1;
-                    } else if v + DW_SHARED_VECS <= vr.1 {
-                        dw_block_shared::<P, 3, 2, { (P - 1) * 2 + 3 }, DW_SHARED_VECS>(d, &at, v, y_px);
-                        v += DW_SHARED_VECS;
-                    } else {
-                        dw_block_shared::<P, 3, 2, { (P - 1) * 2 + 3 }, 1>(d, &at, v, y_px);
-                        v += 1;
-                    }
-                }
-            }
-            ox += 2 * DW_PIXELS;
+        if shared && ox >= interior.0 && ox + P <= interior.1 {
+            // SAFETY: as above, for pixels `ox .. ox + P`, every horizontal tap of which is
+            // inside the input.
+            unsafe { dw_shared_vectors::<false>(d, &Taps { ox, kx: (0, 3), ..*at }, vr, P, y_px) };
+            ox += P;
         } else if ox >= interior.0 && ox + 2 * DW_PIXELS <= interior.1 {
             let at = Taps { ox, kx: (0, c.kernel_w), ..*at };
             // SAFETY: `at.n < batch`, `at.oy` has the valid vertical taps `at.ky` (caller),
@@ -141,6 +142,36 @@ fn dw_row(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), interior: 
             // SAFETY: as above, with the valid horizontal taps of pixel `ox` alone.
             unsafe { dw_pixels::<1, 4>(d, &at, vr, y_px) };
             ox += 1;
+        }
+    }
+}
+
+/// Whole channel vectors `vr.0 .. vr.1` of the first `count` of the [`SHARED_PIXELS`] pixels
+/// of `at` (3-wide kernel, stride 1 or 2, no dilation) with [`dw_block_shared`]. Stride 2 takes
+/// `DW_SHARED_VECS` vectors at once: its 8 accumulators alone leave the FMA units waiting
+/// (MobileNetV2's 96-channel stride-2 layer on AVX-512: 17% faster with two). At stride 1
+/// two were no faster.
+///
+/// # Safety
+/// As for [`dw_block_shared`], for every vector of `vr` (which has no tail).
+#[inline(always)]
+unsafe fn dw_shared_vectors<const EDGE: bool>(d: &Depthwise, at: &Taps, vr: (usize, usize, Option<Tail>), count: usize, y_px: *mut f32) {
+    const P: usize = SHARED_PIXELS;
+    let mut v = vr.0;
+    while v < vr.1 {
+        // SAFETY: forwarded from the caller; `v .. v + DW_SHARED_VECS` inside `vr` for the
+        // wide call.
+        unsafe {
+            if d.c.stride_w == 1 {
+                dw_block_shared::<P, 3, 1, { (P - 1) + 3 }, 1, EDGE>(d, at, v, count, y_px);
+                v += 1;
+            } else if v + DW_SHARED_VECS <= vr.1 {
+                dw_block_shared::<P, 3, 2, { (P - 1) * 2 + 3 }, DW_SHARED_VECS, EDGE>(d, at, v, count, y_px);
+                v += DW_SHARED_VECS;
+            } else {
+                dw_block_shared::<P, 3, 2, { (P - 1) * 2 + 3 }, 1, EDGE>(d, at, v, count, y_px);
+                v += 1;
+            }
         }
     }
 }
@@ -172,39 +203,55 @@ unsafe fn dw_pixels<const P: usize, const CV: usize>(d: &Depthwise, at: &Taps, v
     }
 }
 
-/// Channel vectors `v0 .. v0 + CV` (whole) of the `P` interior pixels of `at`, for a kernel
-/// `KW` wide with horizontal stride `S` and no dilation: each of the `N = (P - 1) · S + KW`
-/// input pixels of a kernel row is loaded once and feeds every tap that reads it, where
+/// Channel vectors `v0 .. v0 + CV` (whole) of the first `count` of the `P` pixels of `at`, for
+/// a kernel `KW` wide with horizontal stride `S` and no dilation: each of the `N = (P - 1) · S +
+/// KW` input columns of a kernel row is loaded once and feeds every tap that reads it, where
 /// [`dw_block`] makes `P · KW` loads. With `CV == 2` the two vectors' `2 · P` accumulator
 /// chains interleave, so the FMA latency is hidden even though each chain is `kh · KW` long.
+/// With `EDGE`, columns outside the input read as zeros (the padding) and are not loaded.
 ///
 /// # Safety
-/// As for [`dw_pixels`] with `at.kx == (0, KW)`, `c.kernel_w == KW`, `c.stride_w == S` and
-/// `c.dilation_w == 1`, and channels `v0 · LANES .. (v0 + CV) · LANES` below `C`.
+/// `at.n < batch`, `at.oy < out_h` with valid vertical taps `at.ky`, `1 <= count <= P`,
+/// `at.ox + count <= out_w`, `c.kernel_w == KW`, `c.stride_w == S`, `c.dilation_w == 1`,
+/// channels `v0 · LANES .. (v0 + CV) · LANES` below `C`, and `y_px` points to the `count · C`
+/// writable floats of those pixels. Unless `EDGE`, `count == P` and every horizontal tap of the
+/// `P` pixels is inside the input.
 #[inline(always)]
-unsafe fn dw_block_shared<const P: usize, const KW: usize, const S: usize, const N: usize, const CV: usize>(d: &Depthwise, at: &Taps, v0: usize, y_px: *mut f32) {
+unsafe fn dw_block_shared<const P: usize, const KW: usize, const S: usize, const N: usize, const CV: usize, const EDGE: bool>(d: &Depthwise, at: &Taps, v0: usize, count: usize, y_px: *mut f32) {
     let c = &d.c;
     let ch = c.in_channels;
     let c0 = v0 * LANES;
-    // SAFETY (whole body): as in `dw_block`: every tap of the `P` pixels is inside the input,
-    // at input columns `ox · S - pad_left ..` up to `(ox + P - 1) · S - pad_left + KW`, for
-    // channels `c0 .. c0 + CV · LANES`.
+    let ix0 = (at.ox * S) as isize - c.pad_left as isize;
+    // Which of the `N` input columns exist (all of them unless `EDGE`).
+    let mut live = [true; N];
+    if EDGE {
+        for (j, l) in live.iter_mut().enumerate() {
+            let ix = ix0 + j as isize;
+            *l = ix >= 0 && (ix as usize) < c.in_w;
+        }
+    }
+    // SAFETY (whole body): input column `ix0 + j` is read only where `live[j]`, which is inside
+    // the input (every column is, unless `EDGE`), at a row `iy` of `at.ky`, for channels `c0 ..
+    // c0 + CV · LANES`; the residual and `y` are touched at the first `count` pixels only.
     unsafe {
+        // A constant for interior blocks, so their epilogue unrolls.
+        let count = if EDGE { count } else { P };
         let mut acc = [[zero(); P]; CV];
         if !d.bias.is_null() {
             for (v, acc_v) in acc.iter_mut().enumerate() {
                 *acc_v = [load(d.bias.add(c0 + v * LANES)); P];
             }
         }
-        let ix0 = at.ox * S - c.pad_left;
         for ty in at.ky.0..at.ky.1 {
             let iy = at.oy * c.stride_h + ty * c.dilation_h - c.pad_top;
             for (v, acc_v) in acc.iter_mut().enumerate() {
-                let x_row = d.x.add(((at.n * c.in_h + iy) * c.in_w + ix0) * ch + c0 + v * LANES);
+                let x_row = d.x.add((at.n * c.in_h + iy) * c.in_w * ch + c0 + v * LANES).wrapping_offset(ix0 * ch as isize);
                 let w_row = d.w.add(ty * KW * ch + c0 + v * LANES);
                 let mut xs = [zero(); N];
-                for (j, xv) in xs.iter_mut().enumerate() {
-                    *xv = load(x_row.add(j * ch));
+                for (j, (xv, &l)) in xs.iter_mut().zip(live.iter()).enumerate() {
+                    if l {
+                        *xv = load(x_row.wrapping_add(j * ch));
+                    }
                 }
                 for tx in 0..KW {
                     let wv = load(w_row.add(tx * ch));
@@ -221,11 +268,11 @@ unsafe fn dw_block_shared<const P: usize, const KW: usize, const S: usize, const
             let cv = c0 + v * LANES;
             if !d.res.is_null() {
                 let res_px = d.res.add(((at.n * c.out_h + at.oy) * c.out_w + at.ox) * ch + cv);
-                for (q, a) in acc_v.iter_mut().enumerate() {
+                for (q, a) in acc_v.iter_mut().enumerate().take(count) {
                     *a = add(*a, load(res_px.add(q * ch)));
                 }
             }
-            for (q, &val) in acc_v.iter().enumerate() {
+            for (q, &val) in acc_v.iter().enumerate().take(count) {
                 let val = match d.clamp {
                     Some((lo, hi)) => min(splat(hi), max(splat(lo), val)),
                     None => val,

@@ -144,6 +144,28 @@ fn depthwise_rows_wide_enough_to_share_input_loads_match_generic() {
 }
 
 #[test]
+fn depthwise_rows_of_every_width_match_generic() {
+    // 3×3 at strides 1 and 2 and pads 0 to 2 on input rows 1 to 19 and 33 pixels wide: output
+    // rows of up to 8 pixels are one shared block, which zeros the padding columns and stores
+    // only the pixels the row has; wider ones end at every offset from the blocks. Batch 2,
+    // so a short last row of the first image has the next image's pixels after it. Channel
+    // counts are whole vectors on every family (16, 32, 48), or add a tail (17: other paths).
+    let mut rng = Rng(16);
+    for w in (1..=19).chain([33]) {
+        for s in [1, 2] {
+            for pad in 0..3 {
+                if w + 2 * pad < 3 {
+                    continue;
+                }
+                let c = [16, 32, 48, 17][rng.below(4)];
+                let act = rng.pick(ACTS);
+                check(&shape(c, c, 3 + rng.below(3), w, (3, 3), s, pad, 1, c, act), 0, rng.below(2) == 0, &mut rng);
+            }
+        }
+    }
+}
+
+#[test]
 fn depthwise_matches_generic() {
     let mut rng = Rng(14);
     for &c in CHANNELS.iter().filter(|&&c| c > 1) {
