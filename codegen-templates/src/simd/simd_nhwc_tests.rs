@@ -31,9 +31,15 @@ fn run(c: &ConvParams, panel: usize, with_bias: bool, rng: &mut Rng) -> (Vec<f32
     let len = c.batch * c.out_h * c.out_w * c.out_channels;
     let residual = rng.vec(len);
     let residual = if rng.below(2) == 0 { Some(residual.as_slice()) } else { None };
-    let (mut want, mut got) = (std::vec![7.0; len], std::vec![7.0; len]);
+    // `y` has 16 spare pixels after the output: a kernel that stores past its last pixel (a
+    // block wider than the row) fails here instead of writing outside the buffer.
+    let spare = 16 * c.out_channels;
+    let (mut want, mut got) = (std::vec![7.0; len + spare], std::vec![7.0; len + spare]);
     super::conv_nhwc::conv2d_nhwc(&p, &x, &packed, bias, residual, &mut want);
     super::simd_conv_nhwc::conv2d_nhwc(&p, &x, &packed, bias, residual, &mut got);
+    assert!(got[len..].iter().chain(&want[len..]).all(|&v| v == 7.0), "{c:?}: stored past the output");
+    got.truncate(len);
+    want.truncate(len);
     (got, want)
 }
 
@@ -147,9 +153,9 @@ fn depthwise_rows_wide_enough_to_share_input_loads_match_generic() {
 fn depthwise_rows_of_every_width_match_generic() {
     // 3×3 at strides 1 and 2 and pads 0 to 2 on input rows 1 to 19 and 33 pixels wide: output
     // rows of up to 8 pixels are one shared block, which zeros the padding columns and stores
-    // only the pixels the row has; wider ones end at every offset from the blocks. Batch 2,
-    // so a short last row of the first image has the next image's pixels after it. Channel
-    // counts are whole vectors on every family (16, 32, 48), or add a tail (17: other paths).
+    // only the pixels the row has (`run` checks nothing is stored past the output); wider
+    // ones end at every offset from the blocks. Channel counts are whole vectors on every
+    // family (16, 32, 48), or add a tail (17: other paths).
     let mut rng = Rng(16);
     for w in (1..=19).chain([33]) {
         for s in [1, 2] {
